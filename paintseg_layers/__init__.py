@@ -1,0 +1,26 @@
+"""paintseg_layers: training-free segmentation by painting, layer peeling and compositing.
+
+Quick start::
+
+    from paintseg_layers import segment, BoxPrompt, read_image
+    image = read_image("photo.jpg")
+    result = segment(image, BoxPrompt((40, 30, 200, 220)), seed=0)
+    result.mask        # (H, W) bool
+    result.painting    # the image with the object painted out
+"""
+
+from .amcp import AMCPConfig, Segmenter, SegmentationResult, paint_out, remove_object, segment
+from .errors import BackendError, InputError
+from .imageio import read_image, read_mask, write_image
+from .painters import PAINTERS, get_painter
+from .projectors import PROJECTORS, get_projector
+from .prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AMCPConfig", "Segmenter", "SegmentationResult", "segment", "remove_object", "paint_out",
+    "BoxPrompt", "PointPrompt", "MaskPrompt", "ScribblePrompt",
+    "InputError", "BackendError", "read_image", "read_mask", "write_image",
+    "PAINTERS", "PROJECTORS", "get_painter", "get_projector",
+]

@@ -1,0 +1,174 @@
+"""Image and mask I/O at the library's edges.
+
+Inside the library images are ``(H, W, 3)`` float32 RGB in [0, 1] and masks ``(H, W)`` bool.
+Everything read from disk is converted here: grayscale, RGBA (composited over white is *not*
+done -- alpha is dropped), palette, 16-bit and EXIF-rotated files all come out as RGB.
+Writes are atomic: a temporary file in the same folder is renamed over the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InputError
+
+Image.MAX_IMAGE_PIXELS = 200_000_000  # allow big photos, still refuse decompression bombs
+
+#: Largest image side accepted at all (the work itself runs at a working resolution).
+MAX_SIDE = 20_000
+
+
+def as_rgb(image, *, name: str = "image") -> np.ndarray:
+    """Convert an array to ``(H, W, 3)`` float32 RGB in [0, 1].
+
+    Accepts uint8, uint16 and float arrays, ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or
+    ``(H, W, 4)`` (alpha dropped).
+
+    Raises
+    ------
+    InputError
+        If the shape or dtype cannot be an image.
+    """
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.shape[0] < 2 or arr.shape[1] < 2:
+        raise InputError(f"`{name}` must have shape (H, W), (H, W, 3) or (H, W, 4) with H, W >= 2, got {arr.shape}")
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    arr = arr[..., :3]
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) / 65535.0
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise InputError(f"`{name}` must be uint8, uint16 or float, got dtype {arr.dtype}")
+    out = arr.astype(np.float32)
+    if not np.isfinite(out).all():
+        raise InputError(f"`{name}` must be finite, got NaN or inf values")
+    return np.clip(out, 0.0, 1.0)
+
+
+def as_mask(mask, *, shape: tuple[int, int] | None = None, name: str = "mask") -> np.ndarray:
+    """Convert an array to a ``(H, W)`` bool mask (non-zero = inside), checking its size."""
+    arr = np.asarray(mask)
+    if arr.ndim == 3 and arr.shape[2] in (1, 3, 4):
+        arr = arr[..., 0]
+    if arr.ndim != 2:
+        raise InputError(f"`{name}` must be a 2-D mask (H, W), got shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise InputError(
+            f"`{name}` must match the image size {shape[1]} x {shape[0]} (W x H), "
+            f"got {arr.shape[1]} x {arr.shape[0]}"
+        )
+    return arr > (0.5 if arr.dtype.kind == "f" else 0)
+
+
+def _open(path, name: str) -> Image.Image:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"`{name}` file not found: {p}")
+    if p.is_dir():
+        raise InputError(f"`{name}` must be an image file, got a directory: {p}")
+    try:
+        img = Image.open(p)
+        img.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"`{name}` is not a readable image: {p} ({exc.__class__.__name__})") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"`{name}` is too large to read safely: {p}") from None
+    if max(img.size) > MAX_SIDE:
+        raise InputError(f"`{name}` must be at most {MAX_SIDE} px on its long side, got {img.size[0]} x {img.size[1]}")
+    return img
+
+
+def read_image(path, *, name: str = "image") -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` float32 RGB in [0, 1], EXIF orientation applied."""
+    img = ImageOps.exif_transpose(_open(path, name))
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if arr.max() > 255 or img.mode.startswith("I;16") else 255.0
+        return as_rgb(np.clip(arr / top, 0, 1).astype(np.float32), name=name)
+    if img.mode == "F":
+        return as_rgb(np.asarray(img, dtype=np.float32), name=name)
+    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def read_mask(path, *, shape: tuple[int, int] | None = None, name: str = "mask") -> np.ndarray:
+    """Read a mask file (any non-zero pixel = inside; RGBA masks use alpha when the RGB is empty)."""
+    img = ImageOps.exif_transpose(_open(path, name))
+    if img.mode in ("RGBA", "LA", "PA"):
+        arr = np.asarray(img.convert("RGBA"))
+        grey = arr[..., :3].max(axis=2)
+        arr = grey if grey.any() else arr[..., 3]
+    elif img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img)
+    else:
+        arr = np.asarray(img.convert("L"))
+    return as_mask(arr, shape=shape, name=name)
+
+
+def read_label_map(path, *, shape: tuple[int, int] | None = None, name: str = "scribble") -> np.ndarray:
+    """Read an 8-bit label map (e.g. a trimap-style scribble) as uint8 ``(H, W)``."""
+    arr = np.asarray(ImageOps.exif_transpose(_open(path, name)).convert("L"))
+    if shape is not None and arr.shape != tuple(shape):
+        raise InputError(
+            f"`{name}` must match the image size {shape[1]} x {shape[0]} (W x H), got {arr.shape[1]} x {arr.shape[0]}"
+        )
+    return arr
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] (or bool mask) to uint8 for writing."""
+    arr = np.asarray(image)
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    if arr.dtype == np.uint8:
+        return arr
+    return (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+@contextlib.contextmanager
+def atomic_path(path, *, suffix: str | None = None):
+    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    target = Path(path)
+    if target.parent and not target.parent.exists():
+        raise InputError(f"output folder does not exist: {target.parent}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_image(path, image: np.ndarray) -> Path:
+    """Write an RGB(A) float/uint8 image or a bool mask as PNG/JPEG, atomically."""
+    arr = to_uint8(image)
+    target = Path(path)
+    fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}.get(
+        target.suffix.lower()
+    )
+    if fmt is None:
+        raise InputError(f"output file must end in .png, .jpg, .tif or .webp, got {target.name!r}")
+    if fmt == "JPEG" and arr.ndim == 3 and arr.shape[2] == 4:
+        raise InputError(f"JPEG cannot store transparency; write {target.with_suffix('.png').name} instead")
+    with atomic_path(target) as tmp:
+        Image.fromarray(arr).save(tmp, format=fmt)
+    return target
+
+
+def write_text(path, text: str) -> Path:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+    return Path(path)

@@ -1,0 +1,47 @@
+"""The ``Painter`` protocol and the input checks every painter shares."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import InputError
+from ..imageio import as_mask, as_rgb
+
+
+@runtime_checkable
+class Painter(Protocol):
+    """Fill the masked part of an image with plausible content.
+
+    ``paint(image, mask, n=..., seed=...)`` takes ``image`` ``(H, W, 3)`` float32 RGB in [0, 1]
+    (uint8 accepted) and ``mask`` ``(H, W)`` bool (True = paint here) and returns ``n`` paintings
+    ``(n, H, W, 3)`` float32. Pixels outside the mask are returned exactly as given. The same
+    ``seed`` gives the same paintings.
+    """
+
+    name: str
+
+    def paint(self, image: np.ndarray, mask: np.ndarray, *, n: int = 1, seed: int = 0) -> np.ndarray: ...
+
+
+def check_paint_inputs(image, mask, n) -> tuple[np.ndarray, np.ndarray]:
+    """Validate and convert painter inputs; returns ``(image float32 RGB, mask bool)``."""
+    rgb = as_rgb(image, name="image")
+    m = as_mask(mask, shape=rgb.shape[:2], name="mask")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"`n` (number of painted samples) must be an integer >= 1, got {n!r}")
+    return rgb, m
+
+
+def keep_unmasked(image: np.ndarray, painted: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Paste the original pixels back outside ``mask`` (painters may touch them)."""
+    out = np.array(painted, dtype=np.float32, copy=True)
+    out[:, ~mask] = image[~mask]
+    return out
+
+
+def sample_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent 31-bit seeds derived from ``seed`` (one per sample)."""
+    ss = np.random.SeedSequence(int(seed))
+    return [int(s.generate_state(1)[0] & 0x7FFFFFFF) for s in ss.spawn(n)]

@@ -1,0 +1,27 @@
+"""Projectors: per-pixel feature maps in which paintings are contrasted with the original."""
+
+from ..registry import Entry, Registry
+from .base import Projector
+
+PROJECTORS = Registry("projector")
+PROJECTORS.register(Entry("lab", "paintseg_layers.projectors.classical:LabProjector",
+                          summary="CIE Lab colour (weight-free)"))
+PROJECTORS.register(Entry("texture", "paintseg_layers.projectors.classical:TextureProjector",
+                          summary="Lab colour + multi-scale texture (weight-free)"))
+PROJECTORS.register(Entry("dino", "paintseg_layers.projectors.dino:DinoProjector", extra="diffusion",
+                          requires=("transformers",), default_model="facebook/dino-vits8",
+                          summary="DINO ViT patch features (transformers)"))
+PROJECTORS.register(Entry("dinov2", "paintseg_layers.projectors.dino:Dinov2Projector", extra="diffusion",
+                          requires=("transformers",), default_model="facebook/dinov2-small",
+                          summary="DINOv2 ViT patch features (transformers)"))
+
+#: The projector used when none is named.
+DEFAULT_PROJECTOR = "lab"
+
+
+def get_projector(name: str | None = None, **options) -> Projector:
+    """Create the projector registered as ``name`` (default :data:`DEFAULT_PROJECTOR`)."""
+    return PROJECTORS.create(name or DEFAULT_PROJECTOR, **options)
+
+
+__all__ = ["PROJECTORS", "DEFAULT_PROJECTOR", "Projector", "get_projector"]

@@ -1,0 +1,35 @@
+"""The ``Projector`` protocol: images to per-pixel feature maps."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import InputError
+
+
+@runtime_checkable
+class Projector(Protocol):
+    """Map a batch of images to per-pixel features.
+
+    ``project(images)`` takes ``(B, H, W, 3)`` float32 RGB in [0, 1] and returns ``(B, H, W, C)``
+    float32 features at pixel resolution. The contrastive potential is the squared L2 distance
+    between the features of a painting and of the original.
+    """
+
+    name: str
+
+    def project(self, images: np.ndarray) -> np.ndarray: ...
+
+
+def check_batch(images) -> np.ndarray:
+    """Validate a ``(B, H, W, 3)`` batch (a single ``(H, W, 3)`` image is promoted)."""
+    arr = np.asarray(images)
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.shape[0] < 1:
+        raise InputError(f"`images` must have shape (B, H, W, 3), got {np.asarray(images).shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0
+    return arr.astype(np.float32, copy=False)

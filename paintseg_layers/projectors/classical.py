@@ -1,0 +1,67 @@
+"""Weight-free projectors: CIE Lab colour, optionally with multi-scale texture channels."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.color import rgb2lab
+from skimage.feature import multiscale_basic_features
+
+from .base import check_batch
+
+
+class LabProjector:
+    """CIE Lab colour, scaled so that each channel spans about [0, 1] (L/100, a/100, b/100).
+
+    Parameters
+    ----------
+    smooth : float
+        Gaussian sigma in px applied before the conversion (0 = none); a little smoothing keeps
+        the potential from firing on JPEG noise.
+    """
+
+    name = "lab"
+
+    def __init__(self, smooth: float = 1.0):
+        self.smooth = float(smooth)
+
+    def project(self, images):
+        batch = check_batch(images)
+        out = np.empty(batch.shape, np.float32)
+        for i, img in enumerate(batch):
+            if self.smooth > 0:
+                import cv2
+
+                img = cv2.GaussianBlur(img, (0, 0), self.smooth)
+            out[i] = rgb2lab(img).astype(np.float32) / 100.0
+        return out
+
+
+class TextureProjector:
+    """Lab colour plus scikit-image multi-scale intensity/edge/texture channels.
+
+    Parameters
+    ----------
+    texture_weight : float
+        Weight of the texture block relative to colour (its channels are standardised per image).
+    sigma_max : float
+        Largest scale of the texture filters.
+    """
+
+    name = "texture"
+
+    def __init__(self, texture_weight: float = 0.3, sigma_max: float = 8.0):
+        self.texture_weight = float(texture_weight)
+        self.sigma_max = float(sigma_max)
+        self._lab = LabProjector()
+
+    def project(self, images):
+        batch = check_batch(images)
+        colour = self._lab.project(batch)
+        feats = []
+        for img in batch:
+            grey = img.mean(axis=2)
+            t = multiscale_basic_features(grey, intensity=False, edges=True, texture=True,
+                                          sigma_min=1.0, sigma_max=self.sigma_max, num_sigma=3)
+            t = (t - t.mean(axis=(0, 1))) / (t.std(axis=(0, 1)) + 1e-6)
+            feats.append(t.astype(np.float32) * (self.texture_weight / np.sqrt(t.shape[-1])))
+        return np.concatenate([colour, np.stack(feats)], axis=-1)
