@@ -59,6 +59,9 @@ class AMCPConfig:
         Minimum context around the mask in the crop.
     crop_jitter : int
         Random shift of the crop per step, in px.
+    paint_size : int
+        The painter works on the crop downscaled to at most this long side (0 = crop size); its
+        fill is upsampled into the hole. Smooth painters lose nothing; it bounds their cost.
     first_keep : int
         First step of a box/point/scribble prompt clusters into 3 groups and keeps the top
         ``first_keep`` as object (the raw potential is heavy-tailed; 1 keeps only the extreme tail).
@@ -78,6 +81,7 @@ class AMCPConfig:
     crop_scale: float = 1.3
     crop_pad: int = 12
     crop_jitter: int = 3
+    paint_size: int = 160
     first_keep: int = 2
     refine: bool = True
     refine_weight: float = 1.0
@@ -107,7 +111,7 @@ def check_config(cfg: AMCPConfig) -> None:
         raise InputError(f"`samples` must be an integer >= 1, got {cfg.samples!r}")
     if not isinstance(cfg.working_size, (int, np.integer)) or not 32 <= cfg.working_size <= 4096:
         raise InputError(f"`working_size` must be an integer in [32, 4096], got {cfg.working_size!r}")
-    for name in ("dilation", "band", "crop_pad", "crop_jitter"):
+    for name in ("dilation", "band", "crop_pad", "crop_jitter", "paint_size"):
         v = getattr(cfg, name)
         if not isinstance(v, (int, np.integer)) or v < 0:
             raise InputError(f"`{name}` must be an integer >= 0, got {v!r}")
@@ -245,7 +249,7 @@ class Segmenter:
     def _original_features(self, box) -> np.ndarray:
         """Features of the original inside ``box``, computed once per distinct crop."""
         x0, y0, x1, y1 = box
-        if getattr(self.projector, "pixelwise", False) or self.projector.name in ("lab",):
+        if getattr(self.projector, "pixelwise", False):
             if self._full_features is None:
                 self._full_features = self.projector.project(self.work[None])[0]
             return self._full_features[y0:y1, x0:x1]
@@ -274,6 +278,22 @@ class Segmenter:
             b = (max(0, b[0] + dx0), max(0, b[1] + dy0), min(w, b[2] + dx1), min(h, b[3] + dy1))
         return tuple(int(v) for v in b)
 
+    def _paint(self, crop, region, n, seed):
+        """Paint ``n`` samples of ``region`` in ``crop``, at most at ``paint_size`` px."""
+        ps = self.config.paint_size
+        h, w = crop.shape[:2]
+        if not ps or max(h, w) <= ps:
+            return self.painter.paint(crop, region, n=n, seed=seed)
+        s = ps / max(h, w)
+        small_shape = (max(2, round(h * s)), max(2, round(w * s)))
+        small = resize_image(crop, small_shape)
+        small_region = upsample_soft(region.astype(np.float32), small_shape) > 0.01
+        painted = self.painter.paint(small, small_region, n=n, seed=seed)
+        out = np.repeat(crop[None], n, axis=0)
+        for i in range(n):
+            out[i][region] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[region]
+        return out
+
     def _step(self, kind, mask, valid, step_index, k, keep_top, bump, seed):
         cfg = self.config
         rng = np.random.default_rng([seed, step_index])
@@ -295,7 +315,7 @@ class Segmenter:
             groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
         for gi, idx in enumerate(groups.values()):
             region = regions[idx[0]][y0:y1, x0:x1]
-            paintings[idx] = self.painter.paint(crop, region, n=len(idx), seed=int(rng.integers(2**31)) + gi)
+            paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
         pot = self.potential(paintings, box)
         logp = np.log(pot + _EPS)
         if bump is not None:

@@ -17,10 +17,17 @@ from .errors import BackendError, InputError
 COMMANDS = ["segment", "remove", "decompose", "compose", "export", "import_", "eval", "backends", "env"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (``paintseg: error: ...``), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"paintseg: error: {self.prog.removeprefix('paintseg ')}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="paintseg",
         description="Training-free segmentation by painting (PaintSeg), layer peeling and compositing.",
     )

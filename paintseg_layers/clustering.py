@@ -31,7 +31,11 @@ def kmeans_1d(values: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray,
     fit = v
     if v.size > MAX_FIT:
         fit = np.random.default_rng(seed).choice(v, MAX_FIT, replace=False)
-    init = np.quantile(fit, (np.arange(k) + 0.5) / k).reshape(-1, 1)
+    # evenly spaced seeds over the robust range: quantile seeds would all sit in a dominant cluster
+    lo, hi = np.quantile(fit, (0.02, 0.98))
+    if hi - lo < 1e-9:
+        lo, hi = fit.min(), fit.max()
+    init = np.linspace(lo, hi, k).reshape(-1, 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=100, random_state=seed).fit(fit.reshape(-1, 1))

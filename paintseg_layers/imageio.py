@@ -77,20 +77,23 @@ def _open(path, name: str) -> Image.Image:
     if p.is_dir():
         raise InputError(f"`{name}` must be an image file, got a directory: {p}")
     try:
-        img = Image.open(p)
-        img.load()
+        with Image.open(p) as src:
+            src.load()
+            if max(src.size) > MAX_SIDE:
+                raise InputError(
+                    f"`{name}` must be at most {MAX_SIDE} px on its long side, got {src.size[0]} x {src.size[1]}"
+                )
+            img = ImageOps.exif_transpose(src)  # a new, detached image with the orientation applied
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"`{name}` is not a readable image: {p} ({exc.__class__.__name__})") from None
     except Image.DecompressionBombError:
         raise InputError(f"`{name}` is too large to read safely: {p}") from None
-    if max(img.size) > MAX_SIDE:
-        raise InputError(f"`{name}` must be at most {MAX_SIDE} px on its long side, got {img.size[0]} x {img.size[1]}")
     return img
 
 
 def read_image(path, *, name: str = "image") -> np.ndarray:
     """Read an image file as ``(H, W, 3)`` float32 RGB in [0, 1], EXIF orientation applied."""
-    img = ImageOps.exif_transpose(_open(path, name))
+    img = _open(path, name)
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if arr.max() > 255 or img.mode.startswith("I;16") else 255.0
@@ -102,7 +105,7 @@ def read_image(path, *, name: str = "image") -> np.ndarray:
 
 def read_mask(path, *, shape: tuple[int, int] | None = None, name: str = "mask") -> np.ndarray:
     """Read a mask file (any non-zero pixel = inside; RGBA masks use alpha when the RGB is empty)."""
-    img = ImageOps.exif_transpose(_open(path, name))
+    img = _open(path, name)
     if img.mode in ("RGBA", "LA", "PA"):
         arr = np.asarray(img.convert("RGBA"))
         grey = arr[..., :3].max(axis=2)
@@ -116,7 +119,7 @@ def read_mask(path, *, shape: tuple[int, int] | None = None, name: str = "mask")
 
 def read_label_map(path, *, shape: tuple[int, int] | None = None, name: str = "scribble") -> np.ndarray:
     """Read an 8-bit label map (e.g. a trimap-style scribble) as uint8 ``(H, W)``."""
-    arr = np.asarray(ImageOps.exif_transpose(_open(path, name)).convert("L"))
+    arr = np.asarray(_open(path, name).convert("L"))
     if shape is not None and arr.shape != tuple(shape):
         raise InputError(
             f"`{name}` must match the image size {shape[1]} x {shape[0]} (W x H), got {arr.shape[1]} x {arr.shape[0]}"

@@ -24,13 +24,19 @@ _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 _INF = 1e9
 
 
-def _gmm(samples: np.ndarray, k: int, seed: int) -> GaussianMixture:
-    if len(samples) > 8000:
-        samples = samples[np.random.default_rng(seed).choice(len(samples), 8000, replace=False)]
+def _gmm(samples: np.ndarray, k: int, seed: int, previous: GaussianMixture | None = None) -> GaussianMixture:
+    """Fit (or, given ``previous``, update with a few EM steps) a colour mixture on <= 4000 samples."""
+    if len(samples) > 4000:
+        samples = samples[np.random.default_rng(seed).choice(len(samples), 4000, replace=False)]
     k = max(1, min(k, len(samples) // 20))
     with warnings.catch_warnings():  # flat regions give fewer distinct colours than components
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return GaussianMixture(k, covariance_type="full", reg_covar=1e-2, max_iter=30, random_state=seed).fit(samples)
+        if previous is not None and previous.n_components == k:
+            previous.set_params(max_iter=3)
+            return previous.fit(samples)
+        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-2, max_iter=10, random_state=seed,
+                              warm_start=True)
+        return gmm.fit(samples)
 
 
 def _pairwise(img: np.ndarray, gamma: float):
@@ -87,13 +93,16 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     edges = _pairwise(img, gamma)
     feats = img.reshape(-1, 3)
     label = m.copy()
+    gfg = gbg = None
     for it in range(iterations):
         fg_px = feats[(label & ~bs).ravel()]
         bg_px = feats[(~label | bs).ravel()]
         if len(fg_px) < 20 or len(bg_px) < 20:
             break
-        fg_ll = _gmm(fg_px, components, seed + it).score_samples(feats).reshape(label.shape)
-        bg_ll = _gmm(bg_px, components, seed + it).score_samples(feats).reshape(label.shape)
+        gfg = _gmm(fg_px, components, seed + it, gfg)
+        gbg = _gmm(bg_px, components, seed + it, gbg)
+        fg_ll = gfg.score_samples(feats).reshape(label.shape)
+        bg_ll = gbg.score_samples(feats).reshape(label.shape)
         cost_fg = -fg_ll + amcp_fg  # cost of calling the pixel object
         cost_bg = -bg_ll + amcp_bg
         shift = np.minimum(cost_fg, cost_bg)

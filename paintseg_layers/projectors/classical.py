@@ -20,6 +20,8 @@ class LabProjector:
     """
 
     name = "lab"
+    #: features of a pixel depend only on its neighbourhood, so crops of the full map are exact
+    pixelwise = True
 
     def __init__(self, smooth: float = 1.0):
         self.smooth = float(smooth)
@@ -63,5 +65,5 @@ class TextureProjector:
             t = multiscale_basic_features(grey, intensity=False, edges=True, texture=True,
                                           sigma_min=1.0, sigma_max=self.sigma_max, num_sigma=3)
             t = (t - t.mean(axis=(0, 1))) / (t.std(axis=(0, 1)) + 1e-6)
-            feats.append(t.astype(np.float32) * (self.texture_weight / np.sqrt(t.shape[-1])))
-        return np.concatenate([colour, np.stack(feats)], axis=-1)
+            feats.append((t * (self.texture_weight / np.sqrt(t.shape[-1]))).astype(np.float32))
+        return np.concatenate([colour, np.stack(feats)], axis=-1).astype(np.float32)

@@ -1,0 +1,66 @@
+"""Segmentation metrics; pixels marked in ``ignore`` are left out of every score."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+
+def _prep(pred, gt, ignore):
+    pred = np.asarray(pred, bool)
+    gt = np.asarray(gt, bool)
+    if pred.shape != gt.shape:
+        raise ValueError(f"`pred` and `gt` must have the same shape, got {pred.shape} and {gt.shape}")
+    keep = np.ones(gt.shape, bool) if ignore is None else ~np.asarray(ignore, bool)
+    return pred, gt, keep
+
+
+def iou(pred, gt, ignore=None) -> float:
+    """Intersection over union of the foreground (1.0 when both are empty)."""
+    pred, gt, keep = _prep(pred, gt, ignore)
+    inter = np.count_nonzero(pred & gt & keep)
+    union = np.count_nonzero((pred | gt) & keep)
+    return 1.0 if union == 0 else inter / union
+
+
+def pixel_accuracy(pred, gt, ignore=None) -> float:
+    pred, gt, keep = _prep(pred, gt, ignore)
+    n = np.count_nonzero(keep)
+    return 1.0 if n == 0 else np.count_nonzero((pred == gt) & keep) / n
+
+
+def max_f_beta(soft, gt, ignore=None, *, beta2: float = 0.3, thresholds: int = 255) -> float:
+    """Maximum F-beta over thresholds of a soft map in [0, 1] (beta^2 = 0.3, as in saliency work)."""
+    soft = np.asarray(soft, np.float64)
+    _, gt, keep = _prep(soft > 0.5, gt, ignore)
+    s, g = soft[keep], gt[keep]
+    if g.sum() == 0:
+        return 1.0 if (s > 0.5).sum() == 0 else 0.0
+    bins = np.clip((s * thresholds).astype(int), 0, thresholds)
+    tp = np.bincount(bins[g], minlength=thresholds + 1)[::-1].cumsum()[::-1]
+    allp = np.bincount(bins, minlength=thresholds + 1)[::-1].cumsum()[::-1]
+    prec = tp / np.maximum(allp, 1)
+    rec = tp / g.sum()
+    f = (1 + beta2) * prec * rec / np.maximum(beta2 * prec + rec, 1e-12)
+    return float(f.max())
+
+
+def _boundary(mask):
+    return mask & ~ndi.binary_erosion(mask, border_value=1)
+
+
+def boundary_f(pred, gt, ignore=None, *, tolerance: float | None = None) -> float:
+    """Boundary F-score: boundary pixels matched within ``tolerance`` px (default 0.75 % of the diagonal)."""
+    pred, gt, keep = _prep(pred, gt, ignore)
+    if tolerance is None:
+        tolerance = max(1.0, 0.0075 * np.hypot(*gt.shape))
+    bp, bg = _boundary(pred) & keep, _boundary(gt) & keep
+    if not bp.any() and not bg.any():
+        return 1.0
+    if not bp.any() or not bg.any():
+        return 0.0
+    dist_to_gt = ndi.distance_transform_edt(~_boundary(gt))
+    dist_to_pred = ndi.distance_transform_edt(~_boundary(pred))
+    precision = np.mean(dist_to_gt[bp] <= tolerance)
+    recall = np.mean(dist_to_pred[bg] <= tolerance)
+    return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))

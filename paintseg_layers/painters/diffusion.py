@@ -1,0 +1,557 @@
+"""Diffusion painter: any diffusers inpainting pipeline (Stable Diffusion 1.5 / 2 / XL inpainting).
+
+This is PaintSeg's own painter. The ``n`` samples of one call are painted in **one batched
+pipeline call**, with one ``torch.Generator`` per sample derived from ``seed`` (generators live on
+the CPU, so a seed gives the same noise on every device). The painter works on a crop around the
+mask (with context margin), resized so that its long side is the model's native resolution and
+both sides are multiples of what the VAE and UNet need; the painting is resized back to the crop
+exactly and only masked pixels are written, so unmasked pixels come back bit-for-bit.
+
+Heavy imports (torch, diffusers) happen when a painter is built, never at import; a missing
+package raises :class:`~paintseg_layers.errors.BackendError` naming the pip extra. Offline use is
+explicit: ``local_files_only`` defaults to True when ``HF_HUB_OFFLINE`` is set, and a model that
+is not available locally gives one line that names the id and how to pass a local folder.
+
+The small helpers :func:`resolve_device`, :func:`resolve_dtype`, :func:`offline_default` and
+:func:`model_source` are shared with :mod:`paintseg_layers.projectors.dino`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BackendError, InputError
+from .base import check_paint_inputs, sample_seeds
+
+log = logging.getLogger(__name__)
+
+#: Denoising steps when ``steps`` is not given (with the default DPM-Solver++ scheduler).
+DEFAULT_STEPS = 20
+#: Classifier-free guidance scale (PaintSeg's value).
+DEFAULT_GUIDANCE = 7.5
+#: Scheduler used when ``scheduler`` is not given (``None`` keeps the pipeline's own).
+DEFAULT_SCHEDULER = "dpm++"
+#: Install hint for the optional dependencies.
+EXTRA_HINT = "pip install 'paintseg_layers[diffusion]'"
+
+_TRUE = {"1", "true", "yes", "on"}
+_DTYPES = {"float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16", "fp16": "float16",
+           "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
+_SCHEDULERS = {
+    "dpm++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
+    "dpm++karras": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "use_karras_sigmas": True}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+    "ddim": ("DDIMScheduler", {}),
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
+    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
+}
+
+
+# -- helpers shared with the DINO projectors ----------------------------------------------------
+def import_torch(what: str):
+    """Import torch or raise :class:`BackendError` naming the extra (``what`` names the backend)."""
+    try:
+        import torch
+    except ImportError:
+        raise BackendError(f"{what} needs torch, which is not installed: {EXTRA_HINT}") from None
+    return torch
+
+
+def offline_default(local_files_only: bool | None) -> bool:
+    """``local_files_only`` as given, else True when ``HF_HUB_OFFLINE`` is set to a true value."""
+    if local_files_only is None:
+        return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+    if not isinstance(local_files_only, (bool, np.bool_)):
+        raise InputError(f"`local_files_only` must be True, False or None, got {local_files_only!r}")
+    return bool(local_files_only)
+
+
+def resolve_device(device):
+    """A ``torch.device``: ``None`` picks CUDA, then MPS, then the CPU.
+
+    Raises
+    ------
+    InputError
+        If ``device`` is not a valid torch device string, or names CUDA/MPS where none exists.
+    """
+    torch = import_torch("a neural backend")
+    if device is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"`device` must be a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"`device` {device!r} asks for CUDA, but torch sees no CUDA device (use --device cpu)")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise InputError(f"`device` {device!r} asks for MPS, which is not available here (use --device cpu)")
+    return dev
+
+
+def resolve_dtype(dtype, device):
+    """A ``torch.dtype``: ``None`` gives float16 on CUDA and float32 elsewhere.
+
+    Accepts a ``torch.dtype`` or one of ``float32``/``fp32``, ``float16``/``fp16``, ``bfloat16``/``bf16``.
+    """
+    torch = import_torch("a neural backend")
+    if dtype is None:
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if isinstance(dtype, torch.dtype):
+        if dtype not in (torch.float32, torch.float16, torch.bfloat16):
+            raise InputError(f"`dtype` must be float32, float16 or bfloat16, got {dtype}")
+        return dtype
+    name = _DTYPES.get(str(dtype).lower().removeprefix("torch."))
+    if name is None:
+        raise InputError(f"`dtype` must be one of {sorted(_DTYPES)} or a torch.dtype, got {dtype!r}")
+    return getattr(torch, name)
+
+
+def model_source(model: str | os.PathLike, *, what: str, flag: str) -> tuple[str, bool]:
+    """``(source, is_local_dir)`` for a hub id or a local folder.
+
+    Raises
+    ------
+    BackendError
+        If ``model`` is clearly a path (absolute, ``./``, ``~`` or an existing file) but not a folder.
+    """
+    if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
+        raise InputError(f"`model` must be a hub id or a local folder, got {model!r}")
+    text = str(model)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return str(path), True
+    looks_like_path = path.is_absolute() or text.startswith((".", "~")) or path.exists() or text.count("/") > 1
+    if looks_like_path:
+        raise BackendError(f"{what}: model folder {text} does not exist or is not a folder; pass {flag} DIR with an "
+                           "existing checkpoint folder")
+    return text, False
+
+
+def not_local_message(model: str, *, what: str, flag: str, layout: str, offline: bool, detail: str = "") -> str:
+    """The one-line error for a model that could not be loaded from the local cache."""
+    why = ("is not in the local Hugging Face cache and downloads are off (local_files_only / HF_HUB_OFFLINE)"
+           if offline else "could not be loaded or downloaded")
+    tail = f" [{detail}]" if detail else ""
+    return (f"{what}: model {model!r} {why}; pass a local folder instead ({flag} DIR, {layout}) "
+            f"or download it once with `hf download {model}`{tail}")
+
+
+def in_hub_cache(repo_id: str, filename: str) -> bool:
+    """Whether ``filename`` of hub repo ``repo_id`` is in the local Hugging Face cache (no network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - a dependency of diffusers and transformers
+        return True
+    try:
+        found = try_to_load_from_cache(repo_id, filename)
+    except Exception:  # noqa: BLE001 - an invalid repo id: let the loader give its own message
+        return False
+    return isinstance(found, str)
+
+
+class quiet_hub(warnings.catch_warnings):
+    """Silence huggingface_hub's deprecation noise about arguments its callers pass (not actionable here)."""
+
+    def __enter__(self):
+        out = super().__enter__()
+        warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
+        warnings.filterwarnings("ignore", message=".*resume_download.*")
+        return out
+
+
+def dtype_kwarg() -> str:
+    """``dtype`` for diffusers that take it (>= 0.36), else the older ``torch_dtype``."""
+    try:
+        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+    except ImportError:
+        return "torch_dtype"
+    return "dtype"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {text[0][:160]}" if text else exc.__class__.__name__
+
+
+def default_model() -> str:
+    """The default checkpoint, as registered for ``diffusion`` in :data:`~paintseg_layers.painters.PAINTERS`."""
+    from . import PAINTERS
+
+    return PAINTERS.entry("diffusion").default_model
+
+
+def round_up(value: float, multiple: int) -> int:
+    """Smallest multiple of ``multiple`` that is >= ``value`` (and >= ``multiple``)."""
+    return max(multiple, int(math.ceil(value / multiple - 1e-9)) * multiple)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def crop_box(mask: np.ndarray, margin: float, min_margin: int) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)``: the mask's box grown by ``margin`` times its long side (at least ``min_margin`` px)."""
+    h, w = mask.shape
+    x0, y0, x1, y1 = _bbox(mask)
+    pad = max(int(min_margin), int(round(margin * max(x1 - x0, y1 - y0))))
+    return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+
+
+def paint_size(shape: tuple[int, int], resolution: int, multiple: int) -> tuple[int, int]:
+    """``(height, width)`` to paint a crop of ``shape`` at: long side about ``resolution``, both multiples of ``multiple``."""
+    h, w = shape
+    s = resolution / max(h, w)
+    return round_up(h * s, multiple), round_up(w * s, multiple)
+
+
+def _resize(arr: np.ndarray, shape: tuple[int, int], *, nearest: bool = False) -> np.ndarray:
+    import cv2
+
+    if arr.shape[:2] == tuple(shape):
+        return arr
+    if nearest:
+        interp = cv2.INTER_NEAREST
+    else:
+        interp = cv2.INTER_AREA if shape[0] * shape[1] < arr.shape[0] * arr.shape[1] else cv2.INTER_LINEAR
+    return cv2.resize(arr, (shape[1], shape[0]), interpolation=interp)
+
+
+class DiffusionPainter:
+    """Inpaint with a diffusers inpainting pipeline (PaintSeg's painter).
+
+    Parameters
+    ----------
+    model : str or path, optional
+        Hub id or local pipeline folder (with ``model_index.json``). Default: the registered
+        ``diffusion`` model (Stable Diffusion 1.5 inpainting).
+    local_files_only : bool, optional
+        Never download; default True when ``HF_HUB_OFFLINE`` is set, else False.
+    device : str or torch.device, optional
+        Default CUDA if available, else MPS, else CPU.
+    dtype : str or torch.dtype, optional
+        Default float16 on CUDA, float32 elsewhere.
+    steps : int, optional
+        Denoising steps (default :data:`DEFAULT_STEPS`).
+    guidance : float, optional
+        Classifier-free guidance scale (default :data:`DEFAULT_GUIDANCE`).
+    prompt, negative_prompt : str
+        Text conditioning; PaintSeg paints with an empty prompt. A non-empty prompt needs the
+        pipeline's tokenizer and text encoder.
+    scheduler : str or diffusers scheduler, optional
+        ``"dpm++"`` (default: DPM-Solver++ multistep), ``"dpm++karras"``, ``"unipc"``, ``"ddim"``,
+        ``"euler"``, ``"euler_a"``, ``"pndm"``, ``"pipeline"`` (keep the pipeline's own) or an instance.
+    pipeline : diffusers pipeline, optional
+        An already built inpainting pipeline (``model`` and ``local_files_only`` are then unused).
+    resolution : int, optional
+        Long side, in px, at which the crop is painted (default: the model's native size,
+        ``unet.config.sample_size * vae_scale_factor``, e.g. 512 for SD 1.5).
+    margin : float
+        Context around the mask: the crop is the mask's box grown by ``margin`` times its long
+        side on every side (at least ``min_margin`` px), clipped to the image.
+    min_margin : int
+        Smallest context margin in px.
+    skip_null_guidance : bool
+        With empty prompt and negative prompt both guidance branches see the same conditioning,
+        so guidance is the identity; skip it (half the UNet work, same result). False runs it anyway.
+    channels_last : bool
+        Use the channels-last memory format for the UNet and VAE (faster on recent GPUs).
+    compile : bool
+        ``torch.compile`` the UNet (first call slow, later calls faster; CUDA only in practice).
+    progress : bool
+        Show the pipeline's denoising progress bar.
+
+    Raises
+    ------
+    BackendError
+        If diffusers is missing or the model is not available.
+    InputError
+        If an option is out of range.
+
+    Examples
+    --------
+    >>> painter = DiffusionPainter("path/to/sd-inpainting", local_files_only=True)  # doctest: +SKIP
+    >>> paintings = painter.paint(image, mask, n=5, seed=0)                         # doctest: +SKIP
+    >>> paintings.shape                                                             # doctest: +SKIP
+    (5, 480, 640, 3)
+    """
+
+    name = "diffusion"
+
+    def __init__(self, model: str | os.PathLike | None = None, *, local_files_only: bool | None = None, device=None,
+                 dtype=None, steps: int | None = None, guidance: float | None = None, prompt: str = "",
+                 negative_prompt: str = "", scheduler=DEFAULT_SCHEDULER, pipeline=None, resolution: int | None = None,
+                 margin: float = 0.5, min_margin: int = 16, skip_null_guidance: bool = True,
+                 channels_last: bool = False, compile: bool = False, progress: bool = False):
+        steps = DEFAULT_STEPS if steps is None else steps
+        guidance = DEFAULT_GUIDANCE if guidance is None else guidance
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise InputError(f"`steps` (denoising steps) must be an integer >= 1, got {steps!r}")
+        if not isinstance(guidance, (int, float, np.number)) or not np.isfinite(guidance) or guidance < 0:
+            raise InputError(f"`guidance` must be a finite number >= 0, got {guidance!r}")
+        for nm, v in (("prompt", prompt), ("negative_prompt", negative_prompt)):
+            if not isinstance(v, str):
+                raise InputError(f"`{nm}` must be a string, got {type(v).__name__}")
+        if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer))
+                                       or not 16 <= resolution <= 4096):
+            raise InputError(f"`resolution` must be an integer in [16, 4096] or None, got {resolution!r}")
+        if not isinstance(margin, (int, float, np.number)) or not 0 <= margin <= 10:
+            raise InputError(f"`margin` must be a number in [0, 10], got {margin!r}")
+        if isinstance(min_margin, bool) or not isinstance(min_margin, (int, np.integer)) or min_margin < 0:
+            raise InputError(f"`min_margin` must be an integer >= 0, got {min_margin!r}")
+        self.steps = int(steps)
+        self.guidance = float(guidance)
+        self.prompt = prompt
+        self.negative_prompt = negative_prompt
+        self.margin = float(margin)
+        self.min_margin = int(min_margin)
+        self.skip_null_guidance = bool(skip_null_guidance)
+        self._torch = import_torch("painter 'diffusion'")
+        try:
+            import diffusers  # noqa: F401
+        except ImportError:
+            raise BackendError(f"painter 'diffusion' needs diffusers, which is not installed: {EXTRA_HINT}") from None
+
+        if pipeline is None:
+            self.model = str(model) if model is not None else default_model()
+            self.local_files_only = offline_default(local_files_only)
+            self.device = resolve_device(device)
+            self.dtype = resolve_dtype(dtype, self.device)
+            pipeline = self._load(self.model)
+        else:
+            if not callable(pipeline) or not hasattr(pipeline, "unet") or not hasattr(pipeline, "vae"):
+                raise InputError(f"`pipeline` must be a diffusers inpainting pipeline, got {type(pipeline).__name__}")
+            self.model = getattr(getattr(pipeline, "config", None), "_name_or_path", None) or type(pipeline).__name__
+            self.local_files_only = offline_default(local_files_only)
+            self.device = resolve_device(device) if device is not None else pipeline.unet.device
+            self.dtype = resolve_dtype(dtype, self.device) if dtype is not None else pipeline.unet.dtype
+        if pipeline.unet.dtype != self.dtype:
+            pipeline = pipeline.to(dtype=self.dtype)
+        pipeline = pipeline.to(self.device)
+        self.pipeline = pipeline
+        self._set_scheduler(scheduler)
+        if channels_last:
+            pipeline.unet.to(memory_format=self._torch.channels_last)
+            pipeline.vae.to(memory_format=self._torch.channels_last)
+        if compile:
+            pipeline.unet = self._torch.compile(pipeline.unet)
+        if hasattr(pipeline, "set_progress_bar_config"):
+            pipeline.set_progress_bar_config(disable=not progress)
+        vae_scale = getattr(pipeline, "vae_scale_factor", None) or 2 ** (len(pipeline.vae.config.block_out_channels) - 1)
+        unet_cfg = pipeline.unet.config
+        down = 2 ** (len(unet_cfg.block_out_channels) - 1)
+        #: Painted sizes are multiples of this (pipelines need 8; the UNet's downsamplers need more).
+        self.multiple = int(np.lcm(8, vae_scale * down))
+        native = unet_cfg.sample_size * vae_scale if isinstance(unet_cfg.sample_size, int) else 512
+        self.resolution = int(resolution) if resolution is not None else int(native)
+        self.resolution = round_up(self.resolution, self.multiple)
+        self._embeds = None  # (cond, uncond or None, extra call kwargs), computed once
+
+    # -- loading ---------------------------------------------------------------------------------
+    def _load(self, model: str):
+        from diffusers import AutoPipelineForInpainting, DiffusionPipeline
+
+        src, local = model_source(model, what="painter 'diffusion'", flag="--painter-model")
+        layout = "a diffusers pipeline folder with model_index.json"
+        missing = BackendError(not_local_message(model, what="painter 'diffusion'", flag="--painter-model", layout=layout,
+                                                 offline=self.local_files_only))
+        if not local and self.local_files_only and not in_hub_cache(src, "model_index.json"):
+            raise missing  # fail before diffusers gets involved
+        with quiet_hub():
+            try:
+                index = DiffusionPipeline.load_config(src, local_files_only=self.local_files_only)
+            except (OSError, ValueError) as exc:
+                if local:
+                    raise BackendError(f"painter 'diffusion': folder {src} is not {layout} ({_first_line(exc)})") from None
+                raise missing from None
+            kwargs = {}
+            for key, value in index.items():
+                # components saved as None (e.g. no tokenizer/text encoder) must be passed as None
+                if not key.startswith("_") and (value is None or (isinstance(value, (list, tuple)) and value[0] is None)):
+                    kwargs[key] = None
+            if "safety_checker" in index:
+                kwargs["safety_checker"] = None  # it would black out paintings: not wanted for segmentation
+            if "requires_safety_checker" in index:
+                kwargs["requires_safety_checker"] = False
+            kwargs[dtype_kwarg()] = self.dtype
+            try:
+                pipe = AutoPipelineForInpainting.from_pretrained(src, local_files_only=self.local_files_only, **kwargs)
+            except (OSError, ValueError) as exc:
+                if local:
+                    raise BackendError(f"painter 'diffusion': cannot load the pipeline in {src} ({_first_line(exc)})") from None
+                raise BackendError(not_local_message(model, what="painter 'diffusion'", flag="--painter-model",
+                                                     layout=layout, offline=self.local_files_only,
+                                                     detail=_first_line(exc))) from None
+        log.info("loaded %s (%s) on %s as %s", model, type(pipe).__name__, self.device, self.dtype)
+        return pipe
+
+    def _set_scheduler(self, scheduler) -> None:
+        if scheduler is None or scheduler == "pipeline":
+            return
+        import diffusers
+
+        if isinstance(scheduler, str):
+            key = scheduler.lower()
+            if key not in _SCHEDULERS:
+                raise InputError(f"`scheduler` must be one of {sorted(_SCHEDULERS) + ['pipeline']} or a diffusers "
+                                 f"scheduler, got {scheduler!r}")
+            cls_name, opts = _SCHEDULERS[key]
+            scheduler = getattr(diffusers, cls_name).from_config(self.pipeline.scheduler.config, **opts)
+        elif not hasattr(scheduler, "set_timesteps"):
+            raise InputError(f"`scheduler` must be a name or a diffusers scheduler, got {type(scheduler).__name__}")
+        self.pipeline.scheduler = scheduler
+
+    # -- conditioning ------------------------------------------------------------------------------
+    @property
+    def uses_guidance(self) -> bool:
+        """Whether a call runs classifier-free guidance (two UNet branches per step)."""
+        null = self.skip_null_guidance and not self.prompt.strip() and not self.negative_prompt.strip()
+        return self.guidance > 1.0 and not null
+
+    def _conditioning(self):
+        """``(kwargs for the pipeline call, batch-1 tensors)``: prompt embeddings computed once."""
+        if self._embeds is not None:
+            return self._embeds
+        torch = self._torch
+        pipe = self.pipeline
+        cfg = self.uses_guidance
+        sdxl = hasattr(pipe, "text_encoder_2")
+        has_text = getattr(pipe, "text_encoder", None) is not None and getattr(pipe, "tokenizer", None) is not None
+        if sdxl:
+            has_text = has_text or (getattr(pipe, "text_encoder_2", None) is not None
+                                    and getattr(pipe, "tokenizer_2", None) is not None)
+        emb: dict = {}
+        with torch.no_grad():
+            if has_text:
+                out = pipe.encode_prompt(prompt=self.prompt, device=self.device, num_images_per_prompt=1,
+                                         do_classifier_free_guidance=cfg, negative_prompt=self.negative_prompt)
+                emb["prompt_embeds"] = out[0]
+                if cfg:
+                    emb["negative_prompt_embeds"] = out[1]
+                if sdxl:
+                    emb["pooled_prompt_embeds"] = out[2]
+                    if cfg:
+                        emb["negative_pooled_prompt_embeds"] = out[3]
+            else:
+                if self.prompt.strip() or self.negative_prompt.strip():
+                    raise BackendError("painter 'diffusion': a text prompt needs the pipeline's tokenizer and text "
+                                       f"encoder, which {self.model!r} does not have; use an empty prompt")
+                # no text model: the empty prompt is represented by zero embeddings of the right shape
+                ucfg = pipe.unet.config
+                seq = int(getattr(getattr(pipe, "tokenizer", None), "model_max_length", 77) or 77)
+                seq = seq if seq < 10_000 else 77
+                zeros = torch.zeros(1, seq, int(ucfg.cross_attention_dim), device=self.device, dtype=self.dtype)
+                emb["prompt_embeds"] = zeros
+                if cfg:
+                    emb["negative_prompt_embeds"] = zeros
+                if sdxl:
+                    n_ids = 5 if getattr(pipe.config, "requires_aesthetics_score", False) else 6
+                    dim = int(ucfg.projection_class_embeddings_input_dim) - n_ids * int(ucfg.addition_time_embed_dim)
+                    pooled = torch.zeros(1, dim, device=self.device, dtype=self.dtype)
+                    emb["pooled_prompt_embeds"] = pooled
+                    if cfg:
+                        emb["negative_pooled_prompt_embeds"] = pooled
+        self._embeds = emb
+        return emb
+
+    # -- painting ----------------------------------------------------------------------------------
+    def paint(self, image, mask, *, n: int = 1, seed: int = 0) -> np.ndarray:
+        """Paint ``n`` samples of the masked region in one batched pipeline call.
+
+        Parameters
+        ----------
+        image : (H, W, 3) float32 in [0, 1] (uint8 accepted)
+        mask : (H, W) bool
+            True where to paint.
+        n : int
+            Number of samples.
+        seed : int
+            Sample ``i`` uses a generator seeded with ``sample_seeds(seed, n)[i]``.
+
+        Returns
+        -------
+        (n, H, W, 3) float32
+            Paintings; pixels outside ``mask`` equal ``image`` exactly.
+
+        Raises
+        ------
+        InputError
+            If the shapes, dtype or ``n`` are invalid.
+        """
+        rgb, m = check_paint_inputs(image, mask, n)
+        return self._paint(rgb, np.broadcast_to(m, (int(n), *m.shape)), seed)
+
+    def paint_batch(self, image, masks, *, seed: int = 0) -> np.ndarray:
+        """Paint one sample per mask, all in one batched pipeline call.
+
+        Parameters
+        ----------
+        image : (H, W, 3) float32 in [0, 1] (uint8 accepted)
+        masks : (n, H, W) bool
+            One region per sample (e.g. AMCP's per-sample jittered dilations).
+        seed : int
+            Sample ``i`` uses ``sample_seeds(seed, n)[i]``, as in :meth:`paint`.
+
+        Returns
+        -------
+        (n, H, W, 3) float32
+            Sample ``i`` differs from ``image`` only inside ``masks[i]``.
+        """
+        arr = np.asarray(masks)
+        if arr.ndim != 3 or arr.shape[0] < 1:
+            raise InputError(f"`masks` must have shape (n, H, W) with n >= 1, got {arr.shape}")
+        rgb, _ = check_paint_inputs(image, arr[0], 1)
+        ms = np.stack([check_paint_inputs(rgb, a, 1)[1] for a in arr])
+        return self._paint(rgb, ms, seed)
+
+    def _paint(self, rgb: np.ndarray, masks: np.ndarray, seed) -> np.ndarray:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
+        torch = self._torch
+        n = masks.shape[0]
+        out = np.repeat(rgb[None], n, axis=0)
+        union = masks.any(axis=0)
+        if not union.any():
+            return out
+        x0, y0, x1, y1 = crop_box(union, self.margin, self.min_margin)
+        crop = rgb[y0:y1, x0:x1]
+        ph, pw = paint_size(crop.shape[:2], self.resolution, self.multiple)
+        # a painted pixel anywhere in a resized mask pixel counts as masked: the hole the model sees
+        # covers the true hole, and only true-hole pixels are written back
+        big = np.stack([_resize(mk[y0:y1, x0:x1].astype(np.float32), (ph, pw)) > 1e-3 for mk in masks])
+        img_t = torch.from_numpy(np.ascontiguousarray(_resize(crop, (ph, pw)).transpose(2, 0, 1)))[None]
+        img_t = img_t.expand(n, -1, -1, -1).contiguous()
+        mask_t = torch.from_numpy(big.astype(np.float32))[:, None]
+        gens = [torch.Generator(device="cpu").manual_seed(s) for s in sample_seeds(int(seed), n)]
+        emb = {k: v.expand(n, *v.shape[1:]) for k, v in self._conditioning().items()}
+        log.debug("painting %d sample(s) of a %dx%d crop at %dx%d", n, x1 - x0, y1 - y0, pw, ph)
+        with torch.inference_mode():
+            result = self.pipeline(image=img_t, mask_image=mask_t, height=ph, width=pw, strength=1.0,
+                                   num_inference_steps=self.steps, guidance_scale=self.guidance if self.uses_guidance else 1.0,
+                                   generator=gens, output_type="np", **emb)
+        painted = np.asarray(result.images, dtype=np.float32)
+        if painted.shape != (n, ph, pw, 3):
+            raise BackendError(f"painter 'diffusion': pipeline returned shape {painted.shape}, expected {(n, ph, pw, 3)}")
+        for i in range(n):
+            back = np.clip(_resize(painted[i], crop.shape[:2]), 0.0, 1.0)
+            region = masks[i][y0:y1, x0:x1]
+            out[i, y0:y1, x0:x1][region] = back[region]
+        return out
+
+    def __repr__(self) -> str:
+        return (f"DiffusionPainter(model={self.model!r}, device={str(self.device)!r}, dtype={self.dtype}, "
+                f"steps={self.steps}, guidance={self.guidance}, resolution={self.resolution})")
+
+
+__all__ = ["DiffusionPainter", "DEFAULT_STEPS", "DEFAULT_GUIDANCE", "DEFAULT_SCHEDULER"]

@@ -1,0 +1,116 @@
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from conftest import make_object_scene
+from paintseg_layers import AMCPConfig, BoxPrompt, InputError, MaskPrompt, PointPrompt, Segmenter, segment
+from paintseg_layers.amcp import paint_out
+from paintseg_layers.clustering import kmeans_1d
+from paintseg_layers.metrics import iou
+from paintseg_layers.painters import get_painter
+
+FAST = AMCPConfig(samples=3)
+
+
+def test_box_prompt_finds_the_object(scene):
+    img, gt, box = scene
+    res = segment(img, BoxPrompt((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8)), config=FAST, seed=0)
+    assert iou(res.mask, gt) > 0.9
+    assert iou(res.amcp_mask, gt) > 0.75, "the AMCP signal alone must already find most of the object"
+    assert res.mask.shape == gt.shape and res.mask.dtype == bool
+    assert res.soft.dtype == np.float32 and 0 <= res.soft.min() and res.soft.max() <= 1
+    assert [h.kind for h in res.history] == list(FAST.steps)
+    # the painting removes the object: inside it looks like the background, outside untouched
+    assert np.abs(res.painting[gt] - np.array([0.85, 0.15, 0.1])).mean() > 0.25
+    from paintseg_layers.morphology import dilate
+
+    far = ~dilate(res.mask, 8)
+    assert np.array_equal(res.painting[far], img[far])
+
+
+def test_i_step_shrinks_and_o_step_grows(scene):
+    img, gt, box = scene
+    res = segment(img, BoxPrompt((box[0] - 10, box[1] - 10, box[2] + 10, box[3] + 10)),
+                  config=replace(FAST, refine=False, steps="IO"), seed=0)
+    i_rec, o_rec = res.history
+    assert i_rec.area_after < i_rec.area_before
+    assert o_rec.area_after >= o_rec.area_before
+
+
+def test_mask_prompt_refines_a_coarse_mask(scene):
+    img, gt, _ = scene
+    coarse = np.zeros_like(gt)
+    ys, xs = np.nonzero(gt)
+    coarse[ys.min() - 6 : ys.max() + 7, xs.min() - 6 : xs.max() - 10] = True  # too big on 3 sides, too small on 1
+    res = segment(img, MaskPrompt(coarse), config=FAST, seed=0)
+    assert iou(res.mask, gt) > iou(coarse, gt) + 0.1
+
+
+def test_point_prompt(scene):
+    img, gt, _ = scene
+    res = segment(img, PointPrompt(((65, 50),)), config=FAST, seed=0)
+    assert iou(res.mask, gt) > 0.8
+
+
+def test_same_seed_same_mask_and_different_seed_different_painting(scene):
+    img, gt, box = scene
+    p = BoxPrompt((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8))
+    a = segment(img, p, config=FAST, seed=5)
+    b = segment(img, p, config=FAST, seed=5)
+    assert np.array_equal(a.mask, b.mask) and np.array_equal(a.soft, b.soft)
+    painter = get_painter("patchmatch")
+    pa = painter.paint(img, gt, n=1, seed=1)
+    pb = painter.paint(img, gt, n=1, seed=2)
+    assert not np.array_equal(pa, pb)
+
+
+def test_large_image_runs_at_working_size():
+    img, gt, box = make_object_scene(h=400, w=600, box=(200, 120, 420, 300))
+    res = Segmenter(img, config=FAST).segment(BoxPrompt((180, 100, 440, 320)), seed=0)
+    assert res.mask.shape == (400, 600)
+    assert max(res.working_shape) == FAST.working_size
+    assert iou(res.mask, gt) > 0.9
+
+
+def test_segmenter_answers_many_prompts(scene):
+    img, gt, box = scene
+    seg = Segmenter(img, config=replace(FAST, paint_result=False))
+    r1 = seg.segment(BoxPrompt((30, 20, 100, 80)), seed=0)
+    r2 = seg.segment(BoxPrompt((0, 0, 20, 20)), seed=0)  # empty background corner: a result, not a crash
+    assert r1.painting is None and iou(r1.mask, gt) > 0.85
+    assert r2.mask.sum() < 400
+
+
+def test_bad_config_and_seed(scene):
+    img, _, box = scene
+    with pytest.raises(InputError, match="`samples`"):
+        AMCPConfig(samples=0)
+    with pytest.raises(InputError, match="`steps`"):
+        AMCPConfig(steps="IXO")
+    with pytest.raises(InputError, match="unknown AMCP setting"):
+        AMCPConfig.from_dict({"samples": 2, "bogus": 1})
+    with pytest.raises(InputError, match="`seed`"):
+        segment(img, BoxPrompt(box), seed=-1)
+    with pytest.raises(InputError, match="`box`"):
+        segment(img, BoxPrompt((0, 0, 500, 10)))
+
+
+def test_paint_out_keeps_far_pixels(scene):
+    img, gt, _ = scene
+    out = paint_out(img, gt, get_painter("telea"))
+    from paintseg_layers.morphology import dilate
+
+    far = ~dilate(gt, 6)
+    assert np.array_equal(out[far], img[far])
+    assert np.abs(out[gt] - img[gt]).mean() > 0.2
+
+
+def test_kmeans_1d_orders_clusters():
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(0, 0.1, 500), rng.normal(5, 0.1, 100), rng.normal(10, 0.1, 50)])
+    labels, centres = kmeans_1d(v, 3)
+    assert np.all(np.diff(centres) > 0)
+    assert (labels[:500] == 0).all() and (labels[500:600] == 1).all() and (labels[600:] == 2).all()
+    flat, _ = kmeans_1d(np.ones(10), 2)
+    assert (flat == 0).all()
