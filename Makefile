@@ -1,0 +1,36 @@
+# Set-up and everyday commands. `make demo` and `make test` each create .venv on first use.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch is pinned here (not in pyproject) to the CPU build this workplace keeps on disk; any torch >= 2.1 works.
+TORCH ?= torch==2.13.0
+
+.PHONY: install demo test test-all bench clean
+
+$(BIN)/paintseg: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[dev,diffusion]"
+	@touch $@
+
+install: $(BIN)/paintseg
+
+## Decompose the example image shipped in examples/ into layers; results in out/demo/
+demo: install
+	$(BIN)/paintseg decompose examples/street.png $$(cat examples/street.prompts) -o out/demo --contact-sheet out/demo/contact_sheet.png
+
+## The test suite (what CI runs)
+test: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+## Including the slow end-to-end checks
+test-all: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "slow or not slow"
+
+## GrabCut box benchmark (needs ../shared/data/grabcut)
+bench: install
+	$(BIN)/paintseg eval ../shared/data/grabcut --prompt box
+
+clean:
+	rm -rf out .pytest_cache
