@@ -47,10 +47,15 @@ def write_psd(path, image: LayeredImage) -> Path:
         The written file.
     """
     PSDImage, PixelLayer = _psd_tools()
+    for layer in image.layers:
+        if len(layer.name) > 255:
+            raise InputError(f"PSD layer names must be at most 255 characters, got {len(layer.name)} for "
+                             f"{layer.name[:40]!r}...")
     psd = PSDImage.new("RGBA", image.size)
     for layer in reversed(image.layers):
         x, y = layer.offset
-        made = PixelLayer.frompil(Image.fromarray(layer.rgba, "RGBA"), psd, layer.name, top=y, left=x)
+        made = PixelLayer.frompil(Image.fromarray(layer.rgba, "RGBA"), psd, "layer", top=y, left=x)
+        made.name = layer.name  # the setter writes the Unicode name block and a MacRoman fallback
         if layer.opacity != 1.0:
             made.opacity = int(round(layer.opacity * 255))
         if not layer.visible:
