@@ -331,7 +331,7 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
             try:
                 other = _load_source(edit.source, sources)
             except InputError as exc:
-                raise InputError(f"{where}: `source` {exc}") from None
+                raise InputError(f"{where}: `source` {str(exc).replace('`directory` ', '', 1)}") from None
             ids = [layer.id for layer in other.layers]
             if edit.layer not in ids:
                 raise InputError(f"{where}: unknown layer id {edit.layer!r} in the source; known ids: {', '.join(ids)}")
