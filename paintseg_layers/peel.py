@@ -9,6 +9,8 @@
    masks overlap by IoU >= ``duplicate_iou`` (or that are identical) name the same object: an
    :class:`~paintseg_layers.errors.InputError` by default, or, with ``duplicates="merge"``, one layer
    (the first prompt's index; ``scores["merged_prompts"]`` lists all of them).
+   Pixels that several masks claim (a box around an occluded object's visible part also holds the
+   occluder) go to the claimant whose colours fit them best (:func:`resolve_contested`).
 2. **Order** every pair of objects whose masks touch or overlap, by two boundary-ownership cues
    (:func:`order_evidence`): the **T-junction** cue -- where the contact between two regions starts
    and ends, the front object's contour runs on smoothly while the occluded object's contour turns
@@ -187,6 +189,44 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> tu
     return max(0.0, score), max(0.0, -score), int(both.sum())
 
 
+def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400, seed: int = 0) -> list[np.ndarray]:
+    """Give every pixel that several masks claim to the claimant whose colours fit it best.
+
+    Each object's colour model is a random sample of its uncontested pixels (Lab); a contested pixel
+    goes to the object with the nearest sample (median distance to the 3 nearest). Box prompts of
+    overlapping objects make the back object's mask swallow the front object's visible part; the
+    visible part is what the image shows, so colour decides.
+    """
+    from scipy.spatial import cKDTree
+
+    masks = [m.copy() for m in masks]
+    count = np.sum([m.astype(np.uint8) for m in masks], axis=0) if masks else None
+    if count is None or count.max() < 2:
+        return masks
+    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    contested = count >= 2
+    rng = np.random.default_rng(seed)
+    cost = np.full((len(masks), int(contested.sum())), np.inf)
+    for k, m in enumerate(masks):
+        own = m & ~contested
+        if own.sum() < 5:
+            own = m
+        if not own.any():
+            continue
+        pix = lab[own]
+        if len(pix) > samples:
+            pix = pix[rng.choice(len(pix), samples, replace=False)]
+        d, _ = cKDTree(pix).query(lab[contested], k=min(3, len(pix)))
+        d = d if d.ndim == 2 else d[:, None]
+        claim = m[contested]
+        cost[k, claim] = np.median(d, axis=1)[claim]
+    winner = np.argmin(cost, axis=0)
+    ys, xs = np.nonzero(contested)
+    for k, m in enumerate(masks):
+        m[ys, xs] = m[ys, xs] & (winner == k)
+    return masks
+
+
 def nearest_fill(visible: list[np.ndarray], removed: np.ndarray) -> list[np.ndarray]:
     """No-painter amodal control: each pixel of ``removed`` takes the owner of the nearest pixel outside it.
 
@@ -335,6 +375,10 @@ def decompose(image, prompts, *, painter=None, projector=None, config: PeelConfi
     for i in kept:
         scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
 
+    # contested pixels (box prompts of overlapping objects overlap) go to the best-fitting colours
+    for i, m in zip(kept, resolve_contested(rgb, [masks[i] for i in kept], seed=seed)):
+        masks[i] = m
+
     # 2. pairwise order
     ids = {i: f"obj{i}" for i in kept}
     radius = max(2, int(round(cfg.contact_radius * max(h, w))))
@@ -436,5 +480,5 @@ def _ancestors(graph, node) -> list:
     return sorted(nx.ancestors(graph, node))
 
 
-__all__ = ["PeelConfig", "decompose", "order_evidence", "nearest_fill", "AMODAL_MODES", "PLATE_MODES",
+__all__ = ["PeelConfig", "decompose", "order_evidence", "junction_turn", "resolve_contested", "nearest_fill", "AMODAL_MODES", "PLATE_MODES",
            "DUPLICATE_MODES"]
