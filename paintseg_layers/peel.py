@@ -3,8 +3,9 @@
 :func:`decompose` runs in four stages (PaintSeg, supplementary C, "amodal segmentation layer by layer"):
 
 1. **Segment** every prompted object on the input with AMCP (one :class:`~paintseg_layers.amcp.Segmenter`,
-   so the image's features are computed once). A prompt whose removal barely changes the image
-   (mean absolute change inside the mask below ``min_contrast``) names no object: it yields an
+   so the image's features are computed once). A prompt whose mask hardly differs from its
+   surroundings (fewer than ``min_contrast`` of its pixels have a colour absent from a ring around
+   it, :func:`object_contrast`) names no object: it yields an
    *empty* layer (empty masks, ``scores["empty"] = True``) instead of an error. Two prompts whose
    masks overlap by IoU >= ``duplicate_iou`` (or that are identical) name the same object: an
    :class:`~paintseg_layers.errors.InputError` by default, or, with ``duplicates="merge"``, one layer
@@ -85,7 +86,7 @@ class PeelConfig:
     duplicate_iou : float
         Mask IoU from which two prompts count as the same object.
     min_contrast : float
-        Mean absolute RGB change (in [0, 1]) that removing a mask must cause for it to be an object.
+        Share of a mask's pixels that must stand out from its surroundings for it to be an object.
     contact_radius : float
         Local window of the order cue, as a fraction of the image's long side.
     min_confidence : float
@@ -187,6 +188,35 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> tu
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
     score = turn + hull
     return max(0.0, score), max(0.0, -score), int(both.sum())
+
+
+def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, tolerance: float = 3.0,
+                    samples: int = 500, seed: int = 0) -> float:
+    """Share of ``mask``'s pixels whose colour is absent from a ring around it (0 = nothing stands out).
+
+    A pixel is *explained* by its surroundings when some ring pixel lies within ``tolerance``
+    (CIELAB units) of its colour. A prompt on empty background yields a region that its ring
+    explains almost entirely; an object does not. On a textured background a prompt without an
+    object still scores above zero, so it gives an ordinary (probably meaningless) layer there;
+    ``scores["contrast"]`` lets callers filter.
+    """
+    from scipy.spatial import cKDTree
+
+    if not mask.any():
+        return 0.0
+    around = morph.dilate(mask, ring) & ~mask
+    if not around.any():
+        return 1.0
+    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    rng = np.random.default_rng(seed)
+    ref = lab[around]
+    if len(ref) > samples:
+        ref = ref[rng.choice(len(ref), samples, replace=False)]
+    pix = lab[mask]
+    if len(pix) > 4 * samples:
+        pix = pix[rng.choice(len(pix), 4 * samples, replace=False)]
+    d, _ = cKDTree(ref).query(pix, k=1)
+    return float((d > tolerance).mean())
 
 
 def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400, seed: int = 0) -> list[np.ndarray]:
@@ -344,11 +374,11 @@ def decompose(image, prompts, *, painter=None, projector=None, config: PeelConfi
         t0 = time.perf_counter()
         res = seg.segment(prompts[i], seed=seed + i)
         m = res.mask
-        contrast = float(np.abs(res.painting - rgb)[m].mean()) if m.any() else 0.0
+        contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
         empty = not m.any() or contrast < cfg.min_contrast
         if empty:
-            log.warning("prompt %d names no object (change on removal %.3f < %.3f): empty layer", i, contrast,
-                        cfg.min_contrast)
+            log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
+                        "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
             m = np.zeros((h, w), bool)
         masks.append(m)
         scores.append({"contrast": round(contrast, 6), "empty": bool(empty), "seconds": round(time.perf_counter() - t0, 4)})
@@ -480,5 +510,5 @@ def _ancestors(graph, node) -> list:
     return sorted(nx.ancestors(graph, node))
 
 
-__all__ = ["PeelConfig", "decompose", "order_evidence", "junction_turn", "resolve_contested", "nearest_fill", "AMODAL_MODES", "PLATE_MODES",
+__all__ = ["PeelConfig", "decompose", "order_evidence", "junction_turn", "resolve_contested", "object_contrast", "nearest_fill", "AMODAL_MODES", "PLATE_MODES",
            "DUPLICATE_MODES"]
