@@ -7,7 +7,8 @@
    surroundings (fewer than ``min_contrast`` of its pixels have a colour absent from a ring around
    it, :func:`object_contrast`) names no object: it yields an
    *empty* layer (empty masks, ``scores["empty"] = True``) instead of an error. Two prompts whose
-   masks overlap by IoU >= ``duplicate_iou`` (or that are identical) name the same object: an
+   initial regions *and* masks both overlap by IoU >= ``duplicate_iou`` (or that are identical) name
+   the same object: an
    :class:`~paintseg_layers.errors.InputError` by default, or, with ``duplicates="merge"``, one layer
    (the first prompt's index; ``scores["merged_prompts"]`` lists all of them).
    Pixels that several masks claim (a box around an occluded object's visible part also holds the
@@ -391,12 +392,15 @@ def decompose(image, prompts, *, painter=None, projector=None, config: PeelConfi
                 continue
             same = prompts[i].to_dict() == prompts[j].to_dict() and type(prompts[i]) is type(prompts[j])
             if not same and masks[i].any() and masks[j].any():
-                same = _iou(masks[i], masks[j]) >= cfg.duplicate_iou
+                # both the prompts and the masks must agree: two different objects can get the same
+                # mask when one prompt's box holds the other object
+                regions = _iou(prompts[i].initial_mask((h, w)), prompts[j].initial_mask((h, w)))
+                same = min(regions, _iou(masks[i], masks[j])) >= cfg.duplicate_iou
             if not same:
                 continue
             if cfg.duplicates == "error":
-                raise InputError(f"prompts {i} and {j} name the same object (mask IoU "
-                                 f"{_iou(masks[i], masks[j]):.2f} >= duplicate_iou {cfg.duplicate_iou}); "
+                raise InputError(f"prompts {i} and {j} name the same object (prompt and mask IoU >= "
+                                 f"duplicate_iou {cfg.duplicate_iou}); "
                                  "give one prompt per object or use duplicates='merge'")
             owner[j] = i
             masks[i] = masks[i] | masks[j]
