@@ -9,6 +9,9 @@ Quick start::
     result.painting    # the image with the object painted out
 """
 
+from .compose import apply_edits, compose, render
+from .edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, load_edits, save_edits
+from .io import export_decomposition, import_decomposition
 from .amcp import AMCPConfig, Segmenter, SegmentationResult, paint_out, remove_object, segment
 from .errors import BackendError, InputError
 from .imageio import read_image, read_mask, write_image
@@ -23,4 +26,6 @@ __all__ = [
     "BoxPrompt", "PointPrompt", "MaskPrompt", "ScribblePrompt",
     "InputError", "BackendError", "read_image", "read_mask", "write_image",
     "PAINTERS", "PROJECTORS", "get_painter", "get_projector",
+    "compose", "apply_edits", "render", "Remove", "Translate", "Scale", "Flip", "Raise", "Lower", "Insert",
+    "InsertImage", "load_edits", "save_edits", "export_decomposition", "import_decomposition",
 ]

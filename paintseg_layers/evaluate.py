@@ -33,7 +33,7 @@ METHOD_NOTES = {
     "amcp": "AMCP alone, no refinement",
     "refine_only": "graph cut with colour models from the box, no painting",
     "box": "the prompt box itself",
-    "grabcut": "cv2.grabCut from the box, 5 iterations",
+    "grabcut": "cv2.grabCut from the box, 5 iterations, full resolution",
 }
 
 
@@ -64,10 +64,10 @@ def list_dataset(root, *, limit: int | None = None) -> list[Sample]:
     return samples[:limit] if limit else samples
 
 
-def grabcut_box(image: np.ndarray, box, *, working_size: int = 320, iterations: int = 5) -> np.ndarray:
-    """OpenCV GrabCut initialised with ``box`` at a working resolution; full-size bool mask."""
+def grabcut_box(image: np.ndarray, box, *, working_size: int | None = None, iterations: int = 5) -> np.ndarray:
+    """OpenCV GrabCut initialised with ``box`` (at full size unless ``working_size`` is given)."""
     h, w = image.shape[:2]
-    s = working_scale((h, w), working_size)
+    s = working_scale((h, w), working_size) if working_size else 1.0
     wshape = (max(2, round(h * s)), max(2, round(w * s)))
     small = (resize_image(image, wshape) * 255).astype(np.uint8)
     x0, y0, x1, y1 = box
@@ -123,7 +123,7 @@ def evaluate_box_image(sample: Sample, *, config: AMCPConfig, painter=None, proj
         out["seconds"]["box"] = 0.0
     if "grabcut" in methods:
         t = time.perf_counter()
-        m = grabcut_box(image, b, working_size=config.working_size)
+        m = grabcut_box(image, b)
         out["iou"]["grabcut"] = iou(m, gt, ignore)
         out["seconds"]["grabcut"] = time.perf_counter() - t
     return out
