@@ -288,6 +288,8 @@ class DiffusionPainter:
     """
 
     name = "diffusion"
+    #: The painter sizes its own input (the model's native resolution): callers should not downscale first.
+    chooses_resolution = True
 
     def __init__(self, model: str | os.PathLike | None = None, *, local_files_only: bool | None = None, device=None,
                  dtype=None, steps: int | None = None, guidance: float | None = None, prompt: str = "",

@@ -174,6 +174,11 @@ class DinoProjector(_ViTProjector):
     model_object : transformers model, optional
         An already built ``ViTModel`` (``model`` is then unused).
 
+    Notes
+    -----
+    The output is dense: ``B x H x W x C`` float32 (C = 384 for ViT-S), e.g. 0.8 GB for five
+    320 x 320 crops; AMCP's working size bounds it.
+
     Examples
     --------
     >>> proj = DinoProjector("facebook/dino-vits8", local_files_only=True)  # doctest: +SKIP
