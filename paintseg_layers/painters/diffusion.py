@@ -264,7 +264,7 @@ class DiffusionPainter:
         Smallest context margin in px.
     skip_null_guidance : bool
         With empty prompt and negative prompt both guidance branches see the same conditioning,
-        so guidance is the identity; skip it (half the UNet work, same result). False runs it anyway.
+        so guidance is the identity; skip it (half the UNet work, same result up to rounding). False runs it anyway.
     channels_last : bool
         Use the channels-last memory format for the UNet and VAE (faster on recent GPUs).
     compile : bool
