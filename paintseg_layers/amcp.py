@@ -282,7 +282,7 @@ class Segmenter:
         """Paint ``n`` samples of ``region`` in ``crop``, at most at ``paint_size`` px."""
         ps = self.config.paint_size
         h, w = crop.shape[:2]
-        if not ps or max(h, w) <= ps:
+        if not ps or max(h, w) <= ps or getattr(self.painter, "chooses_resolution", False):
             return self.painter.paint(crop, region, n=n, seed=seed)
         s = ps / max(h, w)
         small_shape = (max(2, round(h * s)), max(2, round(w * s)))
@@ -313,9 +313,16 @@ class Segmenter:
         groups: dict[bytes, list[int]] = {}
         for i, reg in enumerate(regions):
             groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
-        for gi, idx in enumerate(groups.values()):
-            region = regions[idx[0]][y0:y1, x0:x1]
-            paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
+        paint_batch = getattr(self.painter, "paint_batch", None)
+        if paint_batch is not None and len(groups) > 1:
+            # backends that batch per mask (diffusion) paint all N samples in one call; they
+            # choose their own resolution, so `paint_size` does not apply
+            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+            paintings[:] = paint_batch(crop, regs, seed=int(rng.integers(2**31)))
+        else:
+            for gi, idx in enumerate(groups.values()):
+                region = regions[idx[0]][y0:y1, x0:x1]
+                paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
         pot = self.potential(paintings, box)
         logp = np.log(pot + _EPS)
         if bump is not None:

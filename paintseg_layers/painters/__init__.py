@@ -14,7 +14,7 @@ PAINTERS.register(Entry("ns", "paintseg_layers.painters.classical:NavierStokesPa
 PAINTERS.register(Entry("patchmatch", "paintseg_layers.painters.classical:PatchMatchPainter",
                         requires=("patchmatch",), summary="PatchMatch exemplar synthesis (texture, slower)"))
 PAINTERS.register(Entry("diffusion", "paintseg_layers.painters.diffusion:DiffusionPainter", extra="diffusion",
-                        requires=("diffusers", "transformers"), default_model="runwayml/stable-diffusion-inpainting",
+                        requires=("diffusers", "transformers"), default_model="stable-diffusion-v1-5/stable-diffusion-inpainting",
                         summary="diffusers inpainting pipeline (GPU recommended)"))
 
 #: The painter used when none is named.

@@ -18,6 +18,10 @@ class Painter(Protocol):
     (uint8 accepted) and ``mask`` ``(H, W)`` bool (True = paint here) and returns ``n`` paintings
     ``(n, H, W, 3)`` float32. Pixels outside the mask are returned exactly as given. The same
     ``seed`` gives the same paintings.
+
+    Optional extras a backend may provide: ``paint_batch(image, masks (n, H, W), *, seed)`` to
+    paint ``n`` different masks in one batched call, and ``chooses_resolution = True`` when it
+    resizes internally (AMCP then skips its ``paint_size`` downscale).
     """
 
     name: str
