@@ -64,3 +64,42 @@ def boundary_f(pred, gt, ignore=None, *, tolerance: float | None = None) -> floa
     precision = np.mean(dist_to_gt[bp] <= tolerance)
     recall = np.mean(dist_to_pred[bg] <= tolerance)
     return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
+
+
+def f_beta(pred, gt, ignore=None, *, beta2: float = 0.3) -> float:
+    """F-beta of a binary mask (beta^2 = 0.3); 1.0 when both are empty, 0.0 when only one is."""
+    pred, gt, keep = _prep(pred, gt, ignore)
+    tp = np.count_nonzero(pred & gt & keep)
+    npred, ngt = np.count_nonzero(pred & keep), np.count_nonzero(gt & keep)
+    if npred == 0 and ngt == 0:
+        return 1.0
+    if tp == 0:
+        return 0.0
+    prec, rec = tp / npred, tp / ngt
+    return float((1 + beta2) * prec * rec / (beta2 * prec + rec))
+
+
+#: Keys of :func:`scores`, in report order.
+SCORE_NAMES = ("iou", "pixel_accuracy", "f_beta", "boundary_f")
+
+
+def scores(pred, gt, ignore=None, *, soft=None) -> dict:
+    """Every metric of one prediction: ``{"iou", "pixel_accuracy", "f_beta", "boundary_f"}``.
+
+    ``f_beta`` is :func:`max_f_beta` of ``soft`` when given, else :func:`f_beta` of the binary
+    ``pred`` (the maximum over thresholds of a binary map would include the all-object threshold).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((4, 4), bool); gt[:2] = True
+    >>> scores(gt, gt)["iou"], scores(~gt, gt)["pixel_accuracy"]
+    (1.0, 0.0)
+    """
+    pred = np.asarray(pred, bool)
+    return {
+        "iou": float(iou(pred, gt, ignore)),
+        "pixel_accuracy": float(pixel_accuracy(pred, gt, ignore)),
+        "f_beta": float(f_beta(pred, gt, ignore) if soft is None else max_f_beta(soft, gt, ignore)),
+        "boundary_f": float(boundary_f(pred, gt, ignore)),
+    }
