@@ -439,10 +439,10 @@ def load_masks(path) -> dict:
     return out
 
 
-def _run_one(sample: Sample, spec: EvalSpec, cache_dir) -> dict:
+def _run_one(sample: Sample, spec: EvalSpec, paths) -> dict:
     rec, masks = evaluate_image(sample, spec, painter=_backend("painter", spec), projector=_backend("projector", spec))
-    if cache_dir is not None:
-        jpath, npath = cache_paths(cache_dir, sample, spec)
+    if paths is not None:  # computed by the parent: a worker's own code fingerprint could differ
+        jpath, npath = paths
         jpath.parent.mkdir(parents=True, exist_ok=True)
         save_masks(npath, masks)
         tmp = jpath.with_name(f".{jpath.name}.{os.getpid()}.tmp")
@@ -495,9 +495,10 @@ def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -
         raise InputError(f"`workers` must be an integer >= 1, got {workers!r}")
     results: list = [None] * len(jobs)
     todo = []
+    paths = [None] * len(jobs)
     for i, (sample, spec) in enumerate(jobs):
         if cache_dir is not None:
-            jpath, npath = cache_paths(cache_dir, sample, spec)
+            jpath, npath = paths[i] = cache_paths(cache_dir, sample, spec)
             if jpath.is_file() and npath.is_file():
                 try:
                     results[i] = json.loads(jpath.read_text())
@@ -510,7 +511,7 @@ def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -
     try:
         if workers == 1 or len(todo) <= 1:
             for i in todo:
-                results[i] = _run_one(*jobs[i], cache_dir)
+                results[i] = _run_one(*jobs[i], paths[i])
                 bar.update(1)
         else:
             import multiprocessing as mp
@@ -518,7 +519,7 @@ def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -
 
             with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
                                      initializer=_init_worker) as pool:
-                futures = {pool.submit(_run_one, *jobs[i], cache_dir): i for i in todo}
+                futures = {pool.submit(_run_one, *jobs[i], paths[i]): i for i in todo}
                 for fut in as_completed(futures):
                     results[futures[fut]] = fut.result()
                     bar.update(1)
