@@ -12,6 +12,9 @@ Quick start::
 from .compose import apply_edits, compose, render
 from .edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, load_edits, save_edits
 from .io import export_decomposition, import_decomposition
+from .layers import Decomposition, Layer
+from .peel import PeelConfig, decompose
+from .scenes import Scene, make_scene
 from .amcp import AMCPConfig, Segmenter, SegmentationResult, paint_out, remove_object, segment
 from .errors import BackendError, InputError
 from .imageio import read_image, read_mask, write_image
@@ -28,4 +31,5 @@ __all__ = [
     "PAINTERS", "PROJECTORS", "get_painter", "get_projector",
     "compose", "apply_edits", "render", "Remove", "Translate", "Scale", "Flip", "Raise", "Lower", "Insert",
     "InsertImage", "load_edits", "save_edits", "export_decomposition", "import_decomposition",
+    "Decomposition", "Layer", "PeelConfig", "decompose", "Scene", "make_scene",
 ]
