@@ -120,6 +120,7 @@ def grabcut_box(image: np.ndarray, box, *, working_size: int | None = None, iter
     rect = (int(x0 * s), int(y0 * s), max(1, int((x1 - x0) * s)), max(1, int((y1 - y0) * s)))
     gc = np.zeros(wshape, np.uint8)
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)  # GrabCut's k-means draws from OpenCV's global RNG: results must not depend on call order
     try:
         cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), gc, rect, bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
     except cv2.error:
@@ -145,6 +146,7 @@ def grabcut_mask(image: np.ndarray, init, *, fg=None, bg=None, iterations: int =
         return fallback
     bgr = cv2.cvtColor((np.clip(image, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)  # see grabcut_box
     try:
         cv2.grabCut(bgr, gc, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
@@ -410,8 +412,8 @@ def evaluate_box_image(sample: Sample, *, config: AMCPConfig, painter=None, proj
 # -- cache and parallel runs -----------------------------------------------------------------------
 def cache_paths(cache_dir, sample: Sample, spec: EvalSpec) -> tuple[Path, Path]:
     """``(record.json, masks.npz)`` of one job: ``<cache>/<protocol>/<name>.<digest>.*``."""
-    base = Path(cache_dir) / spec.protocol / f"{sample.name}.{spec.digest()}"
-    return base.with_suffix(".json"), base.with_suffix(".npz")
+    folder, stem = Path(cache_dir) / spec.protocol, f"{sample.name}.{spec.digest()}"
+    return folder / (stem + ".json"), folder / (stem + ".npz")
 
 
 def save_masks(path: Path, masks: dict) -> None:
