@@ -469,8 +469,15 @@ def _backend(kind: str, spec: EvalSpec):
 
 
 def _init_worker() -> None:
+    """One thread per worker process: the workers already share the cores between them."""
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
     cv2.setNumThreads(1)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    threadpool_limits(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -> list[dict]:
