@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch is pinned here (not in pyproject) to the CPU build this workplace keeps on disk; any torch >= 2.1 works.
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo gallery test test-all bench clean
 
 $(BIN)/paintseg: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,9 +16,15 @@ $(BIN)/paintseg: pyproject.toml
 
 install: $(BIN)/paintseg
 
-## Decompose the example image shipped in examples/ into layers; results in out/demo/
+## Decompose the example scene shipped in examples/ into layers; results (and contact_sheet.png) in out/demo/
 demo: install
-	$(BIN)/paintseg decompose examples/street.png $$(cat examples/street.prompts) -o out/demo --contact-sheet out/demo/contact_sheet.png
+	@mkdir -p out
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/paintseg decompose examples/shapes.png $$(cat examples/shapes.prompts) -o out/demo
+	@echo "open out/demo/contact_sheet.png (input, each layer, background plate, occlusion graph)"
+
+## Regenerate every README picture into docs/gallery/ from the recipes
+gallery: install
+	$(BIN)/python recipes/make_gallery.py
 
 ## The test suite (what CI runs)
 test: install
