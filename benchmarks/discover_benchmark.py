@@ -1,0 +1,192 @@
+"""Object-discovery benchmark (issue 7): proposals with no prompts, before and after AMCP refinement.
+
+    python benchmarks/discover_benchmark.py                 # 30 scenes + the 50 GrabCut images
+    python benchmarks/discover_benchmark.py --scenes 10 --grabcut 10 --no-layers
+
+1. **Generated scenes** (:func:`paintseg_layers.scenes.make_scene`, seeds 1000..): :func:`discover` with
+   ``max_objects`` = 5. A true object is *found* when some proposal's mask has IoU >= 0.5 with its
+   visible mask (one-to-one, Hungarian matching on IoU): recall = found / true objects, precision =
+   matched proposals / proposals; for the coarse normalised-cut masks and for the AMCP-refined ones.
+   With layers on, the proposals are peeled (:func:`paintseg_layers.discover.discover_and_decompose`)
+   and the same layer metrics as ``peel_benchmark.py`` are computed over the matched objects
+   (a missed object counts as visible IoU 0).
+2. **GrabCut** (``../shared/data/grabcut``, one salient object per image, ignore band left out): IoU of
+   the best proposal (the one closest to the truth) and of the top-scored proposal, coarse vs refined
+   (the same proposals, before and after AMCP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from paintseg_layers.amcp import AMCPConfig  # noqa: E402
+from paintseg_layers.discover import MIN_SCORE, DiscoverConfig, discover, discover_and_decompose  # noqa: E402
+from paintseg_layers.evaluate import list_dataset  # noqa: E402
+from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
+from paintseg_layers.metrics import iou as iou_ignore  # noqa: E402
+from paintseg_layers.peel import PeelConfig  # noqa: E402
+from paintseg_layers.scenes import make_scene  # noqa: E402
+
+
+def iou(a, b) -> float:
+    u = np.count_nonzero(a | b)
+    return float(np.count_nonzero(a & b) / u) if u else 0.0
+
+
+def match(pred: list, truth: list, thr: float = 0.5):
+    """Hungarian matching on IoU; returns (pairs (p, t, iou) with iou >= thr, IoU matrix)."""
+    if not pred or not truth:
+        return [], np.zeros((len(pred), len(truth)))
+    m = np.array([[iou(p, t) for t in truth] for p in pred])
+    r, c = linear_sum_assignment(-m)
+    return [(i, j, m[i, j]) for i, j in zip(r, c) if m[i, j] >= thr], m
+
+
+def scenes_part(args, amcp):
+    rows = []
+    from tqdm.auto import tqdm
+
+    for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
+        scene = make_scene(args.first_seed + k, size=tuple(args.size), n_objects=(2, 4))
+        truth = [o.visible_mask for o in scene.objects]
+        t0 = time.perf_counter()
+        props = discover(scene.image, max_objects=args.max_objects, seed=args.seed, amcp=amcp,
+                         projector=args.projector)
+        secs = time.perf_counter() - t0
+        row = {"n": len(truth), "seconds": secs}
+        for kind in ("coarse", "refined"):
+            masks = [p.coarse_mask if kind == "coarse" else p.mask for p in props]
+            pairs, _ = match(masks, truth)
+            row[kind] = (len(pairs), len(masks))
+        if args.layers:
+            t0 = time.perf_counter()
+            dec = discover_and_decompose(scene.image, max_objects=args.max_objects, seed=args.seed,
+                                         projector=args.projector, config=PeelConfig(amcp=amcp, duplicates="merge"))
+            row["dec_seconds"] = time.perf_counter() - t0
+            vis = [layer.visible_mask for layer in dec.layers]
+            pairs, _ = match(vis, truth, thr=0.0)
+            got = {j: i for i, j, _ in pairs}
+            row["vis"] = [iou(vis[got[j]], truth[j]) if j in got else 0.0 for j in range(len(truth))]
+            row["amodal"], row["guess"] = [], []
+            for j, o in enumerate(scene.objects):
+                if o.hidden_fraction > 0 and j in got:
+                    layer = dec.layers[got[j]]
+                    row["amodal"].append(iou(layer.amodal_mask, o.amodal_mask))
+                    row["guess"].append(iou(layer.visible_mask, o.amodal_mask))
+            row["pairs"] = row["correct"] = 0
+            for a, b, _px in scene.occlusion_pairs():
+                if a in got and b in got and iou(vis[got[a]], truth[a]) >= 0.5 and iou(vis[got[b]], truth[b]) >= 0.5:
+                    row["pairs"] += 1
+                    row["correct"] += int(dec.layers[got[a]].depth < dec.layers[got[b]].depth)
+        rows.append(row)
+    return rows
+
+
+def grabcut_part(args, amcp):
+    root = Path(args.data)
+    samples = list_dataset(root)[: args.grabcut]
+    rows = []
+    from tqdm.auto import tqdm
+
+    for s in tqdm(samples, desc="grabcut", unit="img", file=sys.stderr):
+        img = read_image(s.image)
+        gt = read_mask(s.mask, shape=img.shape[:2])
+        ign = read_mask(s.ignore, shape=img.shape[:2]) if s.ignore else None
+        t0 = time.perf_counter()
+        props = discover(img, max_objects=args.max_objects, seed=args.seed, amcp=amcp, projector=args.projector)
+        secs = time.perf_counter() - t0
+        if not props:
+            rows.append({"name": s.name, "n": 0, "best_c": 0.0, "best_r": 0.0, "top_c": 0.0, "top_r": 0.0,
+                         "seconds": secs})
+            continue
+        ic = [iou_ignore(p.coarse_mask, gt, ign) for p in props]
+        ir = [iou_ignore(p.mask, gt, ign) for p in props]
+        b = int(np.argmax(ic))
+        rows.append({"name": s.name, "n": len(props), "best_c": ic[b], "best_r": ir[b], "best_any_r": max(ir),
+                     "top_c": ic[0], "top_r": ir[0], "seconds": secs})
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenes", type=int, default=30)
+    p.add_argument("--first-seed", type=int, default=1000)
+    p.add_argument("--size", type=int, nargs=2, default=(160, 120), metavar=("W", "H"))
+    p.add_argument("--grabcut", type=int, default=50, help="number of GrabCut images (0 = skip)")
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "grabcut"))
+    p.add_argument("--max-objects", type=int, default=5)
+    p.add_argument("--projector", default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=3, help="AMCP painted samples per step")
+    p.add_argument("--no-layers", dest="layers", action="store_false", help="skip peeling the scenes")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+    amcp = AMCPConfig(samples=args.samples, paint_result=False)
+    dcfg = DiscoverConfig()
+    print(f"discover benchmark: projector={args.projector or 'lab'}, max_objects={args.max_objects}, "
+          f"min_score={MIN_SCORE}, working_size={dcfg.working_size}, superpixels~{dcfg.n_segments}, "
+          f"AMCP steps={amcp.steps} samples={amcp.samples} refine={amcp.refine}, seed={args.seed}")
+    if args.scenes:
+        t0 = time.perf_counter()
+        rows = scenes_part(args, amcp)
+        total = time.perf_counter() - t0
+        n_true = sum(r["n"] for r in rows)
+        print(f"\n[scenes] {len(rows)} generated scenes ({args.size[0]}x{args.size[1]}, 2-4 objects, seeds "
+              f"{args.first_seed}..{args.first_seed + args.scenes - 1}), {n_true} true objects; match = visible IoU >= 0.5")
+        print(f"{'proposals':<28} {'recall':>8} {'precision':>10} {'proposals':>10}")
+        for kind in ("coarse", "refined"):
+            found = sum(r[kind][0] for r in rows)
+            made = sum(r[kind][1] for r in rows)
+            print(f"{kind + (' (ncut)' if kind == 'coarse' else ' (AMCP)'):<28} {found / n_true:8.3f} "
+                  f"{found / max(1, made):10.3f} {made:10d}")
+        if args.layers:
+            vis = np.array([v for r in rows for v in r["vis"]])
+            am = np.array([v for r in rows for v in r["amodal"]])
+            gu = np.array([v for r in rows for v in r["guess"]])
+            pairs = sum(r["pairs"] for r in rows)
+            correct = sum(r["correct"] for r in rows)
+            print(f"{'layer metric (discovered layers)':<52} {'value':>8}")
+            print(f"{'mean visible IoU, all true objects (missed = 0)':<52} {vis.mean():8.3f}")
+            print(f"{'mean amodal IoU, occluded matched objects (n=' + str(len(am)) + ')':<52} "
+                  f"{am.mean() if len(am) else float('nan'):8.3f}")
+            print(f"{'  visible-mask guess on the same objects':<52} {gu.mean() if len(gu) else float('nan'):8.3f}")
+            print(f"{'depth-order accuracy, found overlapping pairs (n=' + str(pairs) + ')':<52} "
+                  f"{correct / max(1, pairs):8.3f}")
+            print(f"{'decompose seconds / scene (mean)':<52} {np.mean([r['dec_seconds'] for r in rows]):8.2f}")
+        print(f"{'discover seconds / scene (mean, median)':<52} {np.mean([r['seconds'] for r in rows]):.2f}, "
+              f"{np.median([r['seconds'] for r in rows]):.2f}")
+        print(f"{'scenes part total seconds':<52} {total:8.1f}")
+    if args.grabcut:
+        if not (Path(args.data) / "images").is_dir():
+            print(f"\n[grabcut] skipped: {args.data} missing")
+            return 0
+        t0 = time.perf_counter()
+        rows = grabcut_part(args, amcp)
+        total = time.perf_counter() - t0
+        print(f"\n[grabcut] {len(rows)} images, IoU with the one true object (ignore band left out)")
+        print(f"{'proposal':<40} {'coarse':>8} {'refined':>8}")
+        bc, br = np.array([r["best_c"] for r in rows]), np.array([r["best_r"] for r in rows])
+        tc, tr = np.array([r["top_c"] for r in rows]), np.array([r["top_r"] for r in rows])
+        print(f"{'best proposal (closest coarse), mean IoU':<40} {bc.mean():8.3f} {br.mean():8.3f}")
+        print(f"{'best proposal, median IoU':<40} {np.median(bc):8.3f} {np.median(br):8.3f}")
+        print(f"{'top-scored proposal, mean IoU':<40} {tc.mean():8.3f} {tr.mean():8.3f}")
+        print(f"{'images where refinement raised best IoU':<40} {int((br > bc + 1e-9).sum()):>8d} / {len(rows)}")
+        print(f"{'images with no proposal':<40} {sum(r['n'] == 0 for r in rows):>8d}")
+        print(f"{'seconds / image (mean), total':<40} {np.mean([r['seconds'] for r in rows]):8.2f} {total:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
