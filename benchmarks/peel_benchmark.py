@@ -72,7 +72,8 @@ def run_scene(scene, args, painter):
     amcp = AMCPConfig(working_size=args.working_size, samples=args.samples, steps=args.steps, refine=not args.no_refine)
     cfg = PeelConfig(amcp=amcp, amodal=args.amodal, plate="peel")
     t0 = time.perf_counter()
-    dec = decompose(scene.image, prompts, painter=painter, projector=args.projector, config=cfg, seed=args.seed)
+    kw = {} if args.threads is None else {"threads": args.threads or None}
+    dec = decompose(scene.image, prompts, painter=painter, projector=args.projector, config=cfg, seed=args.seed, **kw)
     seconds = time.perf_counter() - t0
     row = {"seed": scene.seed, "n": len(scene.objects), "seconds": seconds, "vis_iou": [], "amodal": [], "guess": [],
            "control": [], "pairs": 0, "correct": 0}
@@ -125,6 +126,8 @@ def main(argv=None) -> int:
     p.add_argument("--samples", type=int, default=3)
     p.add_argument("--steps", default="IOI")
     p.add_argument("--no-refine", action="store_true", help="skip AMCP's graph-cut refinement (faster)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS/OpenMP threads inside decompose (default: the library's, 1; 0 = leave the pools alone, the old behaviour, for a baseline)")
     p.add_argument("--cutouts", default=None, help="folder of images/ + masks/ (default ../shared/data/grabcut)")
     p.add_argument("--json", type=Path, default=None, help="also write per-scene rows here")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -154,7 +157,8 @@ def main(argv=None) -> int:
     print(f"peel benchmark: {len(rows)} scenes ({args.size[0]}x{args.size[1]}, {args.objects[0]}-{args.objects[1]} objects, "
           f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
           f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
-          f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, refine={not args.no_refine}")
+          f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, refine={not args.no_refine}, "
+          f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}")
     print(f"{'metric':<52} {'value':>8}")
     print(f"{'objects / occluded objects / overlapping pairs':<52} {len(cat('vis_iou')):>3} / {len(am)} / {pairs}")
     print(f"{'mean visible IoU (all objects)':<52} {cat('vis_iou').mean():8.3f}")

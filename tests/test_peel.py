@@ -147,6 +147,7 @@ def test_generated_scene_with_default_backends():
     (dict(prompts="box"), "list"),
     (dict(config="fast"), "config"),
     (dict(seed=-1), "seed"),
+    (dict(threads=0), "threads"),
 ])
 def test_bad_input(kwargs, match):
     img, prompts, _, _ = two_objects()
