@@ -1,4 +1,4 @@
-"""``paintseg eval`` in-process on 2 GrabCut images (small working size, one sample): every protocol,
+"""``paintseg eval`` in-process on 1-2 GrabCut images (small working size, one sample): every protocol,
 the JSON contract, the sweep, the report, resume from the cache, and worker-count independence.
 
 Everything is written under pytest's tmp_path; ../shared is only read.
@@ -26,12 +26,12 @@ def run_cli(capsys, *argv):
 
 
 def test_box_json_contract_and_metrics(grabcut_dir, tmp_path, capsys):
-    out = run_cli(capsys, grabcut_dir, "--prompt", "box", *FAST, "--json", tmp_path / "r.json")
+    out = run_cli(capsys, grabcut_dir, "--prompt", "box", *FAST, "--limit", "1", "--json", tmp_path / "r.json")
     assert "| default |" in out and "| grabcut |" in out and "boundary F" in out
     data = json.loads((tmp_path / "r.json").read_text())
     for m in evaluate.BOX_METHODS:
         assert {"mean_iou", "median_s", "mean_pixel_accuracy", "mean_f_beta", "mean_boundary_f"} <= set(data["methods"][m])
-    assert len(data["images"]) == 2
+    assert len(data["images"]) == 1
     for r in data["images"]:
         assert {"name", "iou", "seconds"} <= set(r)
         assert 0 <= r["iou"]["default"] <= 1
@@ -64,7 +64,8 @@ def test_resume_recomputes_nothing_and_prints_the_same_table(grabcut_dir, tmp_pa
 
 def test_scribble_sweep_and_report(grabcut_dir, tmp_path, capsys):
     rep = tmp_path / "rep"
-    out = run_cli(capsys, grabcut_dir, "--prompt", "scribble", *FAST, "--sweep", "samples=1,2", "--report", rep)
+    out = run_cli(capsys, grabcut_dir, "--prompt", "scribble", *FAST, "--limit", "1", "--sweep", "samples=1,2",
+                  "--report", rep)
     assert "scribbles scribbles_set1" in out
     assert "| samples | default IoU |" in out
     assert "\n| 1 |" in out and "\n| 2 |" in out
