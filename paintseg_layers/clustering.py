@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 #: Values beyond this many are subsampled (seeded) before fitting; all are then labelled.
 MAX_FIT = 60_000
@@ -36,7 +37,7 @@ def kmeans_1d(values: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray,
     if hi - lo < 1e-9:
         lo, hi = fit.min(), fit.max()
     init = np.linspace(lo, hi, k).reshape(-1, 1)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(1):  # tiny 1-D problem: thread pools only cost
         warnings.simplefilter("ignore", ConvergenceWarning)
         km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=100, random_state=seed).fit(fit.reshape(-1, 1))
     order = np.argsort(km.cluster_centers_.ravel())

@@ -17,6 +17,7 @@ import maxflow
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from . import morphology as morph
 
@@ -48,7 +49,17 @@ def _pairwise(img: np.ndarray, gamma: float):
     return [gamma * np.exp(-beta * d) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
 
 
-def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 1.0,
+def refine_mask(*args, **kwargs) -> np.ndarray:
+    """Graph-cut refinement of a mask (see :func:`_refine_mask` for the parameters).
+
+    The colour models are thousands of tiny BLAS calls: one thread is several times faster than
+    a pool, and far faster on a busy machine, so BLAS/OpenMP pools are capped while it runs.
+    """
+    with threadpool_limits(1):
+        return _refine_mask(*args, **kwargs)
+
+
+def _refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 1.0,
                 gamma: float = 50.0, iterations: int = 3, components: int = 5, seed: int = 0) -> np.ndarray:
     """Graph-cut refinement of a mask.
 

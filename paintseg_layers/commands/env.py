@@ -33,6 +33,6 @@ def run(args) -> int:
         print("  device: torch not installed")
     offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
     print(f"  offline: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '')!s:<3} (neural backends "
-          f"{'use only the local cache' if offline else 'may download unless --local-files-only'})")
+          f"{'use only the local cache' if offline else 'may download; set HF_HUB_OFFLINE=1 or pass a local folder to --painter-model/--projector-model'})")
     print(f"  hf cache: {os.environ.get('HF_HOME', os.path.expanduser('~/.cache/huggingface'))}")
     return 0
