@@ -529,9 +529,13 @@ def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -
             with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
                                      initializer=_init_worker) as pool:
                 futures = {pool.submit(_run_one, *jobs[i], paths[i]): i for i in todo}
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    bar.update(1)
+                try:
+                    for fut in as_completed(futures):
+                        results[futures[fut]] = fut.result()
+                        bar.update(1)
+                except BaseException:  # interrupted: drop queued jobs; finished ones are in the cache
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         bar.close()
     return results
