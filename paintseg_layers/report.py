@@ -159,6 +159,10 @@ def write_report(folder, *, text: str, protocol: str, samples, records: list[dic
             mpath = masks_of.get(r["name"])
             caption = f"{r['name']}: {method} IoU {r['iou'][method]:.3f}" + "".join(
                 f", {m} {v:.3f}" for m, v in r["iou"].items() if m != method)
+            trace = r.get("clicks", {}).get(method)
+            if trace:
+                caption += (f" (IoU after 5 clicks; pictured: the prediction after {len(trace['ious'])} clicks, "
+                            f"IoU {trace['ious'][-1]:.3f})")
             if s is None or mpath is None:
                 md += [f"- {caption} (no cached masks)"]
                 continue
