@@ -526,16 +526,21 @@ def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
-                                     initializer=_init_worker) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
+                                       initializer=_init_worker)
+            try:
                 futures = {pool.submit(_run_one, *jobs[i], paths[i]): i for i in todo}
-                try:
-                    for fut in as_completed(futures):
-                        results[futures[fut]] = fut.result()
-                        bar.update(1)
-                except BaseException:  # interrupted: drop queued jobs; finished ones are in the cache
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    bar.update(1)
+            except BaseException:
+                # interrupted: stop the workers now (their finished jobs are in the cache; a job is
+                # written atomically, so a stopped one leaves nothing half-written)
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.terminate()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
     finally:
         bar.close()
     return results
