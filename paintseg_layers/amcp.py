@@ -84,7 +84,7 @@ class AMCPConfig:
     paint_size: int = 160
     first_keep: int = 2
     refine: bool = True
-    refine_weight: float = 1.0
+    refine_weight: float = 0.4
     paint_result: bool = True
 
     def __post_init__(self):

@@ -359,9 +359,6 @@ def _check(image, max_objects, seed, min_score):
     return rgb
 
 
-_LAST_POOL: list = []
-
-
 def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_score: float = MIN_SCORE,
             config: DiscoverConfig | None = None) -> tuple[list[tuple[np.ndarray, float, dict]], tuple[int, int]]:
     """Coarse normalised-cut proposals at the discovery resolution (no refinement).
@@ -460,7 +457,6 @@ def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_s
                 for nodes in _components(np.unique(labels[parts == r]), adj):
                     add(nodes)
 
-    _LAST_POOL[:] = list(pool.values())  # kept for diagnostics (benchmarks)
     valid = [t for t in pool.values() if _background_like(t[2], t[1], cfg, min_score) is None]
     # rank by score x area^size_prior: a part of an object (one patch of its texture) scores as well
     # as the object against its surround; the larger whole should win
