@@ -26,7 +26,7 @@ import numpy as np
 
 from . import morphology as morph
 from .clustering import kmeans_1d
-from .errors import InputError
+from .errors import InputError, check_known_keys
 from .imageio import as_rgb
 from .painters import Painter, get_painter
 from .projectors import Projector, get_projector
@@ -93,10 +93,7 @@ class AMCPConfig:
     @classmethod
     def from_dict(cls, data: dict) -> AMCPConfig:
         """Build from a dict (e.g. a recipe file); unknown keys raise :class:`InputError`."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown AMCP setting(s) {unknown}; known: {sorted(known)}")
+        check_known_keys(data, {f.name for f in fields(cls)}, "AMCP")
         return cls(**data)
 
     def to_dict(self) -> dict:

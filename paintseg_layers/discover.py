@@ -53,7 +53,7 @@ from scipy import linalg
 from scipy import ndimage as ndi
 
 from .amcp import AMCPConfig, Segmenter, resize_image, upsample_soft, working_scale
-from .errors import InputError
+from .errors import InputError, check_known_keys
 from .imageio import as_rgb
 from .morphology import bbox
 from .prompts import MaskPrompt
@@ -144,10 +144,7 @@ class DiscoverConfig:
     @classmethod
     def from_dict(cls, data: dict) -> DiscoverConfig:
         """Build from a dict; unknown keys raise :class:`InputError`."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown discovery setting(s) {unknown}; known: {sorted(known)}")
+        check_known_keys(data, {f.name for f in fields(cls)}, "discovery")
         return cls(**data)
 
     def to_dict(self) -> dict:

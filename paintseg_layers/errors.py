@@ -12,3 +12,10 @@ class InputError(ValueError):
 
 class BackendError(RuntimeError):
     """A backend cannot be used: missing extra, unknown name, model not available offline."""
+
+
+def check_known_keys(data: dict, known, what: str) -> None:
+    """Raise :class:`InputError` naming unknown keys of a settings dict (e.g. a recipe file)."""
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise InputError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")

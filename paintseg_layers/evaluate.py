@@ -35,7 +35,7 @@ import numpy as np
 from .amcp import AMCPConfig, Segmenter, resize_image, working_scale
 from .errors import InputError
 from .imageio import read_image, read_label_map, read_mask
-from .metrics import SCORE_NAMES, iou, scores
+from .metrics import SCORE_NAMES, scores
 from .morphology import bbox
 from .prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, box_mask
 

@@ -55,7 +55,7 @@ from scipy import ndimage as ndi
 
 from . import morphology as morph
 from .amcp import AMCPConfig, Segmenter, paint_out
-from .errors import InputError
+from .errors import InputError, check_known_keys
 from .graph import break_cycles, depth_order, occlusion_graph
 from .imageio import as_rgb
 from .layers import Decomposition, Layer, quantize8
@@ -117,10 +117,7 @@ class PeelConfig:
     @classmethod
     def from_dict(cls, data: dict) -> PeelConfig:
         """Build from a dict; ``amcp`` may be a dict; unknown keys raise :class:`InputError`."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown peel setting(s) {unknown}; known: {sorted(known)}")
+        check_known_keys(data, {f.name for f in fields(cls)}, "peel")
         data = dict(data)
         if isinstance(data.get("amcp"), dict):
             data["amcp"] = AMCPConfig.from_dict(data["amcp"])
