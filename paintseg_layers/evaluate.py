@@ -72,7 +72,7 @@ METHOD_NOTES = {
     "box": "the prompt box itself",
     "grabcut": "cv2.grabCut from the box, 5 iterations, full resolution",
     "coarse": "the coarse (degraded ground-truth) mask itself",
-    "scribble": "the scribble prompt's start mask (strokes' box grown 10 %, less background strokes)",
+    "scribble": "the scribble prompt's start mask (strokes' box grown 1.8x, less background strokes)",
     "grabcut_mask": "cv2.grabCut in mask mode from the prompt (strokes as hard seeds), 5 iterations",
     "clicks": "the click prompt's start mask (squares around positive clicks)",
     "grabcut_clicks": "cv2.grabCut, mask mode: previous result + 5 px disks at the clicks as hard seeds",
