@@ -34,9 +34,14 @@ class _ViTProjector:
     name = ""
     #: transformers model class name.
     model_class = ""
-    #: Registry default, used when ``model`` is None.
-    default_model = ""
     default_input_size = 224
+
+    @property
+    def default_model(self) -> str:
+        """The registry's default checkpoint for this name, used when ``model`` is None."""
+        from . import PROJECTORS
+
+        return PROJECTORS.entry(self.name).default_model
 
     def __init__(self, model: str | os.PathLike | None = None, *, local_files_only: bool | None = None, device=None,
                  dtype=None, input_size: int | None = None, batch_size: int = 8, normalize: bool = True,
@@ -190,12 +195,6 @@ class DinoProjector(_ViTProjector):
     model_class = "ViTModel"
     default_input_size = 224
 
-    @property
-    def default_model(self) -> str:  # type: ignore[override]
-        from . import PROJECTORS
-
-        return PROJECTORS.entry("dino").default_model
-
     def _forward(self, pixels):
         hidden = self.net(pixel_values=pixels, interpolate_pos_encoding=True).last_hidden_state
         return hidden[:, 1:]  # drop the CLS token
@@ -210,12 +209,6 @@ class Dinov2Projector(_ViTProjector):
     name = "dinov2"
     model_class = "Dinov2Model"
     default_input_size = 448
-
-    @property
-    def default_model(self) -> str:  # type: ignore[override]
-        from . import PROJECTORS
-
-        return PROJECTORS.entry("dinov2").default_model
 
     def _forward(self, pixels):
         hidden = self.net(pixel_values=pixels).last_hidden_state  # Dinov2 interpolates positions itself
