@@ -471,10 +471,7 @@ def segment(image, prompt, *, painter=None, projector=None, config: AMCPConfig |
     """
     cfg = config or AMCPConfig()
     if overrides:
-        known = {f.name for f in fields(AMCPConfig)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise InputError(f"unknown AMCP setting(s) {unknown}; known: {sorted(known)}")
+        check_known_keys(overrides, {f.name for f in fields(AMCPConfig)}, "AMCP")
         cfg = replace(cfg, **overrides)
     return Segmenter(image, painter=painter, projector=projector, config=cfg, progress=progress).segment(prompt, seed=seed)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from ..errors import InputError
 from .common import add_backend_flags, add_prompt_flags, check_output, make_backends, make_config, prompt_from_args
 
 
@@ -28,15 +30,13 @@ def run(args) -> int:
     for path, flag in ((args.output, "-o"), (args.overlay, "--overlay"), (args.soft, "--soft"), (args.json, "--json")):
         if path is not None:
             check_output(path, flag)
+    if args.output.suffix.lower() != ".png":
+        raise InputError(f"`-o` must be a .png file (masks are lossless), got {args.output.name!r}")
     image = read_image(args.image)
     prompt = prompt_from_args(args, image.shape[:2])
     painter, projector = make_backends(args)
-    cfg = make_config(args)
-    if args.output.suffix.lower() != ".png":
-        from ..errors import InputError
-
-        raise InputError(f"`-o` must be a .png file (masks are lossless), got {args.output.name!r}")
-    res = Segmenter(image, painter=painter, projector=projector, config=cfg.__class__(**{**cfg.to_dict(), "paint_result": False}),
+    cfg = replace(make_config(args), paint_result=False)  # a mask needs no object-free painting
+    res = Segmenter(image, painter=painter, projector=projector, config=cfg,
                     progress=not args.no_progress).segment(prompt, seed=args.seed)
     write_image(args.output, res.mask)
     if args.overlay is not None:
