@@ -11,8 +11,11 @@
    the same object: an
    :class:`~paintseg_layers.errors.InputError` by default, or, with ``duplicates="merge"``, one layer
    (the first prompt's index; ``scores["merged_prompts"]`` lists all of them).
-   Pixels that several masks claim (a box around an occluded object's visible part also holds the
-   occluder) go to the claimant whose colours fit them best (:func:`resolve_contested`).
+   The masks overlap (a box around an occluded object's visible part also holds the occluder) and
+   carry specks: one multi-label graph cut over colour models, the first-pass masks and the
+   prompts' valid regions partitions the image among background and objects
+   (:func:`paintseg_layers.joint.joint_labelling`; ``joint=False``: contested pixels go to the
+   claimant whose colours fit them best, :func:`resolve_contested`).
 2. **Order** every pair of objects whose masks touch or overlap, by two boundary-ownership cues
    (:func:`order_evidence`): the **T-junction** cue -- where the contact between two regions starts
    and ends, the front object's contour runs on smoothly while the occluded object's contour turns
@@ -54,10 +57,11 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from . import morphology as morph
-from .amcp import AMCPConfig, Segmenter, paint_out
+from .amcp import AMCPConfig, Segmenter, paint_out, working_scale
 from .errors import InputError, check_known_keys
 from .graph import break_cycles, depth_order, occlusion_graph
 from .imageio import as_rgb
+from .joint import joint_labelling
 from .layers import Decomposition, Layer, quantize8
 from .painters import get_painter
 from .projectors import get_projector
@@ -92,6 +96,10 @@ class PeelConfig:
         Local window of the order cue, as a fraction of the image's long side.
     min_confidence : float
         Order evidence below this confidence adds no edge (ambiguous pair).
+    joint : bool
+        Partition the image among the objects with one multi-label graph cut
+        (:func:`paintseg_layers.joint.joint_labelling`); False gives contested pixels to the
+        nearest colour model (:func:`resolve_contested`) and keeps the rest of each mask.
     """
 
     amcp: AMCPConfig = field(default_factory=AMCPConfig)
@@ -102,6 +110,7 @@ class PeelConfig:
     min_contrast: float = 0.03
     contact_radius: float = 0.15
     min_confidence: float = 0.02
+    joint: bool = True
 
     def __post_init__(self):
         if not isinstance(self.amcp, AMCPConfig):
@@ -109,6 +118,8 @@ class PeelConfig:
         for name, allowed in (("amodal", AMODAL_MODES), ("plate", PLATE_MODES), ("duplicates", DUPLICATE_MODES)):
             if getattr(self, name) not in allowed:
                 raise InputError(f"`{name}` must be one of {allowed}, got {getattr(self, name)!r}")
+        if not isinstance(self.joint, bool):
+            raise InputError(f"`joint` must be True or False, got {self.joint!r}")
         for name in ("duplicate_iou", "min_contrast", "contact_radius", "min_confidence"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
@@ -139,14 +150,18 @@ def _hull(mask: np.ndarray) -> np.ndarray:
     return out > 0
 
 
-def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8)) -> float:
+def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), frame: int = 3, min_run: int = 3) -> float:
     """Mean turning angle (radians) of ``mask``'s contour where its contact with ``other`` starts or ends.
 
     At a T-junction the front object's contour runs on smoothly while the occluded one's turns to
-    follow the occluder's edge. NaN when the contour never switches between touching and not.
+    follow the occluder's edge. Contact runs (and gaps) shorter than ``min_run`` contour pixels are
+    ignored (specks of a noisy mask are no junctions), and so are switches within ``frame`` px of
+    the image border, where the picture's frame, not an object, cuts the contours. NaN when the
+    contour never switches between touching and not.
     """
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     near = morph.dilate(other, 1)
+    h, w = mask.shape
     turns = []
     for c in contours:
         p = c[:, 0, :].astype(float)
@@ -154,9 +169,16 @@ def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8)) -> f
         if n < 2 * min(scales) + 2:
             continue
         f = near[c[:, 0, 1], c[:, 0, 0]]
+        if min_run > 1 and f.any() and not f.all():
+            ring = np.concatenate([f, f, f])  # circular: close short gaps, then open short runs
+            ring = ndi.binary_opening(ndi.binary_closing(ring, np.ones(min_run)), np.ones(min_run))
+            f = ring[n : 2 * n]
         if f.all() or not f.any():
             continue
         for t in np.flatnonzero(f != np.roll(f, 1)):
+            x, y = c[t, 0]
+            if x < frame or y < frame or x >= w - frame or y >= h - frame:
+                continue
             for k in scales:
                 if n < 2 * k + 2:
                     continue
@@ -351,8 +373,12 @@ def _first_pass(rgb, prompts, seg, cfg, seed, progress):
     for i in kept:
         scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
 
-    # contested pixels (box prompts of overlapping objects overlap) go to the best-fitting colours
-    for i, m in zip(kept, resolve_contested(rgb, [masks[i] for i in kept], seed=seed)):
+    # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
+    resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
+    if cfg.joint and len(kept) > 1:
+        valid = [prompts[i].valid_region((h, w)) for i in kept]
+        resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
+    for i, m in zip(kept, resolved):
         masks[i] = m
 
     return masks, scores, kept
@@ -442,14 +468,19 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     # 2. pairwise order
     ids = {i: f"obj{i}" for i in kept}
     radius = max(2, int(round(cfg.contact_radius * max(h, w))))
-    touch = max(1, int(round(0.01 * max(h, w))))
+    # the cues are read at the AMCP working resolution, so their pixel scales mean the same at any size
+    scale = working_scale((h, w), amcp_cfg.working_size)
+    small = {i: masks[i] if scale == 1.0 else cv2.resize(masks[i].astype(np.float32), None, fx=scale, fy=scale,
+                                                         interpolation=cv2.INTER_AREA) > 0.5 for i in kept}
+    order_radius = max(2, int(round(cfg.contact_radius * max(h, w) * scale)))
+    touch = max(1, int(round(0.01 * max(h, w) * scale)))
     edges = []
     for a_i, a in enumerate(kept):
         for b in kept[a_i + 1 :]:
-            ma, mb = masks[a], masks[b]
+            ma, mb = small[a], small[b]
             if not ma.any() or not mb.any() or not (morph.dilate(ma, touch) & mb).any():
                 continue
-            e_ab, e_ba, contested = order_evidence(ma, mb, radius=radius)
+            e_ab, e_ba, contested = order_evidence(ma, mb, radius=order_radius)
             conf = min(1.0, abs(e_ab - e_ba) / 0.5)  # 0.5 rad of turning (about 30 degrees) = certain
             if conf < cfg.min_confidence:
                 log.info("order of %s and %s is ambiguous (evidence %.0f vs %.0f): no edge", ids[a], ids[b], e_ab, e_ba)
@@ -540,5 +571,5 @@ def _ancestors(graph, node) -> list:
     return sorted(nx.ancestors(graph, node))
 
 
-__all__ = ["PeelConfig", "decompose", "order_evidence", "junction_turn", "resolve_contested", "object_contrast", "nearest_fill", "AMODAL_MODES", "PLATE_MODES",
+__all__ = ["PeelConfig", "decompose", "order_evidence", "junction_turn", "resolve_contested", "joint_labelling", "object_contrast", "nearest_fill", "AMODAL_MODES", "PLATE_MODES",
            "DUPLICATE_MODES"]

@@ -1,0 +1,107 @@
+"""Joint multi-object labelling: known two-object scenes, constraints, exactness on tiny grids."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from paintseg_layers.errors import InputError
+from paintseg_layers.joint import alpha_expansion, joint_labelling
+from paintseg_layers.refine import _OFFSETS
+
+
+def _iou(a, b):
+    return (a & b).sum() / max(1, (a | b).sum())
+
+
+def _scene(scale=1):
+    rng = np.random.default_rng(0)
+    h, w = 80 * scale, 100 * scale
+    img = np.full((h, w, 3), 0.8, np.float32) + rng.normal(0, 0.03, (h, w, 3)).astype(np.float32)
+    s = scale
+    img[10 * s : 50 * s, 10 * s : 60 * s] = (0.1, 0.2, 0.8)  # a (behind)
+    img[30 * s : 70 * s, 40 * s : 90 * s] = (0.9, 0.2, 0.1)  # b (in front)
+    img = np.clip(img, 0, 1)
+    a_vis = np.zeros((h, w), bool)
+    a_vis[10 * s : 50 * s, 10 * s : 60 * s] = True
+    b = np.zeros((h, w), bool)
+    b[30 * s : 70 * s, 40 * s : 90 * s] = True
+    a_vis &= ~b
+    return img, a_vis, b
+
+
+def test_overlapping_masks_become_the_visible_parts():
+    img, a_vis, b = _scene()
+    a_box = np.zeros_like(b)
+    a_box[8:52, 8:62] = True  # a's first-pass mask: its whole box, with part of b and background
+    b_noisy = b.copy()
+    b_noisy[35:38, 45:85] = False  # a stripe missing from b's mask
+    out = joint_labelling(img, [a_box, b_noisy])
+    assert _iou(out[0], a_vis) > 0.97
+    assert _iou(out[1], b) > 0.97
+    assert not (out[0] & out[1]).any()
+
+
+def test_valid_region_is_respected_and_empty_masks_stay_empty():
+    img, a_vis, b = _scene()
+    img[60:75, 5:25] = (0.1, 0.2, 0.8)  # a's colour, outside a's valid region
+    valid_a = np.zeros_like(b)
+    valid_a[5:55, 5:65] = True
+    grown = a_vis | np.pad(np.ones((15, 20), bool), ((60, 5), (5, 75)))  # the first pass claimed the patch too
+    out = joint_labelling(img, [grown, b, np.zeros_like(b)], [valid_a, np.ones_like(b), np.ones_like(b)])
+    assert not (out[0] & ~valid_a).any()
+    assert _iou(out[0], a_vis) > 0.97
+    assert not out[2].any()
+
+
+def test_same_seed_same_labels_and_working_size_maps_back_to_full_size():
+    img, a_vis, b = _scene(scale=4)
+    a_box = np.zeros_like(b)
+    a_box[32:208, 32:248] = True
+    one = joint_labelling(img, [a_box, b], working_size=100, seed=3)
+    two = joint_labelling(img, [a_box, b], working_size=100, seed=3)
+    assert all(np.array_equal(x, y) for x, y in zip(one, two))
+    assert one[0].shape == img.shape[:2]
+    assert _iou(one[0], a_vis) > 0.95 and _iou(one[1], b) > 0.95
+
+
+def test_bad_shapes_name_the_argument():
+    img, a_vis, b = _scene()
+    with pytest.raises(InputError, match=r"masks\[1\]"):
+        joint_labelling(img, [a_vis, b[:10]])
+    with pytest.raises(InputError, match="valid"):
+        joint_labelling(img, [a_vis, b], [np.ones_like(b)])
+
+
+def _energy(labels, unary, weights):
+    h, w = labels.shape
+    e = np.take_along_axis(unary, labels[..., None], 2).sum()
+    for (dy, dx, _), wt in zip(_OFFSETS, weights):
+        for y in range(h):
+            for x in range(w):
+                qy, qx = y + dy, x + dx
+                if 0 <= qy < h and 0 <= qx < w and labels[y, x] != labels[qy, qx]:
+                    e += wt[y, x]
+    return e
+
+
+def test_two_label_expansion_finds_the_exact_minimum():
+    rng = np.random.default_rng(1)
+    h, w = 3, 4
+    for _ in range(5):
+        unary = rng.uniform(0, 2, (h, w, 2))
+        weights = [rng.uniform(0, 1, (h, w)) for _ in _OFFSETS]
+        got = alpha_expansion(unary, weights, np.zeros((h, w), np.int64))
+        best = min(_energy(np.array(c).reshape(h, w), unary, weights) for c in itertools.product((0, 1), repeat=h * w))
+        assert _energy(got, unary, weights) == pytest.approx(best)
+
+
+def test_three_label_expansion_never_raises_the_energy():
+    rng = np.random.default_rng(2)
+    unary = rng.uniform(0, 2, (6, 7, 3))
+    weights = [rng.uniform(0, 1, (6, 7)) for _ in _OFFSETS]
+    start = rng.integers(0, 3, (6, 7))
+    got = alpha_expansion(unary, weights, start.copy())
+    assert _energy(got, unary, weights) <= _energy(start, unary, weights) + 1e-9
