@@ -164,6 +164,34 @@ def test_peel_config_checks():
         PeelConfig.from_dict({"nope": 1})
     cfg = PeelConfig.from_dict({"amcp": {"samples": 2}, "plate": "peel"})
     assert cfg.amcp.samples == 2 and PeelConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(InputError, match="joint"):
+        PeelConfig(joint="yes")
+    assert PeelConfig.from_dict({"joint": False}).to_dict()["joint"] is False
+
+
+def test_junction_turn_ignores_the_image_frame_and_specks():
+    from paintseg_layers.peel import junction_turn
+
+    _, _, stripe, bar = two_objects()
+    clean = junction_turn(stripe & ~bar, bar)
+    notched = stripe & ~bar
+    notched[45:47, 51] = False  # a 2-pixel notch along the contact is no junction
+    assert junction_turn(notched, bar) == pytest.approx(clean)
+    assert abs(junction_turn(notched, bar, min_run=1) - clean) > 0.2  # it would be without the run filter
+    # a contact that only meets the frame has no T-junction
+    a = np.zeros((40, 40), bool)
+    a[:, :20] = True
+    b = ~a
+    assert np.isnan(junction_turn(a, b))
+
+
+@pytest.mark.parametrize("joint", [True, False])
+def test_both_ways_of_sharing_contested_pixels_give_disjoint_visible_masks(joint):
+    img, prompts, stripe, bar = two_objects()
+    d = decompose(img, prompts, config=PeelConfig(amcp=AMCPConfig(samples=2, working_size=96), joint=joint), seed=0)
+    vis = [layer.visible_mask for layer in d.layers]
+    assert not (vis[0] & vis[1]).any()
+    assert d.config["joint"] is joint
 
 
 def test_cli_decompose(tmp_path, capsys):
