@@ -35,6 +35,8 @@ import maxflow
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import morphology as morph
+from .amcp import working_scale
 from .errors import InputError
 from .refine import _OFFSETS, _pairwise
 
@@ -153,22 +155,20 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     out = [np.zeros((h, w), bool) for _ in masks]
     if not active:
         return out
-    scale = 1.0 if working_size is None else min(1.0, working_size / max(h, w))
+    scale = 1.0 if working_size is None else working_scale((h, w), working_size)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = lambda m: m if scale == 1.0 else cv2.resize(m.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5  # noqa: E731
     img = image if scale == 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    ms = [small(masks[k]) for k in active]
-    vs = [small(valid[k]) for k in active]
+    ms = [morph.shrink(masks[k], size) for k in active]
+    vs = [morph.shrink(valid[k], size) for k in active]
     sh, sw = img.shape[:2]
     lab = cv2.cvtColor(np.ascontiguousarray(img, dtype=np.float32), cv2.COLOR_RGB2Lab)
     img8 = np.clip(img, 0, 1).astype(np.float32) * 255
     weights = _pairwise(img8, gamma)
     rng = np.random.default_rng(seed)
-    count = np.sum([m.astype(np.int32) for m in ms], axis=0)
     labels = np.zeros((sh, sw), np.int64)
     for k, m in enumerate(ms):  # start: each pixel to its first claimant
         labels[m & (labels == 0)] = k + 1
-    claimed = count > 0
+    claimed = labels > 0
     with threadpool_limits(1):  # tiny mixture fits: worker threads only cost
         for _ in range(rounds):
             unary = np.empty((sh, sw, len(ms) + 1))

@@ -37,6 +37,13 @@ def clean(mask: np.ndarray, radius: int = 1, *, min_fraction: float = 0.05, fill
     return keep_large_components(m, min_fraction)
 
 
+def shrink(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize ``mask`` to ``size`` ``(w, h)`` by area averaging: inside where more than half of a pixel was."""
+    if mask.shape == (size[1], size[0]):
+        return mask.astype(bool)
+    return cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+
+
 def keep_large_components(mask: np.ndarray, min_fraction: float) -> np.ndarray:
     """Keep connected components whose area is at least ``min_fraction`` of the largest one."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

@@ -470,8 +470,8 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     radius = max(2, int(round(cfg.contact_radius * max(h, w))))
     # the cues are read at the AMCP working resolution, so their pixel scales mean the same at any size
     scale = working_scale((h, w), amcp_cfg.working_size)
-    small = {i: masks[i] if scale == 1.0 else cv2.resize(masks[i].astype(np.float32), None, fx=scale, fy=scale,
-                                                         interpolation=cv2.INTER_AREA) > 0.5 for i in kept}
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = {i: morph.shrink(masks[i], size) for i in kept}
     order_radius = max(2, int(round(cfg.contact_radius * max(h, w) * scale)))
     touch = max(1, int(round(0.01 * max(h, w) * scale)))
     edges = []

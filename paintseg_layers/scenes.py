@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from . import morphology as morph
 from .errors import InputError
 from .layers import Decomposition, Layer, quantize8
 from .prompts import BoxPrompt, PointPrompt
@@ -173,7 +174,7 @@ def load_cutouts(folder: str, *, max_side: int = 200) -> tuple:
         if s < 1:
             size = (max(2, round(m.shape[1] * s)), max(2, round(m.shape[0] * s)))
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            m = cv2.resize(m.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+            m = morph.shrink(m, size)
         out.append((mpath.stem, rgb.astype(np.float32), m))
     if not out:
         raise InputError(f"no image/mask pairs found under {root}")
