@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.compose import compose  # noqa: E402
-from paintseg_layers.edits import Remove  # noqa: E402
-from paintseg_layers.scenes import ground_truth_decomposition, make_scene  # noqa: E402
+from paintseg_layers.compose.edits import Remove  # noqa: E402
+from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene  # noqa: E402
 
 CAP = 99.0
 

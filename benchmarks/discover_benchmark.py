@@ -3,11 +3,11 @@
     python benchmarks/discover_benchmark.py                 # 30 scenes + the 50 GrabCut images
     python benchmarks/discover_benchmark.py --scenes 10 --grabcut 10 --no-layers
 
-1. **Generated scenes** (:func:`paintseg_layers.scenes.make_scene`, seeds 1000..): :func:`discover` with
+1. **Generated scenes** (:func:`paintseg_layers.eval.scenes.make_scene`, seeds 1000..): :func:`discover` with
    ``max_objects`` = 5. A true object is *found* when some proposal's mask has IoU >= 0.5 with its
    visible mask (one-to-one, Hungarian matching on IoU): recall = found / true objects, precision =
    matched proposals / proposals; for the coarse normalised-cut masks and for the AMCP-refined ones.
-   With layers on, the proposals are peeled (:func:`paintseg_layers.discover.discover_and_decompose`)
+   With layers on, the proposals are peeled (:func:`paintseg_layers.discovery.discover.discover_and_decompose`)
    and the same layer metrics as ``peel_benchmark.py`` are computed over the matched objects
    (a missed object counts as visible IoU 0).
 2. **GrabCut** (``../shared/data/grabcut``, one salient object per image, ignore band left out): IoU of
@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
-from paintseg_layers.discover import MIN_SCORE, DiscoverConfig, discover, discover_and_decompose  # noqa: E402
-from paintseg_layers.evaluate import list_dataset  # noqa: E402
+from paintseg_layers.discovery.discover import MIN_SCORE, DiscoverConfig, discover, discover_and_decompose  # noqa: E402
+from paintseg_layers.eval.evaluate import list_dataset  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
-from paintseg_layers.metrics import iou as iou_ignore  # noqa: E402
+from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.peel import PeelConfig  # noqa: E402
-from paintseg_layers.scenes import make_scene  # noqa: E402
+from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 
 
 def iou(a, b) -> float:

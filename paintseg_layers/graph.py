@@ -19,7 +19,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from .errors import InputError
+from paintseg_layers.errors import InputError
 
 
 def occlusion_graph(nodes: Mapping[str, Mapping] | Iterable[str], edges: Iterable = ()) -> nx.DiGraph:
@@ -126,7 +126,7 @@ def depth_order(graph: nx.DiGraph) -> list:
 
 def to_json(graph: nx.DiGraph) -> str:
     """Node-link JSON (networkx ``node_link_data`` with ``edges="edges"``)."""
-    from .layers import _jsonable
+    from paintseg_layers.layers.model import _jsonable
 
     return json.dumps(_jsonable(nx.node_link_data(graph, edges="edges")), indent=1, sort_keys=True) + "\n"
 
@@ -138,7 +138,7 @@ def from_json(text: str) -> nx.DiGraph:
 
 def save_graph(graph: nx.DiGraph, path) -> Path:
     """Write :func:`to_json` atomically."""
-    from .imageio import write_text
+    from paintseg_layers.imageio import write_text
 
     return write_text(path, to_json(graph))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import InputError
+from paintseg_layers.errors import InputError
 
 Image.MAX_IMAGE_PIXELS = 200_000_000  # allow big photos, still refuse decompression bombs
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage as ndi
 
-from .errors import InputError
-from .imageio import as_mask
+from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import as_mask
 
 #: Growth of a coarse mask's box that bounds the result (the method's "valid region", 1.25x).
 VALID_MARGIN = 1.25

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from .errors import BackendError
+from paintseg_layers.errors import BackendError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import pytest
 from conftest import make_object_scene
 from paintseg_layers import AMCPConfig, BoxPrompt, InputError, MaskPrompt, PointPrompt, Segmenter, segment
 from paintseg_layers.amcp import paint_out
-from paintseg_layers.clustering import kmeans_1d
-from paintseg_layers.metrics import iou
+from paintseg_layers.amcp.clustering import kmeans_1d
+from paintseg_layers.eval.metrics import iou
 from paintseg_layers.painters import get_painter
 
 FAST = AMCPConfig(samples=3)
@@ -23,7 +23,7 @@ def test_box_prompt_finds_the_object(scene):
     assert [h.kind for h in res.history] == list(FAST.steps)
     # the painting removes the object: inside it looks like the background, outside untouched
     assert np.abs(res.painting[gt] - np.array([0.85, 0.15, 0.1])).mean() > 0.25
-    from paintseg_layers.morphology import dilate
+    from paintseg_layers.masks import dilate
 
     far = ~dilate(res.mask, 8)
     assert np.array_equal(res.painting[far], img[far])
@@ -101,7 +101,7 @@ def test_bad_config_and_seed(scene):
 def test_paint_out_keeps_far_pixels(scene):
     img, gt, _ = scene
     out = paint_out(img, gt, get_painter("telea"))
-    from paintseg_layers.morphology import dilate
+    from paintseg_layers.masks import dilate
 
     far = ~dilate(gt, 6)
     assert np.array_equal(out[far], img[far])

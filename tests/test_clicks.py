@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paintseg_layers.clicks import Click, interior_point, iou_after, next_click, noc, simulate_clicks
+from paintseg_layers.eval.clicks import Click, interior_point, iou_after, next_click, noc, simulate_clicks
 from paintseg_layers.errors import InputError
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paintseg_layers.degrade import DegradeConfig, degrade_mask, generate_scribbles
+from paintseg_layers.eval.degrade import DegradeConfig, degrade_mask, generate_scribbles
 from paintseg_layers.errors import InputError
-from paintseg_layers.metrics import iou
+from paintseg_layers.eval.metrics import iou
 
 
 def ellipse(h=120, w=160):

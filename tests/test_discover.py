@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from paintseg_layers.amcp import AMCPConfig
-from paintseg_layers.discover import MIN_SCORE, DiscoverConfig, Proposal, discover, discover_and_decompose, propose
+from paintseg_layers.discovery.discover import MIN_SCORE, DiscoverConfig, Proposal, discover, discover_and_decompose, propose
 from paintseg_layers.errors import InputError
 from paintseg_layers.prompts import BoxPrompt
 
@@ -119,7 +119,7 @@ def test_bad_config():
 
 
 def test_grabcut_image_finds_the_object(grabcut_dir):
-    from paintseg_layers.evaluate import list_dataset
+    from paintseg_layers.eval.evaluate import list_dataset
     from paintseg_layers.imageio import read_image, read_mask
 
     s = list_dataset(grabcut_dir)[1]

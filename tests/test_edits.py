@@ -8,10 +8,10 @@ from PIL import Image
 
 from paintseg_layers.cli import main
 from paintseg_layers.compose import compose
-from paintseg_layers.edits import (Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, dumps_edits,
+from paintseg_layers.compose.edits import (Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, dumps_edits,
                                    edit_from_dict, edit_to_dict, load_edits, parse_edits, save_edits)
 from paintseg_layers.errors import InputError
-from paintseg_layers.scenes import ground_truth_decomposition, make_scene
+from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
 
 ALL = (Remove("a"), Translate("a", 3, -2.5), Scale("b", 1.5, center=(10, 20)), Flip("a", "vertical"), Raise("b"),
        Lower("a", steps=2), Insert("/data/other", "obj1", 4, 5, id="new", depth=1),

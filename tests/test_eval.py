@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from paintseg_layers import evaluate
+import paintseg_layers.eval.evaluate as evaluate
 from paintseg_layers.cli import main
 from paintseg_layers.errors import InputError
 

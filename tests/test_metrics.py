@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paintseg_layers.metrics import boundary_f, f_beta, iou, max_f_beta, pixel_accuracy, scores
+from paintseg_layers.eval.metrics import boundary_f, f_beta, iou, max_f_beta, pixel_accuracy, scores
 
 GT = np.array([[1, 1, 0, 0],
                [1, 1, 0, 0],

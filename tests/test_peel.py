@@ -13,7 +13,7 @@ from paintseg_layers.imageio import write_image
 from paintseg_layers.layers import Decomposition
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, order_evidence
 from paintseg_layers.prompts import BoxPrompt, PointPrompt
-from paintseg_layers.scenes import make_scene
+from paintseg_layers.eval.scenes import make_scene
 
 GREY = (0.8, 0.8, 0.8)
 FAST = AMCPConfig(working_size=128, samples=2)

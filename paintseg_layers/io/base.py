@@ -1,7 +1,7 @@
 """Format-neutral layered images: named RGBA rasters placed on a canvas.
 
 The OpenRaster and PSD backends (:mod:`.ora`, :mod:`.psd`) read and write this one structure, so
-the conversion to and from a :class:`~paintseg_layers.layers.Decomposition` is written once.
+the conversion to and from a :class:`~paintseg_layers.layers.model.Decomposition` is written once.
 Layers are listed **top first** (front to back), like ``stack.xml`` and like a decomposition; the
 PSD backend reverses the order at the file boundary.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
+from paintseg_layers.errors import InputError
 
 #: Longest canvas side accepted when reading a layered file.
 MAX_SIDE = 20_000

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..errors import InputError
-from ..imageio import atomic_path
-from .base import MAX_SIDE, LayeredImage, RasterLayer
+from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import atomic_path
+from paintseg_layers.io.base import MAX_SIDE, LayeredImage, RasterLayer
 
 logger = logging.getLogger(__name__)
 

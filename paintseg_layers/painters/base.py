@@ -6,8 +6,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import InputError
-from ..imageio import as_mask, as_rgb
+from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import as_mask, as_rgb
 
 
 @runtime_checkable

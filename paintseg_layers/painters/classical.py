@@ -14,9 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import BackendError
-from ..imageio import to_uint8
-from .base import check_paint_inputs, keep_unmasked, sample_seeds
+from paintseg_layers.errors import BackendError
+from paintseg_layers.imageio import to_uint8
+from paintseg_layers.painters.base import check_paint_inputs, keep_unmasked, sample_seeds
 
 
 class OpenCVPainter:

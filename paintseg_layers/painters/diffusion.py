@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BackendError, InputError
-from .base import check_paint_inputs, sample_seeds
+from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.painters.base import check_paint_inputs, sample_seeds
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _first_line(exc: BaseException) -> str:
 
 def default_model() -> str:
     """The default checkpoint, as registered for ``diffusion`` in :data:`~paintseg_layers.painters.PAINTERS`."""
-    from . import PAINTERS
+    from paintseg_layers.painters import PAINTERS
 
     return PAINTERS.entry("diffusion").default_model
 

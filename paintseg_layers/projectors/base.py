@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import InputError
+from paintseg_layers.errors import InputError
 
 
 @runtime_checkable

@@ -6,7 +6,7 @@ import numpy as np
 from skimage.color import rgb2lab
 from skimage.feature import multiscale_basic_features
 
-from .base import check_batch
+from paintseg_layers.projectors.base import check_batch
 
 
 class LabProjector:

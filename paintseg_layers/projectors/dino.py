@@ -17,10 +17,10 @@ import os
 
 import numpy as np
 
-from ..errors import BackendError, InputError
-from ..painters.diffusion import (EXTRA_HINT, _first_line, import_torch, in_hub_cache, model_source, not_local_message,
+from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.painters.diffusion import (EXTRA_HINT, _first_line, import_torch, in_hub_cache, model_source, not_local_message,
                                   offline_default, quiet_hub, resolve_device, resolve_dtype)
-from .base import check_batch
+from paintseg_layers.projectors.base import check_batch
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class _ViTProjector:
     @property
     def default_model(self) -> str:
         """The registry's default checkpoint for this name, used when ``model`` is None."""
-        from . import PROJECTORS
+        from paintseg_layers.projectors import PROJECTORS
 
         return PROJECTORS.entry(self.name).default_model
 

@@ -1,0 +1,134 @@
+"""Edge-aware refinement: a graph cut on the AMCP vote fraction plus colour models.
+
+The classical stand-in for the dense CRF that the reference blends into its potential:
+
+1. **Colour models.** OpenCV's GrabCut learns two 5-component Gaussian mixtures (object and
+   background colour) starting from the AMCP mask (probably-object inside it, probably-background
+   in the rest of the valid region, background outside it, hard seeds kept).
+2. **Final cut.** Each pixel pays ``-log p_colour(label)`` under those mixtures plus
+   ``weight * -log p_amcp(label)``, where ``p_amcp`` is the AMCP vote fraction blended with the
+   AMCP mask and smoothed; neighbours pay GrabCut's contrast-sensitive Potts cost for disagreeing.
+   The minimum cut is solved with PyMaxflow. ``weight = 0`` skips this and returns GrabCut's own
+   labelling (a colour-only cut, the "refinement alone" ablation).
+
+On the GrabCut set (box prompts) this AMCP term is what lifts the result above a plain GrabCut
+from the same start; see ``paintseg eval``.
+"""
+
+from __future__ import annotations
+
+import cv2
+import maxflow
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from paintseg_layers import masks as morph
+
+_OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
+_INF = 1e9
+
+
+def _pairwise(img: np.ndarray, gamma: float):
+    """Per-direction edge weights ``gamma * exp(-beta |dI|^2) / dist`` (beta from the mean contrast)."""
+    h, w = img.shape[:2]
+    padded = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    diffs = [((img - padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]) ** 2).sum(-1) for dy, dx, _ in _OFFSETS]
+    beta = 1.0 / (2 * float(np.mean(diffs)) + 1e-8)
+    return [gamma * np.exp(-beta * d) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
+
+
+def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+    """Log-density of ``pixels`` (N, 3) under an OpenCV GrabCut model (1, 65): 5 x (weight, mean, cov)."""
+    m = np.asarray(model, np.float64).ravel()
+    weights, means, covs = m[:5], m[5:20].reshape(5, 3), m[20:65].reshape(5, 3, 3)
+    terms = []
+    for k in range(5):
+        if weights[k] <= 0:
+            continue
+        cov = covs[k] + np.eye(3) * 1e-2
+        inv = np.linalg.inv(cov)
+        _, logdet = np.linalg.slogdet(cov)
+        d = pixels - means[k]
+        q = np.einsum("ni,ij,nj->n", d, inv, d)
+        terms.append(np.log(weights[k]) - 0.5 * (q + logdet + 3 * np.log(2 * np.pi)))
+    if not terms:
+        return np.zeros(len(pixels))
+    return np.logaddexp.reduce(np.stack(terms), axis=0)
+
+
+def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
+                gamma: float = 50.0, iterations: int = 5, seed: int = 0) -> np.ndarray:
+    """Graph-cut refinement of a mask.
+
+    Parameters
+    ----------
+    image : (H, W, 3) float32
+    soft : (H, W) float32
+        AMCP vote fraction in [0, 1].
+    mask : (H, W) bool
+        AMCP mask (the start of the colour models).
+    valid : (H, W) bool, optional
+        Where the object may be; outside is background.
+    fg_seeds, bg_seeds : (H, W) bool, optional
+        Hard object / background pixels.
+    weight : float
+        Weight of the AMCP unary; 0 returns GrabCut's colour-only labelling.
+    gamma : float
+        Smoothness weight (GrabCut's 50).
+    iterations : int
+        GrabCut iterations to learn the colour models.
+    seed : int
+        Seeds OpenCV's RNG (its k-means initialisation), so results are reproducible.
+
+    Returns
+    -------
+    (H, W) bool
+    """
+    h, w = mask.shape
+    valid = np.ones((h, w), bool) if valid is None else valid
+    fg_seeds = np.zeros((h, w), bool) if fg_seeds is None else fg_seeds
+    bg_seeds = (np.zeros((h, w), bool) if bg_seeds is None else bg_seeds) | ~valid
+    if not mask.any() or mask.all():
+        return mask.copy()
+    # the whole (working-size) image, not a crop: GrabCut's background model learns from everything
+    # outside the valid region, which beats a ring around the object (GrabCut set, box prompts:
+    # 0.861 vs 0.858 with a ring; with 5 GrabCut iterations 0.867, steadier across seeds)
+    img8 = np.ascontiguousarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
+    bgr = cv2.cvtColor(img8, cv2.COLOR_RGB2BGR)
+    labels = np.where(mask, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    labels[bg_seeds] = cv2.GC_BGD
+    labels[fg_seeds] = cv2.GC_FGD
+    if not ((labels == cv2.GC_PR_FGD) | (labels == cv2.GC_FGD)).any() or not (
+        (labels == cv2.GC_PR_BGD) | (labels == cv2.GC_BGD)
+    ).any():
+        return mask.copy()
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(int(seed))
+    with threadpool_limits(1):  # many tiny linear-algebra calls: pools only cost
+        try:
+            cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
+        except cv2.error:  # degenerate colour statistics (e.g. a flat crop)
+            return mask.copy()
+        if weight <= 0:
+            label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+        else:
+            pixels = bgr.reshape(-1, 3).astype(np.float64)
+            cost_fg = -gmm_log_likelihood(fgd, pixels).reshape((h, w))
+            cost_bg = -gmm_log_likelihood(bgd, pixels).reshape((h, w))
+            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
+            cost_fg = cost_fg - weight * np.log(prior)
+            cost_bg = cost_bg - weight * np.log(1 - prior)
+            shift = np.minimum(cost_fg, cost_bg)
+            cost_fg, cost_bg = cost_fg - shift, cost_bg - shift
+            cost_fg[bg_seeds] = _INF
+            cost_bg[fg_seeds] = _INF
+            g = maxflow.Graph[float]()
+            ids = g.add_grid_nodes((h, w))
+            for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma)):
+                struct = np.zeros((3, 3))
+                struct[1 + dy, 1 + dx] = 1
+                g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
+            g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
+            g.maxflow()
+            label = ~g.get_grid_segments(ids)
+    return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)

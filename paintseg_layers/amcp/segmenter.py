@@ -1,0 +1,490 @@
+"""AMCP: alternating masked contrastive painting (PaintSeg's segmentation loop).
+
+One step paints ``N`` samples, measures how much each painted pixel moved away from the original
+in a feature space (the *contrastive potential*), and binarises the potentials by 1-D k-means:
+
+* **I-step** (inpainting): the current mask, slightly dilated, is painted from its surroundings.
+  Pixels whose painting differs from the original are object (kept); pixels that the painter
+  predicted well are background the mask wrongly held (dropped). The mask can only shrink.
+* **O-step** (outpainting): a band of background around the mask is painted given the object.
+  Band pixels that the painter reproduces are object the mask missed (added). It can only grow.
+
+The ``N`` binary votes are averaged (the soft mask) and thresholded at 0.5. Everything runs at a
+working resolution (``working_size`` px on the long side); the result is mapped back to full size.
+A graph-cut refinement (:mod:`paintseg_layers.amcp.refine`) then snaps the AMCP result to image edges,
+using the vote fraction as a unary term beside colour models.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import cv2
+import numpy as np
+
+from paintseg_layers import masks as morph
+from paintseg_layers.amcp.clustering import kmeans_1d
+from paintseg_layers.errors import InputError, check_known_keys
+from paintseg_layers.imageio import as_rgb
+from paintseg_layers.painters import Painter, get_painter
+from paintseg_layers.projectors import Projector, get_projector
+from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
+
+log = logging.getLogger(__name__)
+
+_EPS = 1e-4  # floor of the potential before the log (feature units squared)
+
+
+@dataclass(frozen=True)
+class AMCPConfig:
+    """Settings of one AMCP segmentation (all sizes in working-resolution px).
+
+    Attributes
+    ----------
+    steps : str
+        The step sequence, e.g. ``"IOIOI"`` (the reference default) or ``"I"``.
+    samples : int
+        Painted samples per step, ``N`` (>= 1).
+    working_size : int
+        Long side of the working resolution (images larger than this are downscaled).
+    dilation : int
+        I-step: the mask is dilated by this many px (jittered +-1 per sample) before painting.
+    band : int
+        O-step: width of the background band painted around the mask (jittered +-2 per sample).
+    crop_scale : float
+        Paint and contrast on a crop of this many times the mask's box (plus ``crop_pad`` px).
+    crop_pad : int
+        Minimum context around the mask in the crop.
+    crop_jitter : int
+        Random shift of the crop per step, in px.
+    paint_size : int
+        The painter works on the crop downscaled to at most this long side (0 = crop size); its
+        fill is upsampled into the hole. Smooth painters lose nothing; it bounds their cost.
+    first_keep : int
+        First step of a box/point/scribble prompt clusters into 3 groups and keeps the top
+        ``first_keep`` as object (the raw potential is heavy-tailed; 1 keeps only the extreme tail).
+    refine : bool
+        Run the graph-cut refinement after AMCP.
+    refine_weight : float
+        Weight of the AMCP vote fraction in the refinement's unary term (0 = colour only).
+    paint_result : bool
+        Paint the final mask out of the image for :attr:`SegmentationResult.painting`.
+    """
+
+    steps: str = "IOI"
+    samples: int = 5
+    working_size: int = 320
+    dilation: int = 3
+    band: int = 7
+    crop_scale: float = 1.3
+    crop_pad: int = 12
+    crop_jitter: int = 3
+    paint_size: int = 160
+    first_keep: int = 2
+    refine: bool = True
+    refine_weight: float = 0.4
+    paint_result: bool = True
+
+    def __post_init__(self):
+        check_config(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AMCPConfig:
+        """Build from a dict (e.g. a recipe file); unknown keys raise :class:`InputError`."""
+        check_known_keys(data, {f.name for f in fields(cls)}, "AMCP")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_config(cfg: AMCPConfig) -> None:
+    """One :class:`InputError` per broken rule, naming the field and the received value."""
+    if not isinstance(cfg.steps, str) or not cfg.steps or set(cfg.steps.upper()) - {"I", "O"}:
+        raise InputError(f"`steps` must be a non-empty string of I and O (e.g. 'IOIOI'), got {cfg.steps!r}")
+    if isinstance(cfg.samples, bool) or not isinstance(cfg.samples, (int, np.integer)) or cfg.samples < 1:
+        raise InputError(f"`samples` must be an integer >= 1, got {cfg.samples!r}")
+    if not isinstance(cfg.working_size, (int, np.integer)) or not 32 <= cfg.working_size <= 4096:
+        raise InputError(f"`working_size` must be an integer in [32, 4096], got {cfg.working_size!r}")
+    for name in ("dilation", "band", "crop_pad", "crop_jitter", "paint_size"):
+        v = getattr(cfg, name)
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise InputError(f"`{name}` must be an integer >= 0, got {v!r}")
+    if not cfg.crop_scale >= 1.0:
+        raise InputError(f"`crop_scale` must be >= 1, got {cfg.crop_scale!r}")
+    if cfg.first_keep not in (1, 2):
+        raise InputError(f"`first_keep` must be 1 or 2, got {cfg.first_keep!r}")
+    if not cfg.refine_weight >= 0:
+        raise InputError(f"`refine_weight` must be >= 0, got {cfg.refine_weight!r}")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one AMCP step did (areas in working-resolution px)."""
+
+    kind: str
+    area_before: int
+    area_after: int
+    seconds: float
+
+    def to_dict(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentationResult:
+    """The outcome of :func:`segment`.
+
+    Attributes
+    ----------
+    mask : (H, W) bool
+        The object, at the input's full size.
+    soft : (H, W) float32
+        Vote fraction in [0, 1] (share of painted samples that called the pixel object),
+        from the last AMCP step; refinement does not change it.
+    amcp_mask : (H, W) bool
+        The AMCP mask before refinement.
+    painting : (H, W, 3) float32 or None
+        The image with the object painted out (None when ``paint_result`` is off).
+    history : tuple of StepRecord
+    seed : int
+    config : AMCPConfig
+    prompt : dict
+    working_shape : (int, int)
+        ``(H, W)`` of the working resolution.
+    seconds : float
+        Wall time of the whole segmentation.
+    backends : dict
+        ``{"painter": name, "projector": name}``.
+    """
+
+    mask: np.ndarray
+    soft: np.ndarray
+    amcp_mask: np.ndarray
+    painting: np.ndarray | None
+    history: tuple[StepRecord, ...]
+    seed: int
+    config: AMCPConfig
+    prompt: dict
+    working_shape: tuple[int, int]
+    seconds: float
+    backends: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (no arrays)."""
+        return {
+            "area": int(self.mask.sum()),
+            "image_size": [int(self.mask.shape[1]), int(self.mask.shape[0])],
+            "working_size": [int(self.working_shape[1]), int(self.working_shape[0])],
+            "seed": int(self.seed),
+            "seconds": round(float(self.seconds), 4),
+            "prompt": self.prompt,
+            "config": self.config.to_dict(),
+            "backends": dict(self.backends),
+            "history": [h.to_dict() for h in self.history],
+        }
+
+
+def working_scale(shape: tuple[int, int], working_size: int) -> float:
+    """Scale factor that brings the long side down to ``working_size`` (never up)."""
+    return min(1.0, working_size / max(shape))
+
+
+def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == tuple(shape):
+        return image
+    shrink = shape[0] < image.shape[0]
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def upsample_soft(soft: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if soft.shape == tuple(shape):
+        return soft.astype(np.float32)
+    return cv2.resize(soft.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+class Segmenter:
+    """Segment objects in one image; the image's features are computed once and reused.
+
+    Parameters
+    ----------
+    image : array (H, W, 3) or (H, W)
+        uint8, uint16 or float RGB in [0, 1].
+    painter, projector : str or backend object, optional
+        Registered names or instances (defaults: ``telea`` and ``lab``).
+    config : AMCPConfig, optional
+    progress : bool
+        Show a progress bar over the steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from paintseg_layers import Segmenter, BoxPrompt
+    >>> img = np.full((64, 64, 3), 0.8, np.float32); img[20:44, 16:40] = (0.9, 0.1, 0.1)
+    >>> res = Segmenter(img).segment(BoxPrompt((12, 16, 44, 48)), seed=0)
+    >>> bool(res.mask[30, 28]), bool(res.mask[5, 5])
+    (True, False)
+    """
+
+    def __init__(self, image, *, painter: str | Painter | None = None, projector: str | Projector | None = None,
+                 config: AMCPConfig | None = None, progress: bool = False):
+        self.image = as_rgb(image, name="image")
+        self.config = config or AMCPConfig()
+        self.painter = get_painter(painter) if painter is None or isinstance(painter, str) else painter
+        self.projector = get_projector(projector) if projector is None or isinstance(projector, str) else projector
+        self.progress = progress
+        self.scale = working_scale(self.image.shape[:2], self.config.working_size)
+        h, w = self.image.shape[:2]
+        self.work_shape = (max(2, round(h * self.scale)), max(2, round(w * self.scale)))
+        self.work = resize_image(self.image, self.work_shape)
+        self._feat_cache: dict = {}
+        self._full_features: np.ndarray | None = None
+
+    # -- features ------------------------------------------------------------------------------
+    def _original_features(self, box) -> np.ndarray:
+        """Features of the original inside ``box``, computed once per distinct crop."""
+        x0, y0, x1, y1 = box
+        if getattr(self.projector, "pixelwise", False):
+            if self._full_features is None:
+                self._full_features = self.projector.project(self.work[None])[0]
+            return self._full_features[y0:y1, x0:x1]
+        if box not in self._feat_cache:
+            self._feat_cache[box] = self.projector.project(self.work[None, y0:y1, x0:x1])[0]
+        return self._feat_cache[box]
+
+    def potential(self, paintings: np.ndarray, box) -> np.ndarray:
+        """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
+        f0 = self._original_features(box)
+        fp = self.projector.project(paintings)
+        if fp.shape[1:3] != f0.shape[:2]:
+            raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
+        return ((fp - f0[None]) ** 2).sum(axis=-1)
+
+    # -- one step ------------------------------------------------------------------------------
+    def _crop_box(self, mask, rng, extra: int):
+        h, w = self.work_shape
+        b = morph.bbox(mask)
+        if b is None:
+            return 0, 0, w, h
+        b = grow_box(b, self.config.crop_scale, (h, w), min_pad=self.config.crop_pad + extra)
+        j = self.config.crop_jitter
+        if j:
+            dx0, dy0, dx1, dy1 = rng.integers(-j, j + 1, size=4)
+            b = (max(0, b[0] + dx0), max(0, b[1] + dy0), min(w, b[2] + dx1), min(h, b[3] + dy1))
+        return tuple(int(v) for v in b)
+
+    def _paint(self, crop, region, n, seed):
+        """Paint ``n`` samples of ``region`` in ``crop``, at most at ``paint_size`` px."""
+        ps = self.config.paint_size
+        h, w = crop.shape[:2]
+        if not ps or max(h, w) <= ps or getattr(self.painter, "chooses_resolution", False):
+            return self.painter.paint(crop, region, n=n, seed=seed)
+        s = ps / max(h, w)
+        small_shape = (max(2, round(h * s)), max(2, round(w * s)))
+        small = resize_image(crop, small_shape)
+        small_region = upsample_soft(region.astype(np.float32), small_shape) > 0.01
+        painted = self.painter.paint(small, small_region, n=n, seed=seed)
+        out = np.repeat(crop[None], n, axis=0)
+        for i in range(n):
+            out[i][region] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[region]
+        return out
+
+    def _step(self, kind, mask, valid, step_index, k, keep_top, bump, seed):
+        cfg = self.config
+        rng = np.random.default_rng([seed, step_index])
+        n = cfg.samples
+        if kind == "I":
+            radii = [max(0, cfg.dilation + int(v)) for v in rng.integers(-1, 2, size=n)]
+            regions = [morph.dilate(mask, r) & valid for r in radii]
+            box = self._crop_box(mask, rng, max(radii))
+        else:
+            widths = [max(2, cfg.band + int(v)) for v in rng.integers(-2, 3, size=n)]
+            regions = [morph.dilate(mask, r) & valid & ~mask for r in widths]
+            box = self._crop_box(mask, rng, max(widths))
+        x0, y0, x1, y1 = box
+        crop = self.work[y0:y1, x0:x1]
+        # one painter call per distinct region shape keeps the backend's batching where regions agree
+        paintings = np.empty((n, *crop.shape), np.float32)
+        groups: dict[bytes, list[int]] = {}
+        for i, reg in enumerate(regions):
+            groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
+        paint_batch = getattr(self.painter, "paint_batch", None)
+        if paint_batch is not None and len(groups) > 1:
+            # backends that batch per mask (diffusion) paint all N samples in one call; they
+            # choose their own resolution, so `paint_size` does not apply
+            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+            paintings[:] = paint_batch(crop, regs, seed=int(rng.integers(2**31)))
+        else:
+            for gi, idx in enumerate(groups.values()):
+                region = regions[idx[0]][y0:y1, x0:x1]
+                paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
+        pot = self.potential(paintings, box)
+        logp = np.log(pot + _EPS)
+        if bump is not None:
+            logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
+        regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+        vals = logp[regs]
+        if vals.size == 0:
+            return mask.copy(), np.zeros(self.work_shape, np.float32)
+        labels, _ = kmeans_1d(vals, k, seed=seed + step_index)
+        top = labels.max()
+        if kind == "I":
+            is_obj = labels >= (top - keep_top + 1)
+        else:
+            is_obj = labels == 0
+        votes = np.zeros(regs.shape, bool)
+        votes[regs] = is_obj
+        frac = votes.mean(axis=0)
+        soft = np.zeros(self.work_shape, np.float32)
+        if kind == "I":
+            soft[y0:y1, x0:x1] = frac
+            new = soft >= 0.5
+            new &= morph.dilate(mask, cfg.dilation + 1)
+        else:
+            soft[mask] = 1.0
+            soft[y0:y1, x0:x1] = np.maximum(soft[y0:y1, x0:x1], frac)
+            new = mask | (soft >= 0.5)
+        new &= valid
+        return new, soft
+
+    # -- public ---------------------------------------------------------------------------------
+    def segment(self, prompt, *, seed: int = 0) -> SegmentationResult:
+        """Segment the object named by ``prompt`` (in full-image coordinates).
+
+        Raises
+        ------
+        InputError
+            If the prompt does not fit the image.
+        """
+        from paintseg_layers.amcp.refine import refine_mask
+
+        t0 = time.perf_counter()
+        full_shape = self.image.shape[:2]
+        check_prompt(prompt, full_shape)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
+        seed = int(seed)
+        cfg = self.config
+        p = prompt.scaled(self.work_shape[1] / full_shape[1], self.work_shape[0] / full_shape[0])
+        shape = self.work_shape
+        mask = p.initial_mask(shape)
+        valid = p.valid_region(shape)
+        fg_seed, bg_seed = p.seeds(shape)
+        mask &= valid
+        if not mask.any():  # a prompt that shrank to nothing at working size
+            mask = fg_seed.copy() if fg_seed.any() else p.initial_mask(shape)
+        history = []
+        soft = mask.astype(np.float32)
+        first_k3 = isinstance(p, (BoxPrompt, PointPrompt, ScribblePrompt))
+        steps = cfg.steps.upper()
+        it = enumerate(steps)
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            it = tqdm(list(it), desc="AMCP", unit="step", leave=False)
+        for si, kind in it:
+            ts = time.perf_counter()
+            before = int(mask.sum())
+            if before == 0:
+                break
+            first = si == 0
+            k, keep = (3, cfg.first_keep) if (first and first_k3) else (2, 1)
+            bump = None
+            if isinstance(p, PointPrompt):
+                weight = 2.0 * (0.5**si)
+                bump = weight * p.bump(shape)
+            new, soft = self._step(kind, mask, valid, si, k, keep, bump, seed)
+            new = morph.clean(new, 1)
+            new = (new | fg_seed) & ~bg_seed
+            if new.any():
+                mask = new
+            history.append(StepRecord(kind, before, int(mask.sum()), time.perf_counter() - ts))
+            log.debug("step %d %s: area %d -> %d", si, kind, before, mask.sum())
+        amcp_mask = mask
+        final = mask
+        if cfg.refine:
+            final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
+                                weight=cfg.refine_weight, seed=seed)
+        full_mask = self._to_full(final)
+        painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
+        return SegmentationResult(
+            mask=full_mask,
+            soft=np.clip(upsample_soft(soft, full_shape), 0, 1),
+            amcp_mask=self._to_full(amcp_mask),
+            painting=painting,
+            history=tuple(history),
+            seed=seed,
+            config=cfg,
+            prompt=prompt.to_dict(),
+            working_shape=self.work_shape,
+            seconds=time.perf_counter() - t0,
+            backends={"painter": self.painter.name, "projector": self.projector.name},
+        )
+
+    def _to_full(self, mask: np.ndarray) -> np.ndarray:
+        full_shape = self.image.shape[:2]
+        if mask.shape == full_shape:
+            return mask.copy()
+        # smooth upsampling of the binary mask avoids blocky edges
+        return upsample_soft(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7), full_shape) >= 0.5
+
+    def _paint_out(self, full_mask: np.ndarray, work_mask: np.ndarray, seed: int) -> np.ndarray:
+        """The image with the object painted out, at full size (painted at working size)."""
+        return paint_out(self.image, full_mask, self.painter, seed=seed, work=self.work, work_mask=work_mask,
+                         dilation=self.config.dilation)
+
+
+def paint_out(image: np.ndarray, mask: np.ndarray, painter: Painter, *, seed: int = 0, work: np.ndarray | None = None,
+              work_mask: np.ndarray | None = None, dilation: int = 3, working_size: int = 512) -> np.ndarray:
+    """Paint the region ``mask`` (dilated) out of ``image``; pixels far from it stay exactly as they were.
+
+    The painter runs at a working resolution (``work``/``work_mask`` if given, else a downscale to
+    ``working_size``); its fill is upsampled into the full-size image only inside the dilated mask.
+    """
+    image = as_rgb(image)
+    full_shape = image.shape[:2]
+    if not mask.any():
+        return image.copy()
+    if work is None or work_mask is None:
+        s = working_scale(full_shape, working_size)
+        wshape = (max(2, round(full_shape[0] * s)), max(2, round(full_shape[1] * s)))
+        work = resize_image(image, wshape)
+        work_mask = upsample_soft(mask.astype(np.float32), wshape) > 0.01
+    hole = morph.dilate(work_mask, dilation)
+    painted = painter.paint(work, hole, n=1, seed=seed)[0]
+    scale = full_shape[0] / work.shape[0]
+    full_hole = morph.dilate(mask, max(1, int(round(dilation * scale))))
+    out = image.copy()
+    if painted.shape[:2] != full_shape:
+        painted = cv2.resize(painted, (full_shape[1], full_shape[0]), interpolation=cv2.INTER_LINEAR)
+    out[full_hole] = painted[full_hole]
+    return out
+
+
+def segment(image, prompt, *, painter=None, projector=None, config: AMCPConfig | None = None, seed: int = 0,
+            progress: bool = False, **overrides) -> SegmentationResult:
+    """Segment one object with AMCP (see :class:`Segmenter`).
+
+    ``overrides`` replace fields of ``config`` (e.g. ``samples=3, steps="IOIOI"``).
+    """
+    cfg = config or AMCPConfig()
+    if overrides:
+        check_known_keys(overrides, {f.name for f in fields(AMCPConfig)}, "AMCP")
+        cfg = replace(cfg, **overrides)
+    return Segmenter(image, painter=painter, projector=projector, config=cfg, progress=progress).segment(prompt, seed=seed)
+
+
+def remove_object(image, prompt, *, painter=None, projector=None, config=None, seed: int = 0, **overrides):
+    """Segment the prompted object and return ``(image_without_object, SegmentationResult)``."""
+    res = segment(image, prompt, painter=painter, projector=projector, config=config, seed=seed, **overrides)
+    painting = res.painting
+    if painting is None:
+        painter_obj = get_painter(painter) if painter is None or isinstance(painter, str) else painter
+        painting = paint_out(as_rgb(image), res.mask, painter_obj, seed=seed)
+    return painting, res
+
+
+__all__ = ["AMCPConfig", "SegmentationResult", "StepRecord", "Segmenter", "segment", "remove_object", "paint_out",
+           "MaskPrompt"]

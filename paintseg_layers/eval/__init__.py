@@ -1,0 +1,1 @@
+"""Evaluation: data sets, protocols, baselines, metrics, generated scenes with known layers."""
