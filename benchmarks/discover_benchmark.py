@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -33,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.discovery.discover import MIN_SCORE, DiscoverConfig, discover, discover_and_decompose  # noqa: E402
 from paintseg_layers.eval.evaluate import list_dataset  # noqa: E402
-from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
-from paintseg_layers.peel import PeelConfig  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
+from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
+from paintseg_layers.peel import PeelConfig  # noqa: E402
 
 
 def iou(a, b) -> float:

@@ -293,9 +293,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        import torch
-
         import diffusers  # noqa: F401
+        import torch
         import transformers  # noqa: F401
     except ImportError as exc:
         print(f"gpu_amcp: needs the diffusion extra ({exc.name} missing): pip install 'paintseg_layers[diffusion]'",

@@ -24,7 +24,6 @@ import json
 import logging
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig, paint_out  # noqa: E402
+from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.masks import dilate  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
-from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 
 
 def iou(a, b) -> float:

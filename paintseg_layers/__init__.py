@@ -9,16 +9,27 @@ Quick start::
     result.painting    # the image with the object painted out
 """
 
+from paintseg_layers.amcp.segmenter import AMCPConfig, SegmentationResult, Segmenter, paint_out, remove_object, segment
+from paintseg_layers.compose.edits import (
+    Flip,
+    Insert,
+    InsertImage,
+    Lower,
+    Raise,
+    Remove,
+    Scale,
+    Translate,
+    load_edits,
+    save_edits,
+)
 from paintseg_layers.compose.render import apply_edits, compose, render
-from paintseg_layers.compose.edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, load_edits, save_edits
+from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.eval.scenes import Scene, make_scene
+from paintseg_layers.imageio import read_image, read_mask, write_image
 from paintseg_layers.io import export_decomposition, import_decomposition
 from paintseg_layers.layers.model import Decomposition, Layer
-from paintseg_layers.peel.engine import PeelConfig, decompose
-from paintseg_layers.eval.scenes import Scene, make_scene
-from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter, SegmentationResult, paint_out, remove_object, segment
-from paintseg_layers.errors import BackendError, InputError
-from paintseg_layers.imageio import read_image, read_mask, write_image
 from paintseg_layers.painters import PAINTERS, get_painter
+from paintseg_layers.peel.engine import PeelConfig, decompose
 from paintseg_layers.projectors import PROJECTORS, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt
 

@@ -1,4 +1,4 @@
-"""Small mask helpers built on scikit-image / SciPy / OpenCV morphology."""
+"""Mask helpers: morphology, boxes, overlap and resizing of ``(H, W)`` bool masks (OpenCV / SciPy / scikit-image)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import morphology
+
+from paintseg_layers.image import upsample_soft
 
 
 def disk(radius: int) -> np.ndarray:
@@ -61,3 +63,30 @@ def bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
         return None
     xs = np.flatnonzero(mask.any(axis=0))
     return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+
+
+def iou(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None, *, empty: float = 1.0) -> float:
+    """Intersection over union of two masks, leaving out ``ignore`` pixels; ``empty`` when both are empty."""
+    a = np.asarray(a, bool)
+    b = np.asarray(b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"`a` and `b` must have the same shape, got {a.shape} and {b.shape}")
+    if ignore is not None:
+        keep = ~np.asarray(ignore, bool)
+        a, b = a & keep, b & keep
+    union = np.count_nonzero(a | b)
+    return empty if union == 0 else float(np.count_nonzero(a & b) / union)
+
+
+def resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Resize ``mask`` to ``shape`` ``(h, w)`` by nearest sampling (labels and hard masks)."""
+    if mask.shape == tuple(shape):
+        return mask
+    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Enlarge a working-resolution mask to ``shape`` ``(h, w)`` with smooth edges (blur, bilinear, threshold)."""
+    if mask.shape == tuple(shape):
+        return mask.copy()
+    return upsample_soft(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7), shape) >= 0.5

@@ -18,7 +18,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.imageio import as_mask
+from paintseg_layers.image import as_mask
+from paintseg_layers.masks import resize_nearest
 
 #: Growth of a coarse mask's box that bounds the result (the method's "valid region", 1.25x).
 VALID_MARGIN = 1.25
@@ -169,14 +170,6 @@ class PointPrompt:
         return {"kind": "points", "positive": [list(p) for p in self.positive], "negative": [list(p) for p in self.negative]}
 
 
-def _resize_mask(mask: np.ndarray, shape) -> np.ndarray:
-    import cv2
-
-    if mask.shape == tuple(shape):
-        return mask
-    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-
-
 @dataclass(frozen=True, eq=False)
 class MaskPrompt:
     """A coarse mask of the object (e.g. from an unsupervised method), ``(H, W)`` bool."""
@@ -190,7 +183,7 @@ class MaskPrompt:
             raise InputError("`mask` must contain at least one object pixel, got an empty mask")
 
     def initial_mask(self, shape):
-        return _resize_mask(as_mask(self.mask), shape)
+        return resize_nearest(as_mask(self.mask), shape)
 
     def valid_region(self, shape):
         return box_mask(grow_box(_box_of(self.initial_mask(shape)), VALID_MARGIN, shape, min_pad=2), shape)
@@ -203,7 +196,7 @@ class MaskPrompt:
 
     def scaled(self, sx, sy):
         h, w = self.mask.shape
-        return MaskPrompt(_resize_mask(as_mask(self.mask), (max(1, round(h * sy)), max(1, round(w * sx)))))
+        return MaskPrompt(resize_nearest(as_mask(self.mask), (max(1, round(h * sy)), max(1, round(w * sx)))))
 
     def to_dict(self):
         return {"kind": "mask", "area": int(as_mask(self.mask).sum())}
@@ -241,12 +234,12 @@ class ScribblePrompt:
                 raise InputError("`scribble` marks some pixels as both object and background")
 
     def _fg(self, shape):
-        return _resize_mask(as_mask(self.foreground), shape)
+        return resize_nearest(as_mask(self.foreground), shape)
 
     def _bg(self, shape):
         if self.background is None:
             return np.zeros(shape, bool)
-        return _resize_mask(as_mask(self.background), shape)
+        return resize_nearest(as_mask(self.background), shape)
 
     def initial_mask(self, shape):
         box = grow_box(_box_of(self._fg(shape)), 1.8, shape, min_pad=4)
@@ -270,8 +263,8 @@ class ScribblePrompt:
         bg = None
         if self.background is not None:
             b = as_mask(self.background)
-            bg = _resize_mask(ndi.binary_dilation(b, iterations=k) if k and min(sx, sy) < 1 else b, new)
-        fg = _resize_mask(fg, new)
+            bg = resize_nearest(ndi.binary_dilation(b, iterations=k) if k and min(sx, sy) < 1 else b, new)
+        fg = resize_nearest(fg, new)
         if bg is not None:
             bg &= ~fg
         return ScribblePrompt(fg, bg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from paintseg_layers.imageio import as_rgb, to_uint8
+from paintseg_layers.image import as_rgb, to_uint8
 
 
 def draw_overlay(image, mask, prompt=None, *, colour=(1.0, 0.2, 0.2), alpha: float = 0.45) -> np.ndarray:

@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
 from _common import EXAMPLES, add_decompose_flags, decompose_from_args, panel, save, u8
 
 

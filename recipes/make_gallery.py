@@ -9,7 +9,6 @@ every recipe (quicker, slightly different pictures).
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

@@ -2,8 +2,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from conftest import make_object_scene
+
 from paintseg_layers import AMCPConfig, BoxPrompt, InputError, MaskPrompt, PointPrompt, Segmenter, segment
 from paintseg_layers.amcp import paint_out
 from paintseg_layers.amcp.clustering import kmeans_1d

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from contracts import check_painter_contract, check_projector_contract
+
 from paintseg_layers.errors import BackendError
 from paintseg_layers.painters import PAINTERS, get_painter
 from paintseg_layers.projectors import PROJECTORS, get_projector

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_object_scene
 from PIL import Image
 
-from conftest import make_object_scene
 from paintseg_layers.cli import main
 from paintseg_layers.imageio import read_mask
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paintseg_layers.eval.clicks import Click, interior_point, iou_after, next_click, noc, simulate_clicks
 from paintseg_layers.errors import InputError
+from paintseg_layers.eval.clicks import Click, interior_point, iou_after, next_click, noc, simulate_clicks
 
 
 def square(shape, x0, y0, x1, y1):

@@ -8,9 +8,9 @@ from scipy import ndimage as ndi
 from paintseg_layers.compose import AUTO_FEATHER, apply_edits, compose, render, render_order
 from paintseg_layers.compose.edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate
 from paintseg_layers.errors import InputError
+from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
 from paintseg_layers.graph import occlusion_graph
 from paintseg_layers.layers import Decomposition, Layer, quantize8
-from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
 
 
 def psnr(a, b):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paintseg_layers.eval.degrade import DegradeConfig, degrade_mask, generate_scribbles
 from paintseg_layers.errors import InputError
+from paintseg_layers.eval.degrade import DegradeConfig, degrade_mask, generate_scribbles
 from paintseg_layers.eval.metrics import iou
 
 

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from paintseg_layers.amcp import AMCPConfig
-from paintseg_layers.discovery.discover import MIN_SCORE, DiscoverConfig, Proposal, discover, discover_and_decompose, propose
+from paintseg_layers.discovery.discover import (
+    MIN_SCORE,
+    DiscoverConfig,
+    Proposal,
+    discover,
+    discover_and_decompose,
+    propose,
+)
 from paintseg_layers.errors import InputError
 from paintseg_layers.prompts import BoxPrompt
 

@@ -8,8 +8,22 @@ from PIL import Image
 
 from paintseg_layers.cli import main
 from paintseg_layers.compose import compose
-from paintseg_layers.compose.edits import (Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, dumps_edits,
-                                   edit_from_dict, edit_to_dict, load_edits, parse_edits, save_edits)
+from paintseg_layers.compose.edits import (
+    Flip,
+    Insert,
+    InsertImage,
+    Lower,
+    Raise,
+    Remove,
+    Scale,
+    Translate,
+    dumps_edits,
+    edit_from_dict,
+    edit_to_dict,
+    load_edits,
+    parse_edits,
+    save_edits,
+)
 from paintseg_layers.errors import InputError
 from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
 

@@ -4,8 +4,16 @@ import networkx as nx
 import pytest
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.graph import (break_cycles, depth_order, find_cycles, from_json, load_graph, occlusion_graph,
-                                   save_graph, to_json)
+from paintseg_layers.graph import (
+    break_cycles,
+    depth_order,
+    find_cycles,
+    from_json,
+    load_graph,
+    occlusion_graph,
+    save_graph,
+    to_json,
+)
 
 
 def test_depth_order_follows_edges_and_prompt_order():

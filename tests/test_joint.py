@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
+from paintseg_layers.amcp.refine import _OFFSETS
 from paintseg_layers.errors import InputError
 from paintseg_layers.peel.joint import alpha_expansion, joint_labelling
-from paintseg_layers.amcp.refine import _OFFSETS
 
 
 def _iou(a, b):

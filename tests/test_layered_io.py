@@ -11,10 +11,21 @@ from PIL import Image
 from paintseg_layers.cli import main
 from paintseg_layers.compose import render
 from paintseg_layers.errors import InputError
-from paintseg_layers.io import (LayeredImage, RasterLayer, detect_format, export_decomposition, import_decomposition,
-                                layered_to_decomposition, read_layered, read_ora, read_psd, write_ora, write_psd)
-from paintseg_layers.layers import Decomposition
 from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
+from paintseg_layers.io import (
+    LayeredImage,
+    RasterLayer,
+    detect_format,
+    export_decomposition,
+    import_decomposition,
+    layered_to_decomposition,
+    read_layered,
+    read_ora,
+    read_psd,
+    write_ora,
+    write_psd,
+)
+from paintseg_layers.layers import Decomposition
 
 FORMATS = ["ora", "psd"]
 

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.layers import Decomposition, Layer, contact_sheet_image, quantize8
 from paintseg_layers.eval.scenes import make_scene
+from paintseg_layers.layers import Decomposition, Layer, contact_sheet_image, quantize8
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Every notebook executes top to bottom on the weight-free backends, and is saved without outputs."""
 
-import os
 from pathlib import Path
 
 import pytest

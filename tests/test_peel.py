@@ -9,11 +9,11 @@ from scipy import ndimage as ndi
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.cli import main
 from paintseg_layers.errors import InputError
+from paintseg_layers.eval.scenes import make_scene
 from paintseg_layers.imageio import write_image
 from paintseg_layers.layers import Decomposition
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, order_evidence
-from paintseg_layers.prompts import BoxPrompt, PointPrompt
-from paintseg_layers.eval.scenes import make_scene
+from paintseg_layers.prompts import BoxPrompt
 
 GREY = (0.8, 0.8, 0.8)
 FAST = AMCPConfig(working_size=128, samples=2)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from paintseg_layers.errors import InputError
+from paintseg_layers.eval.scenes import make_scene, scene_set
 from paintseg_layers.layers import Decomposition
 from paintseg_layers.prompts import BoxPrompt, PointPrompt
-from paintseg_layers.eval.scenes import make_scene, scene_set
 
 GRABCUT = Path(__file__).resolve().parents[2] / "shared" / "data" / "grabcut"
 

@@ -5,17 +5,15 @@
 """
 
 from paintseg_layers.amcp.segmenter import (
-    AMCPConfig,
-    SegmentationResult,
-    Segmenter,
-    StepRecord,
-    paint_out,
-    remove_object,
-    resize_image,
-    segment,
-    upsample_soft,
-    working_scale,
+           AMCPConfig,
+           SegmentationResult,
+           Segmenter,
+           StepRecord,
+           paint_out,
+           remove_object,
+           segment,
 )
+from paintseg_layers.image import resize_image, upsample_soft, working_scale
 
 __all__ = ["AMCPConfig", "SegmentationResult", "Segmenter", "StepRecord", "paint_out", "remove_object",
            "resize_image", "segment", "upsample_soft", "working_scale"]

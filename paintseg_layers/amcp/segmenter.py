@@ -27,7 +27,7 @@ import numpy as np
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.clustering import kmeans_1d
 from paintseg_layers.errors import InputError, check_known_keys
-from paintseg_layers.imageio import as_rgb
+from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
 from paintseg_layers.painters import Painter, get_painter
 from paintseg_layers.projectors import Projector, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
@@ -185,24 +185,6 @@ class SegmentationResult:
             "backends": dict(self.backends),
             "history": [h.to_dict() for h in self.history],
         }
-
-
-def working_scale(shape: tuple[int, int], working_size: int) -> float:
-    """Scale factor that brings the long side down to ``working_size`` (never up)."""
-    return min(1.0, working_size / max(shape))
-
-
-def resize_image(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if image.shape[:2] == tuple(shape):
-        return image
-    shrink = shape[0] < image.shape[0]
-    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
-def upsample_soft(soft: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if soft.shape == tuple(shape):
-        return soft.astype(np.float32)
-    return cv2.resize(soft.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 class Segmenter:
@@ -407,12 +389,12 @@ class Segmenter:
         if cfg.refine:
             final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
                                 weight=cfg.refine_weight, seed=seed)
-        full_mask = self._to_full(final)
+        full_mask = morph.upsample(final, self.image.shape[:2])
         painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
         return SegmentationResult(
             mask=full_mask,
             soft=np.clip(upsample_soft(soft, full_shape), 0, 1),
-            amcp_mask=self._to_full(amcp_mask),
+            amcp_mask=morph.upsample(amcp_mask, self.image.shape[:2]),
             painting=painting,
             history=tuple(history),
             seed=seed,
@@ -422,13 +404,6 @@ class Segmenter:
             seconds=time.perf_counter() - t0,
             backends={"painter": self.painter.name, "projector": self.projector.name},
         )
-
-    def _to_full(self, mask: np.ndarray) -> np.ndarray:
-        full_shape = self.image.shape[:2]
-        if mask.shape == full_shape:
-            return mask.copy()
-        # smooth upsampling of the binary mask avoids blocky edges
-        return upsample_soft(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7), full_shape) >= 0.5
 
     def _paint_out(self, full_mask: np.ndarray, work_mask: np.ndarray, seed: int) -> np.ndarray:
         """The image with the object painted out, at full size (painted at working size)."""

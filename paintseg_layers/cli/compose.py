@@ -91,11 +91,11 @@ def edits_from_flags(items) -> list:
 
 
 def run(args) -> int:
-    from paintseg_layers.compose.render import apply_edits, render
+    from paintseg_layers.cli.common import check_output
     from paintseg_layers.compose.edits import load_edits, save_edits
+    from paintseg_layers.compose.render import apply_edits, render
     from paintseg_layers.imageio import write_image
     from paintseg_layers.layers.model import Decomposition
-    from paintseg_layers.cli.common import check_output
 
     check_output(args.output)
     if args.save_edits is not None:

@@ -44,10 +44,21 @@ def _default_cache(args) -> Path:
 
 
 def run(args) -> int:
-    from paintseg_layers.errors import InputError
-    from paintseg_layers.eval.evaluate import (PROMPT_METHOD, PROTOCOL_METHODS, EvalSpec, format_sweep_table, format_table,
-                            list_dataset, merge_records, parse_sweep, run_jobs, summarise, sweep_specs)
     from paintseg_layers.cli.common import make_backends, make_config
+    from paintseg_layers.errors import InputError
+    from paintseg_layers.eval.evaluate import (
+        PROMPT_METHOD,
+        PROTOCOL_METHODS,
+        EvalSpec,
+        format_sweep_table,
+        format_table,
+        list_dataset,
+        merge_records,
+        parse_sweep,
+        run_jobs,
+        summarise,
+        sweep_specs,
+    )
 
     if args.json is not None:
         check_output(args.json, "--json")

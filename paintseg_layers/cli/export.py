@@ -22,9 +22,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from paintseg_layers.cli.common import check_output
     from paintseg_layers.io import export_decomposition
     from paintseg_layers.layers.model import Decomposition
-    from paintseg_layers.cli.common import check_output
 
     check_output(args.output)
     suffix = args.output.suffix.lower().lstrip(".")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paintseg_layers.cli.common import add_backend_flags, add_prompt_flags, check_output, make_backends, make_config, prompt_from_args
+from paintseg_layers.cli.common import (
+    add_backend_flags,
+    add_prompt_flags,
+    check_output,
+    make_backends,
+    make_config,
+    prompt_from_args,
+)
 
 
 def register(sub) -> None:

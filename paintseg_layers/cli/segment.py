@@ -6,8 +6,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from paintseg_layers.cli.common import (
+    add_backend_flags,
+    add_prompt_flags,
+    check_output,
+    make_backends,
+    make_config,
+    prompt_from_args,
+)
 from paintseg_layers.errors import InputError
-from paintseg_layers.cli.common import add_backend_flags, add_prompt_flags, check_output, make_backends, make_config, prompt_from_args
 
 
 def register(sub) -> None:

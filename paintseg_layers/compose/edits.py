@@ -37,11 +37,11 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import numpy as np
+import tomllib
 
 from paintseg_layers.errors import InputError
 

@@ -35,7 +35,17 @@ import cv2
 import networkx as nx
 import numpy as np
 
-from paintseg_layers.compose.edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate, edit_to_dict
+from paintseg_layers.compose.edits import (
+    Flip,
+    Insert,
+    InsertImage,
+    Lower,
+    Raise,
+    Remove,
+    Scale,
+    Translate,
+    edit_to_dict,
+)
 from paintseg_layers.errors import InputError
 
 logger = logging.getLogger(__name__)

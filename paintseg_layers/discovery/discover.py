@@ -52,10 +52,10 @@ import numpy as np
 from scipy import linalg
 from scipy import ndimage as ndi
 
-from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter, resize_image, upsample_soft, working_scale
+from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter
 from paintseg_layers.errors import InputError, check_known_keys
-from paintseg_layers.imageio import as_rgb
-from paintseg_layers.masks import bbox
+from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
+from paintseg_layers.masks import bbox, iou, upsample
 from paintseg_layers.prompts import MaskPrompt
 
 log = logging.getLogger(__name__)
@@ -490,17 +490,6 @@ def _overlapping(a: np.ndarray, b: np.ndarray, cfg: DiscoverConfig) -> bool:
     return inter / union > cfg.duplicate_iou or inter > cfg.max_overlap * small
 
 
-def _iou(a, b) -> float:
-    u = np.count_nonzero(a | b)
-    return float(np.count_nonzero(a & b) / u) if u else 0.0
-
-
-def _full(mask: np.ndarray, shape) -> np.ndarray:
-    if mask.shape == tuple(shape):
-        return mask.copy()
-    return upsample_soft(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7), shape) >= 0.5
-
-
 def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed: int = 0,
              min_score: float = MIN_SCORE, config: DiscoverConfig | None = None,
              amcp: AMCPConfig | None = None, progress: bool = False) -> list[Proposal]:
@@ -571,7 +560,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
 
         it = tqdm(list(it), desc="refine", unit="obj", leave=False)
     for i, (m, sc, terms) in it:
-        cm = _full(m, shape)
+        cm = upsample(m, shape)
         mask, score, t = cm, sc, terms
         if seg is not None:
             res = seg.segment(MaskPrompt(cm), seed=seed + i)
@@ -638,7 +627,7 @@ def discover_and_decompose(image, prompts=(), *, max_objects: int = 5, discover_
                          min_score=min_score, config=replace(dcfg, refine=False))
         h, w = rgb.shape[:2]
         user = [p.initial_mask((h, w)) for p in prompts]
-        found = [p for p in found if all(_iou(p.mask, u) <= dcfg.duplicate_iou for u in user)]
+        found = [p for p in found if all(iou(p.mask, u, empty=0.0) <= dcfg.duplicate_iou for u in user)]
     all_prompts = prompts + [p.prompt() for p in found]
     if not all_prompts:
         log.warning("no objects found: writing a decomposition with no layers")

@@ -23,8 +23,8 @@ are reported as the last measured IoU (the curve is flat from there, as document
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import ndimage as ndi

@@ -32,10 +32,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter, resize_image, working_scale
+from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter
 from paintseg_layers.errors import InputError
-from paintseg_layers.imageio import read_image, read_label_map, read_mask
 from paintseg_layers.eval.metrics import SCORE_NAMES, scores
+from paintseg_layers.image import resize_image, working_scale
+from paintseg_layers.imageio import read_image, read_label_map, read_mask
 from paintseg_layers.masks import bbox
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, box_mask
 
@@ -317,8 +318,8 @@ def evaluate_image(sample: Sample, spec: EvalSpec, *, painter=None, projector=No
     masks : dict
         ``{method: (H, W) bool}`` final predictions, plus ``"_prompt"`` (coarse mask or scribble map).
     """
-    from paintseg_layers.eval.clicks import iou_after, simulate_clicks
     from paintseg_layers.amcp.refine import refine_mask
+    from paintseg_layers.eval.clicks import iou_after, simulate_clicks
 
     image, gt, ignore = _load(sample)
     cfg = spec.amcp_config()

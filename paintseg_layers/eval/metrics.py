@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from paintseg_layers.masks import iou
+
 
 def _prep(pred, gt, ignore):
     pred = np.asarray(pred, bool)
@@ -13,14 +15,6 @@ def _prep(pred, gt, ignore):
         raise ValueError(f"`pred` and `gt` must have the same shape, got {pred.shape} and {gt.shape}")
     keep = np.ones(gt.shape, bool) if ignore is None else ~np.asarray(ignore, bool)
     return pred, gt, keep
-
-
-def iou(pred, gt, ignore=None) -> float:
-    """Intersection over union of the foreground (1.0 when both are empty)."""
-    pred, gt, keep = _prep(pred, gt, ignore)
-    inter = np.count_nonzero(pred & gt & keep)
-    union = np.count_nonzero((pred | gt) & keep)
-    return 1.0 if union == 0 else inter / union
 
 
 def pixel_accuracy(pred, gt, ignore=None) -> float:

@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
-from paintseg_layers.imageio import read_image, read_mask, to_uint8, write_image, write_text
+from paintseg_layers.image import to_uint8
+from paintseg_layers.imageio import read_image, read_mask, write_image, write_text
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ def _thumb(img: np.ndarray, height: int) -> np.ndarray:
 
 def _prompt_panel(image, gt, protocol, record, masks):
     from paintseg_layers.masks import bbox
-    from paintseg_layers.viz import draw_overlay
     from paintseg_layers.prompts import BoxPrompt
+    from paintseg_layers.viz import draw_overlay
 
     empty = np.zeros(gt.shape, bool)
     if protocol == "box":

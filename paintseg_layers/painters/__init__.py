@@ -3,8 +3,8 @@
 Use :func:`get_painter` with a registered name; :data:`PAINTERS` lists them.
 """
 
-from paintseg_layers.registry import Entry, Registry
 from paintseg_layers.painters.base import Painter
+from paintseg_layers.registry import Entry, Registry
 
 PAINTERS = Registry("painter")
 PAINTERS.register(Entry("telea", "paintseg_layers.painters.classical:TeleaPainter",

@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.imageio import as_mask, as_rgb
+from paintseg_layers.image import as_mask, as_rgb
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from paintseg_layers.errors import BackendError
-from paintseg_layers.imageio import to_uint8
+from paintseg_layers.image import to_uint8
 from paintseg_layers.painters.base import check_paint_inputs, keep_unmasked, sample_seeds
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.image import resize_image
+from paintseg_layers.masks import bbox
 from paintseg_layers.painters.base import check_paint_inputs, sample_seeds
 
 log = logging.getLogger(__name__)
@@ -196,15 +198,10 @@ def round_up(value: float, multiple: int) -> int:
     return max(multiple, int(math.ceil(value / multiple - 1e-9)) * multiple)
 
 
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(mask)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-
-
 def crop_box(mask: np.ndarray, margin: float, min_margin: int) -> tuple[int, int, int, int]:
     """``(x0, y0, x1, y1)``: the mask's box grown by ``margin`` times its long side (at least ``min_margin`` px)."""
     h, w = mask.shape
-    x0, y0, x1, y1 = _bbox(mask)
+    x0, y0, x1, y1 = bbox(mask)
     pad = max(int(min_margin), int(round(margin * max(x1 - x0, y1 - y0))))
     return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
 
@@ -214,18 +211,6 @@ def paint_size(shape: tuple[int, int], resolution: int, multiple: int) -> tuple[
     h, w = shape
     s = resolution / max(h, w)
     return round_up(h * s, multiple), round_up(w * s, multiple)
-
-
-def _resize(arr: np.ndarray, shape: tuple[int, int], *, nearest: bool = False) -> np.ndarray:
-    import cv2
-
-    if arr.shape[:2] == tuple(shape):
-        return arr
-    if nearest:
-        interp = cv2.INTER_NEAREST
-    else:
-        interp = cv2.INTER_AREA if shape[0] * shape[1] < arr.shape[0] * arr.shape[1] else cv2.INTER_LINEAR
-    return cv2.resize(arr, (shape[1], shape[0]), interpolation=interp)
 
 
 class DiffusionPainter:
@@ -531,8 +516,8 @@ class DiffusionPainter:
         ph, pw = paint_size(crop.shape[:2], self.resolution, self.multiple)
         # a painted pixel anywhere in a resized mask pixel counts as masked: the hole the model sees
         # covers the true hole, and only true-hole pixels are written back
-        big = np.stack([_resize(mk[y0:y1, x0:x1].astype(np.float32), (ph, pw)) > 1e-3 for mk in masks])
-        img_t = torch.from_numpy(np.ascontiguousarray(_resize(crop, (ph, pw)).transpose(2, 0, 1)))[None]
+        big = np.stack([resize_image(mk[y0:y1, x0:x1].astype(np.float32), (ph, pw)) > 1e-3 for mk in masks])
+        img_t = torch.from_numpy(np.ascontiguousarray(resize_image(crop, (ph, pw)).transpose(2, 0, 1)))[None]
         img_t = img_t.expand(n, -1, -1, -1).contiguous()
         mask_t = torch.from_numpy(big.astype(np.float32))[:, None]
         gens = [torch.Generator(device="cpu").manual_seed(s) for s in sample_seeds(int(seed), n)]
@@ -546,7 +531,7 @@ class DiffusionPainter:
         if painted.shape != (n, ph, pw, 3):
             raise BackendError(f"painter 'diffusion': pipeline returned shape {painted.shape}, expected {(n, ph, pw, 3)}")
         for i in range(n):
-            back = np.clip(_resize(painted[i], crop.shape[:2]), 0.0, 1.0)
+            back = np.clip(resize_image(painted[i], crop.shape[:2]), 0.0, 1.0)
             region = masks[i][y0:y1, x0:x1]
             out[i, y0:y1, x0:x1][region] = back[region]
         return out

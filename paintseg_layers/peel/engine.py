@@ -57,13 +57,13 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from paintseg_layers import masks as morph
-from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter, paint_out, working_scale
+from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter, paint_out
 from paintseg_layers.errors import InputError, check_known_keys
 from paintseg_layers.graph import break_cycles, depth_order, occlusion_graph
-from paintseg_layers.imageio import as_rgb
-from paintseg_layers.peel.joint import joint_labelling
+from paintseg_layers.image import as_rgb, working_scale
 from paintseg_layers.layers.model import Decomposition, Layer, quantize8
 from paintseg_layers.painters import get_painter
+from paintseg_layers.peel.joint import joint_labelling
 from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import MaskPrompt, check_prompt
 
@@ -301,11 +301,6 @@ def _connected_to(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
-def _iou(a, b) -> float:
-    u = (a | b).sum()
-    return float((a & b).sum() / u) if u else 0.0
-
-
 # -- the engine ----------------------------------------------------------------------------------------
 def _check_inputs(image, prompts, seed):
     rgb = as_rgb(image, name="image")
@@ -358,8 +353,8 @@ def _first_pass(rgb, prompts, seg, cfg, seed, progress):
             if not same and masks[i].any() and masks[j].any():
                 # both the prompts and the masks must agree: two different objects can get the same
                 # mask when one prompt's box holds the other object
-                regions = _iou(prompts[i].initial_mask((h, w)), prompts[j].initial_mask((h, w)))
-                same = min(regions, _iou(masks[i], masks[j])) >= cfg.duplicate_iou
+                regions = morph.iou(prompts[i].initial_mask((h, w)), prompts[j].initial_mask((h, w)), empty=0.0)
+                same = min(regions, morph.iou(masks[i], masks[j], empty=0.0)) >= cfg.duplicate_iou
             if not same:
                 continue
             if cfg.duplicates == "error":

@@ -36,9 +36,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from paintseg_layers import masks as morph
-from paintseg_layers.amcp.segmenter import working_scale
-from paintseg_layers.errors import InputError
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
+from paintseg_layers.errors import InputError
+from paintseg_layers.image import working_scale
 
 _INF = 1e9
 

@@ -1,7 +1,7 @@
 """Projectors: per-pixel feature maps in which paintings are contrasted with the original."""
 
-from paintseg_layers.registry import Entry, Registry
 from paintseg_layers.projectors.base import Projector
+from paintseg_layers.registry import Entry, Registry
 
 PROJECTORS = Registry("projector")
 PROJECTORS.register(Entry("lab", "paintseg_layers.projectors.classical:LabProjector",

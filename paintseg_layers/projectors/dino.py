@@ -18,8 +18,18 @@ import os
 import numpy as np
 
 from paintseg_layers.errors import BackendError, InputError
-from paintseg_layers.painters.diffusion import (EXTRA_HINT, _first_line, import_torch, in_hub_cache, model_source, not_local_message,
-                                  offline_default, quiet_hub, resolve_device, resolve_dtype)
+from paintseg_layers.painters.diffusion import (
+    EXTRA_HINT,
+    _first_line,
+    import_torch,
+    in_hub_cache,
+    model_source,
+    not_local_message,
+    offline_default,
+    quiet_hub,
+    resolve_device,
+    resolve_dtype,
+)
 from paintseg_layers.projectors.base import check_batch
 
 log = logging.getLogger(__name__)
