@@ -235,7 +235,7 @@ def test_painter_crops_large_images_and_maps_back(painter, count_calls):
 
 
 def test_painter_size_rules():
-    from paintseg_layers.painters.diffusion import crop_box, paint_size, round_up
+    from paintseg_layers.painters.crops import crop_box, paint_size, round_up
 
     assert round_up(1, 8) == 8 and round_up(64, 8) == 64 and round_up(65, 8) == 72
     assert paint_size((100, 50), 512, 64) == (512, 256)
@@ -312,7 +312,7 @@ def test_missing_models_fail_fast_with_one_line(tmp_path):
 
 
 def test_local_files_only_follows_hf_hub_offline(monkeypatch):
-    from paintseg_layers.painters.diffusion import offline_default
+    from paintseg_layers._hub import offline_default
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert offline_default(None) is True and offline_default(False) is False

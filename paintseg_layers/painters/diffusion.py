@@ -12,24 +12,32 @@ package raises :class:`~paintseg_layers.errors.BackendError` naming the pip extr
 explicit: ``local_files_only`` defaults to True when ``HF_HUB_OFFLINE`` is set, and a model that
 is not available locally gives one line that names the id and how to pass a local folder.
 
-The small helpers :func:`resolve_device`, :func:`resolve_dtype`, :func:`offline_default` and
-:func:`model_source` are shared with :mod:`paintseg_layers.projectors.dino`.
+Model loading, device and offline helpers live in :mod:`paintseg_layers._hub` (shared with the DINO projectors).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import warnings
-from pathlib import Path
 
 import numpy as np
 
+from paintseg_layers._hub import (
+    EXTRA_HINT,
+    first_line,
+    import_torch,
+    in_hub_cache,
+    model_source,
+    not_local_message,
+    offline_default,
+    quiet_hub,
+    resolve_device,
+    resolve_dtype,
+)
 from paintseg_layers.errors import BackendError, InputError
 from paintseg_layers.image import resize_image
-from paintseg_layers.masks import bbox
 from paintseg_layers.painters.base import check_paint_inputs, sample_seeds
+from paintseg_layers.painters.crops import crop_box, paint_size, round_up
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +47,6 @@ DEFAULT_STEPS = 20
 DEFAULT_GUIDANCE = 7.5
 #: Scheduler used when ``scheduler`` is not given (``None`` keeps the pipeline's own).
 DEFAULT_SCHEDULER = "dpm++"
-#: Install hint for the optional dependencies.
-EXTRA_HINT = "pip install 'paintseg_layers[diffusion]'"
-
-_TRUE = {"1", "true", "yes", "on"}
-_DTYPES = {"float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16", "fp16": "float16",
-           "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
 _SCHEDULERS = {
     "dpm++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
     "dpm++karras": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "use_karras_sigmas": True}),
@@ -56,122 +58,6 @@ _SCHEDULERS = {
 }
 
 
-# -- helpers shared with the DINO projectors ----------------------------------------------------
-def import_torch(what: str):
-    """Import torch or raise :class:`BackendError` naming the extra (``what`` names the backend)."""
-    try:
-        import torch
-    except ImportError:
-        raise BackendError(f"{what} needs torch, which is not installed: {EXTRA_HINT}") from None
-    return torch
-
-
-def offline_default(local_files_only: bool | None) -> bool:
-    """``local_files_only`` as given, else True when ``HF_HUB_OFFLINE`` is set to a true value."""
-    if local_files_only is None:
-        return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
-    if not isinstance(local_files_only, (bool, np.bool_)):
-        raise InputError(f"`local_files_only` must be True, False or None, got {local_files_only!r}")
-    return bool(local_files_only)
-
-
-def resolve_device(device):
-    """A ``torch.device``: ``None`` picks CUDA, then MPS, then the CPU.
-
-    Raises
-    ------
-    InputError
-        If ``device`` is not a valid torch device string, or names CUDA/MPS where none exists.
-    """
-    torch = import_torch("a neural backend")
-    if device is None:
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"`device` must be a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"`device` {device!r} asks for CUDA, but torch sees no CUDA device (use --device cpu)")
-    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise InputError(f"`device` {device!r} asks for MPS, which is not available here (use --device cpu)")
-    return dev
-
-
-def resolve_dtype(dtype, device):
-    """A ``torch.dtype``: ``None`` gives float16 on CUDA and float32 elsewhere.
-
-    Accepts a ``torch.dtype`` or one of ``float32``/``fp32``, ``float16``/``fp16``, ``bfloat16``/``bf16``.
-    """
-    torch = import_torch("a neural backend")
-    if dtype is None:
-        return torch.float16 if device.type == "cuda" else torch.float32
-    if isinstance(dtype, torch.dtype):
-        if dtype not in (torch.float32, torch.float16, torch.bfloat16):
-            raise InputError(f"`dtype` must be float32, float16 or bfloat16, got {dtype}")
-        return dtype
-    name = _DTYPES.get(str(dtype).lower().removeprefix("torch."))
-    if name is None:
-        raise InputError(f"`dtype` must be one of {sorted(_DTYPES)} or a torch.dtype, got {dtype!r}")
-    return getattr(torch, name)
-
-
-def model_source(model: str | os.PathLike, *, what: str, flag: str) -> tuple[str, bool]:
-    """``(source, is_local_dir)`` for a hub id or a local folder.
-
-    Raises
-    ------
-    BackendError
-        If ``model`` is clearly a path (absolute, ``./``, ``~`` or an existing file) but not a folder.
-    """
-    if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
-        raise InputError(f"`model` must be a hub id or a local folder, got {model!r}")
-    text = str(model)
-    path = Path(text).expanduser()
-    if path.is_dir():
-        return str(path), True
-    looks_like_path = path.is_absolute() or text.startswith((".", "~")) or path.exists() or text.count("/") > 1
-    if looks_like_path:
-        raise BackendError(f"{what}: model folder {text} does not exist or is not a folder; pass {flag} DIR with an "
-                           "existing checkpoint folder")
-    return text, False
-
-
-def not_local_message(model: str, *, what: str, flag: str, layout: str, offline: bool, detail: str = "") -> str:
-    """The one-line error for a model that could not be loaded from the local cache."""
-    why = ("is not in the local Hugging Face cache and downloads are off (local_files_only / HF_HUB_OFFLINE)"
-           if offline else "could not be loaded or downloaded")
-    tail = f" [{detail}]" if detail else ""
-    return (f"{what}: model {model!r} {why}; pass a local folder instead ({flag} DIR, {layout}) "
-            f"or download it once with `hf download {model}`{tail}")
-
-
-def in_hub_cache(repo_id: str, filename: str) -> bool:
-    """Whether ``filename`` of hub repo ``repo_id`` is in the local Hugging Face cache (no network)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - a dependency of diffusers and transformers
-        return True
-    try:
-        found = try_to_load_from_cache(repo_id, filename)
-    except Exception:  # noqa: BLE001 - an invalid repo id: let the loader give its own message
-        return False
-    return isinstance(found, str)
-
-
-class quiet_hub(warnings.catch_warnings):
-    """Silence huggingface_hub's deprecation noise about arguments its callers pass (not actionable here)."""
-
-    def __enter__(self):
-        out = super().__enter__()
-        warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
-        warnings.filterwarnings("ignore", message=".*resume_download.*")
-        return out
-
-
 def dtype_kwarg() -> str:
     """``dtype`` for diffusers that take it (>= 0.36), else the older ``torch_dtype``."""
     try:
@@ -181,36 +67,11 @@ def dtype_kwarg() -> str:
     return "dtype"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{exc.__class__.__name__}: {text[0][:160]}" if text else exc.__class__.__name__
-
-
 def default_model() -> str:
     """The default checkpoint, as registered for ``diffusion`` in :data:`~paintseg_layers.painters.PAINTERS`."""
     from paintseg_layers.painters import PAINTERS
 
     return PAINTERS.entry("diffusion").default_model
-
-
-def round_up(value: float, multiple: int) -> int:
-    """Smallest multiple of ``multiple`` that is >= ``value`` (and >= ``multiple``)."""
-    return max(multiple, int(math.ceil(value / multiple - 1e-9)) * multiple)
-
-
-def crop_box(mask: np.ndarray, margin: float, min_margin: int) -> tuple[int, int, int, int]:
-    """``(x0, y0, x1, y1)``: the mask's box grown by ``margin`` times its long side (at least ``min_margin`` px)."""
-    h, w = mask.shape
-    x0, y0, x1, y1 = bbox(mask)
-    pad = max(int(min_margin), int(round(margin * max(x1 - x0, y1 - y0))))
-    return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
-
-
-def paint_size(shape: tuple[int, int], resolution: int, multiple: int) -> tuple[int, int]:
-    """``(height, width)`` to paint a crop of ``shape`` at: long side about ``resolution``, both multiples of ``multiple``."""
-    h, w = shape
-    s = resolution / max(h, w)
-    return round_up(h * s, multiple), round_up(w * s, multiple)
 
 
 class DiffusionPainter:
@@ -360,7 +221,7 @@ class DiffusionPainter:
                 index = DiffusionPipeline.load_config(src, local_files_only=self.local_files_only)
             except (OSError, ValueError) as exc:
                 if local:
-                    raise BackendError(f"painter 'diffusion': folder {src} is not {layout} ({_first_line(exc)})") from None
+                    raise BackendError(f"painter 'diffusion': folder {src} is not {layout} ({first_line(exc)})") from None
                 raise missing from None
             kwargs = {}
             for key, value in index.items():
@@ -376,10 +237,10 @@ class DiffusionPainter:
                 pipe = AutoPipelineForInpainting.from_pretrained(src, local_files_only=self.local_files_only, **kwargs)
             except (OSError, ValueError) as exc:
                 if local:
-                    raise BackendError(f"painter 'diffusion': cannot load the pipeline in {src} ({_first_line(exc)})") from None
+                    raise BackendError(f"painter 'diffusion': cannot load the pipeline in {src} ({first_line(exc)})") from None
                 raise BackendError(not_local_message(model, what="painter 'diffusion'", flag="--painter-model",
                                                      layout=layout, offline=self.local_files_only,
-                                                     detail=_first_line(exc))) from None
+                                                     detail=first_line(exc))) from None
         log.info("loaded %s (%s) on %s as %s", model, type(pipe).__name__, self.device, self.dtype)
         return pipe
 

@@ -17,10 +17,9 @@ import os
 
 import numpy as np
 
-from paintseg_layers.errors import BackendError, InputError
-from paintseg_layers.painters.diffusion import (
+from paintseg_layers._hub import (
     EXTRA_HINT,
-    _first_line,
+    first_line,
     import_torch,
     in_hub_cache,
     model_source,
@@ -30,6 +29,7 @@ from paintseg_layers.painters.diffusion import (
     resolve_device,
     resolve_dtype,
 )
+from paintseg_layers.errors import BackendError, InputError
 from paintseg_layers.projectors.base import check_batch
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class _ViTProjector:
             except (OSError, ValueError) as exc:
                 if local:
                     raise BackendError(f"{what}: cannot load {self.model_class} from folder {src}; expected {layout} "
-                                       f"({_first_line(exc)})") from None
+                                       f"({first_line(exc)})") from None
                 raise missing from None
         log.info("loaded %s (%s) on %s", model, self.model_class, self.device)
         return net
