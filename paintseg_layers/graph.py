@@ -20,6 +20,8 @@ from pathlib import Path
 import networkx as nx
 
 from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import write_text
+from paintseg_layers.jsonable import jsonable
 
 
 def occlusion_graph(nodes: Mapping[str, Mapping] | Iterable[str], edges: Iterable = ()) -> nx.DiGraph:
@@ -126,9 +128,7 @@ def depth_order(graph: nx.DiGraph) -> list:
 
 def to_json(graph: nx.DiGraph) -> str:
     """Node-link JSON (networkx ``node_link_data`` with ``edges="edges"``)."""
-    from paintseg_layers.layers.model import _jsonable
-
-    return json.dumps(_jsonable(nx.node_link_data(graph, edges="edges")), indent=1, sort_keys=True) + "\n"
+    return json.dumps(jsonable(nx.node_link_data(graph, edges="edges")), indent=1, sort_keys=True) + "\n"
 
 
 def from_json(text: str) -> nx.DiGraph:
@@ -138,8 +138,6 @@ def from_json(text: str) -> nx.DiGraph:
 
 def save_graph(graph: nx.DiGraph, path) -> Path:
     """Write :func:`to_json` atomically."""
-    from paintseg_layers.imageio import write_text
-
     return write_text(path, to_json(graph))
 
 

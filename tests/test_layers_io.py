@@ -8,13 +8,14 @@ import pytest
 from PIL import Image
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.eval.scenes import make_scene
-from paintseg_layers.layers import Decomposition, Layer, contact_sheet_image, quantize8
+from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
+from paintseg_layers.layers import Decomposition, Layer, folder, quantize8
+from paintseg_layers.viz import contact_sheet_image
 
 
 @pytest.fixture(scope="module")
 def decomposition():
-    return Decomposition.from_scene(make_scene(7, size=(96, 80), n_objects=3, cutouts="none"))
+    return ground_truth_decomposition(make_scene(7, size=(96, 80), n_objects=3, cutouts="none"))
 
 
 def _same(d1, d2):
@@ -103,7 +104,7 @@ def test_load_errors(decomposition, tmp_path):
     with pytest.raises(InputError, match="manifest.json"):
         Decomposition.load(tmp_path)
     root = decomposition.save(tmp_path / "dec")
-    (root / decomposition.manifest()["layers"][0]["rgba"]).unlink()
+    (root / folder.manifest(decomposition)["layers"][0]["rgba"]).unlink()
     with pytest.raises(InputError, match="missing"):
         Decomposition.load(root)
     (root / "manifest.json").write_text("{not json")

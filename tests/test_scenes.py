@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from paintseg_layers.compose import render
 from paintseg_layers.errors import InputError
-from paintseg_layers.eval.scenes import make_scene, scene_set
-from paintseg_layers.layers import Decomposition
+from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene, scene_set
 from paintseg_layers.prompts import BoxPrompt, PointPrompt
 
 GRABCUT = Path(__file__).resolve().parents[2] / "shared" / "data" / "grabcut"
@@ -65,8 +65,8 @@ def test_prompts_cover_the_visible_parts():
 
 def test_ground_truth_decomposition_recomposes_the_image():
     s = make_scene(3, size=(96, 96), n_objects=3, cutouts="none")
-    d = Decomposition.from_scene(s)
-    assert np.array_equal(d.composite(), s.image)
+    d = ground_truth_decomposition(s)
+    assert np.array_equal(render(d), s.image)
     assert [layer.prompt_index for layer in d.layers] == s.depth_order
     for a, b, _ in s.occlusion_pairs():
         assert d.graph.has_edge(f"obj{a}", f"obj{b}")
