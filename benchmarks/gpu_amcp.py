@@ -37,6 +37,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from paintseg_layers.painters import BasePainter
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a benchmark never downloads
 
 import numpy as np
@@ -112,7 +114,7 @@ def build_projector(smoke: bool, device, seed: int, input_size: int):
 
 
 # -- painters for the two protocols ----------------------------------------------------------------
-class PerSamplePainter:
+class PerSamplePainter(BasePainter):
     """The reference protocol: one pipeline call per sample (wraps a :class:`DiffusionPainter`)."""
 
     name = "diffusion"

@@ -32,10 +32,10 @@ from paintseg_layers.painters import PAINTERS, get_painter
 from paintseg_layers.peel.engine import PeelConfig, decompose
 from paintseg_layers.projectors import PROJECTORS, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt
-
-__version__ = "0.1.0"
+from paintseg_layers.version import __version__
 
 __all__ = [
+    "__version__",
     "AMCPConfig", "Segmenter", "SegmentationResult", "segment", "remove_object", "paint_out",
     "BoxPrompt", "PointPrompt", "MaskPrompt", "ScribblePrompt",
     "InputError", "BackendError", "read_image", "read_mask", "write_image",

@@ -12,6 +12,7 @@ from paintseg_layers.errors import InputError
 from paintseg_layers.eval.scenes import make_scene
 from paintseg_layers.imageio import write_image
 from paintseg_layers.layers import Decomposition
+from paintseg_layers.painters import BasePainter
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, order_evidence
 from paintseg_layers.prompts import BoxPrompt
 
@@ -19,7 +20,7 @@ GREY = (0.8, 0.8, 0.8)
 FAST = AMCPConfig(working_size=128, samples=2)
 
 
-class NearestPainter:
+class NearestPainter(BasePainter):
     """Deterministic fake painter: every hole pixel copies the nearest pixel outside the hole."""
 
     name = "nearest-fake"

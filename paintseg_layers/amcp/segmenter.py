@@ -23,9 +23,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.clustering import kmeans_1d
+from paintseg_layers.amcp.refine import refine_mask
 from paintseg_layers.errors import InputError, check_known_keys
 from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
 from paintseg_layers.painters import Painter, get_painter
@@ -214,8 +216,8 @@ class Segmenter:
                  config: AMCPConfig | None = None, progress: bool = False):
         self.image = as_rgb(image, name="image")
         self.config = config or AMCPConfig()
-        self.painter = get_painter(painter) if painter is None or isinstance(painter, str) else painter
-        self.projector = get_projector(projector) if projector is None or isinstance(projector, str) else projector
+        self.painter = get_painter(painter)
+        self.projector = get_projector(projector)
         self.progress = progress
         self.scale = working_scale(self.image.shape[:2], self.config.working_size)
         h, w = self.image.shape[:2]
@@ -228,7 +230,7 @@ class Segmenter:
     def _original_features(self, box) -> np.ndarray:
         """Features of the original inside ``box``, computed once per distinct crop."""
         x0, y0, x1, y1 = box
-        if getattr(self.projector, "pixelwise", False):
+        if self.projector.pixelwise:
             if self._full_features is None:
                 self._full_features = self.projector.project(self.work[None])[0]
             return self._full_features[y0:y1, x0:x1]
@@ -261,7 +263,7 @@ class Segmenter:
         """Paint ``n`` samples of ``region`` in ``crop``, at most at ``paint_size`` px."""
         ps = self.config.paint_size
         h, w = crop.shape[:2]
-        if not ps or max(h, w) <= ps or getattr(self.painter, "chooses_resolution", False):
+        if not ps or max(h, w) <= ps or self.painter.chooses_resolution:
             return self.painter.paint(crop, region, n=n, seed=seed)
         s = ps / max(h, w)
         small_shape = (max(2, round(h * s)), max(2, round(w * s)))
@@ -292,12 +294,11 @@ class Segmenter:
         groups: dict[bytes, list[int]] = {}
         for i, reg in enumerate(regions):
             groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
-        paint_batch = getattr(self.painter, "paint_batch", None)
-        if paint_batch is not None and len(groups) > 1:
+        if self.painter.batches_masks and len(groups) > 1:
             # backends that batch per mask (diffusion) paint all N samples in one call; they
             # choose their own resolution, so `paint_size` does not apply
             regs = np.stack([r[y0:y1, x0:x1] for r in regions])
-            paintings[:] = paint_batch(crop, regs, seed=int(rng.integers(2**31)))
+            paintings[:] = self.painter.paint_batch(crop, regs, seed=int(rng.integers(2**31)))
         else:
             for gi, idx in enumerate(groups.values()):
                 region = regions[idx[0]][y0:y1, x0:x1]
@@ -340,7 +341,6 @@ class Segmenter:
         InputError
             If the prompt does not fit the image.
         """
-        from paintseg_layers.amcp.refine import refine_mask
 
         t0 = time.perf_counter()
         full_shape = self.image.shape[:2]
@@ -363,7 +363,6 @@ class Segmenter:
         steps = cfg.steps.upper()
         it = enumerate(steps)
         if self.progress:
-            from tqdm.auto import tqdm
 
             it = tqdm(list(it), desc="AMCP", unit="step", leave=False)
         for si, kind in it:
@@ -456,7 +455,7 @@ def remove_object(image, prompt, *, painter=None, projector=None, config=None, s
     res = segment(image, prompt, painter=painter, projector=projector, config=config, seed=seed, **overrides)
     painting = res.painting
     if painting is None:
-        painter_obj = get_painter(painter) if painter is None or isinstance(painter, str) else painter
+        painter_obj = get_painter(painter)
         painting = paint_out(as_rgb(image), res.mask, painter_obj, seed=seed)
     return painting, res
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS
+from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS
+
 
 def register(sub) -> None:
     p = sub.add_parser("backends", help="list painters and projectors", description=__doc__)
@@ -9,8 +12,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS
-    from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS
 
     for title, reg, default in (("painters", PAINTERS, DEFAULT_PAINTER), ("projectors", PROJECTORS, DEFAULT_PROJECTOR)):
         print(f"{title}:")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from paintseg_layers.amcp.segmenter import AMCPConfig
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_label_map, read_mask
+from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS, get_painter
+from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS, get_projector
+from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt
 
 
 def _int_at_least(minimum: int):
@@ -48,20 +52,23 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
 
 def make_backends(args):
     """Painter and projector instances from the flags (model/device passed only when given)."""
-    from paintseg_layers.painters import get_painter
-    from paintseg_layers.projectors import get_projector
 
-    popts = {k: v for k, v in (("model", args.painter_model), ("device", args.device)) if v is not None}
-    jopts = {k: v for k, v in (("model", args.projector_model), ("device", args.device)) if v is not None}
-    if popts and (args.painter or "telea") in ("telea", "ns", "patchmatch"):
-        raise InputError(f"`--painter-model`/`--device` apply to neural painters only, not {args.painter or 'telea'!r}")
-    if jopts and (args.projector or "lab") in ("lab", "texture"):
-        raise InputError(f"`--projector-model`/`--device` apply to neural projectors only, not {args.projector or 'lab'!r}")
-    return get_painter(args.painter, **popts), get_projector(args.projector, **jopts)
+    pentry = PAINTERS.entry(args.painter or DEFAULT_PAINTER)
+    jentry = PROJECTORS.entry(args.projector or DEFAULT_PROJECTOR)
+    if args.painter_model is not None and not pentry.neural:
+        raise InputError(f"`--painter-model` applies to neural painters only, not {pentry.name!r}")
+    if args.projector_model is not None and not jentry.neural:
+        raise InputError(f"`--projector-model` applies to neural projectors only, not {jentry.name!r}")
+    if args.device is not None and not (pentry.neural or jentry.neural):
+        raise InputError(f"`--device` applies to neural backends only; painter {pentry.name!r} and projector "
+                         f"{jentry.name!r} are weight-free")
+    # --device goes to whichever of the two backends is neural
+    popts = {k: v for k, v in (("model", args.painter_model), ("device", args.device)) if v is not None and pentry.neural}
+    jopts = {k: v for k, v in (("model", args.projector_model), ("device", args.device)) if v is not None and jentry.neural}
+    return get_painter(pentry.name, **popts), get_projector(jentry.name, **jopts)
 
 
 def make_config(args):
-    from paintseg_layers.amcp.segmenter import AMCPConfig
 
     over = {}
     if args.samples is not None:
@@ -89,7 +96,6 @@ def add_prompt_flags(p: argparse.ArgumentParser, *, repeatable: bool = False) ->
 
 def prompt_from_args(args, shape):
     """The single prompt named by the flags, validated against ``shape`` (H, W)."""
-    from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt
 
     given = [n for n in ("box", "point", "mask", "scribble") if getattr(args, n)]
     if args.neg_point and not args.point:

@@ -10,7 +10,12 @@ import argparse
 import math
 from pathlib import Path
 
+from paintseg_layers.cli.common import check_output
+from paintseg_layers.compose.edits import Flip, Insert, Lower, Raise, Remove, Scale, Translate, load_edits, save_edits
+from paintseg_layers.compose.render import apply_edits, render
 from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import write_image
+from paintseg_layers.layers.model import Decomposition
 
 
 class _Ordered(argparse.Action):
@@ -58,7 +63,6 @@ def _number(text: str, flag: str, what: str) -> float:
 
 def edits_from_flags(items) -> list:
     """Edits from the ordered ``(flag, values)`` list collected by the parser."""
-    from paintseg_layers.compose.edits import Flip, Insert, Lower, Raise, Remove, Scale, Translate
 
     out = []
     for flag, values in items:
@@ -91,11 +95,6 @@ def edits_from_flags(items) -> list:
 
 
 def run(args) -> int:
-    from paintseg_layers.cli.common import check_output
-    from paintseg_layers.compose.edits import load_edits, save_edits
-    from paintseg_layers.compose.render import apply_edits, render
-    from paintseg_layers.imageio import write_image
-    from paintseg_layers.layers.model import Decomposition
 
     check_output(args.output)
     if args.save_edits is not None:

@@ -12,6 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from paintseg_layers.cli.common import add_backend_flags, make_backends, make_config
+from paintseg_layers.discovery.discover import discover_and_decompose
+from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import read_image, read_mask
+from paintseg_layers.peel.engine import PeelConfig, decompose
+from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
 
 
 def register(sub) -> None:
@@ -36,9 +41,6 @@ def register(sub) -> None:
 
 def prompts_from_args(args, shape) -> list:
     """Every object prompt named by the flags (boxes, then points, then masks)."""
-    from paintseg_layers.errors import InputError
-    from paintseg_layers.imageio import read_mask
-    from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
 
     prompts = [BoxPrompt(tuple(b)) for b in args.box or ()]
     prompts += [PointPrompt((tuple(pt),)) for pt in args.point or ()]
@@ -49,9 +51,6 @@ def prompts_from_args(args, shape) -> list:
 
 
 def run(args) -> int:
-    from paintseg_layers.errors import InputError
-    from paintseg_layers.imageio import read_image
-    from paintseg_layers.peel.engine import PeelConfig, decompose
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -73,7 +72,6 @@ def run(args) -> int:
         dec = decompose(image, prompts, painter=painter, projector=projector, config=PeelConfig(**opts), seed=args.seed,
                         progress=not args.no_progress)
     else:
-        from paintseg_layers.discovery.discover import discover_and_decompose
 
         opts.setdefault("duplicates", "merge")
         dec = discover_and_decompose(image, prompts, max_objects=5 if args.max_objects is None else args.max_objects,

@@ -6,6 +6,8 @@ import importlib.metadata as md
 import os
 import platform
 
+from paintseg_layers.version import __version__
+
 
 def register(sub) -> None:
     p = sub.add_parser("env", help="print versions, device and offline state", description=__doc__)
@@ -13,7 +15,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from paintseg_layers import __version__
 
     print(f"paintseg_layers {__version__}  python {platform.python_version()}  {platform.system()} {platform.machine()}")
     for pkg in ("numpy", "opencv-python-headless", "scikit-image", "scikit-learn", "torch", "diffusers", "transformers",
@@ -24,7 +25,7 @@ def run(args) -> int:
             ver = "not installed"
         print(f"  {pkg:<24} {ver}")
     try:
-        import torch
+        import torch  # noqa: PLC0415 - optional heavy dependency, imported on use
 
         cuda = torch.cuda.is_available()
         dev = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"

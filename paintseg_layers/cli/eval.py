@@ -11,7 +11,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from paintseg_layers.cli.common import add_backend_flags, check_output, positive_int
+from paintseg_layers.cli.common import add_backend_flags, check_output, make_backends, make_config, positive_int
+from paintseg_layers.errors import InputError
+from paintseg_layers.eval.evaluate import (
+    PROMPT_METHOD,
+    PROTOCOL_METHODS,
+    EvalSpec,
+    cache_paths,
+    format_sweep_table,
+    format_table,
+    list_dataset,
+    merge_records,
+    parse_sweep,
+    run_jobs,
+    summarise,
+    sweep_specs,
+)
+from paintseg_layers.eval.report import write_report
+from paintseg_layers.imageio import write_text
 
 
 def register(sub) -> None:
@@ -44,21 +61,6 @@ def _default_cache(args) -> Path:
 
 
 def run(args) -> int:
-    from paintseg_layers.cli.common import make_backends, make_config
-    from paintseg_layers.errors import InputError
-    from paintseg_layers.eval.evaluate import (
-        PROMPT_METHOD,
-        PROTOCOL_METHODS,
-        EvalSpec,
-        format_sweep_table,
-        format_table,
-        list_dataset,
-        merge_records,
-        parse_sweep,
-        run_jobs,
-        summarise,
-        sweep_specs,
-    )
 
     if args.json is not None:
         check_output(args.json, "--json")
@@ -120,11 +122,9 @@ def run(args) -> int:
                    "images_by_value": per_value}
     print(text)
     if args.json is not None:
-        from paintseg_layers.imageio import write_text
 
         write_text(args.json, json.dumps(payload, indent=1))
     if args.report is not None:
-        from paintseg_layers.eval.report import write_report
 
         args.report.mkdir(parents=True, exist_ok=True)
         first_spec = base if args.sweep is None else specs[0]
@@ -136,7 +136,6 @@ def run(args) -> int:
 
 
 def _masks_path(cache, sample, spec):
-    from paintseg_layers.eval.evaluate import cache_paths
 
     if cache is None:
         return None

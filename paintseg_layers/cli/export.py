@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paintseg_layers.cli.common import check_output
 from paintseg_layers.errors import InputError
+from paintseg_layers.io import export_decomposition
+from paintseg_layers.layers.model import Decomposition
 
 
 def register(sub) -> None:
@@ -22,9 +25,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from paintseg_layers.cli.common import check_output
-    from paintseg_layers.io import export_decomposition
-    from paintseg_layers.layers.model import Decomposition
 
     check_output(args.output)
     suffix = args.output.suffix.lower().lstrip(".")

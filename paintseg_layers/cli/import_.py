@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paintseg_layers.io import import_decomposition
+
 
 def register(sub) -> None:
     p = sub.add_parser("import", help="read a layered .ora or .psd file into a decomposition folder",
@@ -19,7 +21,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from paintseg_layers.io import import_decomposition
 
     decomposition = import_decomposition(args.file)
     decomposition.save(args.output)

@@ -12,6 +12,7 @@ import logging
 import sys
 
 from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.version import __version__
 
 #: Subcommand modules under ``paintseg_layers.cli``, in the order ``--help`` lists them.
 COMMANDS = ["segment", "remove", "decompose", "compose", "export", "import_", "eval", "backends", "env"]
@@ -25,7 +26,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from paintseg_layers import __version__
 
     parser = _Parser(
         prog="paintseg",

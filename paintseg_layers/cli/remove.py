@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paintseg_layers.amcp.segmenter import Segmenter
 from paintseg_layers.cli.common import (
     add_backend_flags,
     add_prompt_flags,
@@ -12,6 +13,7 @@ from paintseg_layers.cli.common import (
     make_config,
     prompt_from_args,
 )
+from paintseg_layers.imageio import read_image, write_image
 
 
 def register(sub) -> None:
@@ -25,8 +27,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from paintseg_layers.amcp.segmenter import Segmenter
-    from paintseg_layers.imageio import read_image, write_image
 
     check_output(args.output)
     if args.mask_out is not None:

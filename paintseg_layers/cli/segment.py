@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from paintseg_layers.amcp.segmenter import Segmenter
 from paintseg_layers.cli.common import (
     add_backend_flags,
     add_prompt_flags,
@@ -15,6 +16,8 @@ from paintseg_layers.cli.common import (
     prompt_from_args,
 )
 from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import read_image, write_image, write_text
+from paintseg_layers.viz import draw_overlay
 
 
 def register(sub) -> None:
@@ -30,9 +33,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from paintseg_layers.amcp.segmenter import Segmenter
-    from paintseg_layers.imageio import read_image, write_image, write_text
-    from paintseg_layers.viz import draw_overlay
 
     for path, flag in ((args.output, "-o"), (args.overlay, "--overlay"), (args.soft, "--soft"), (args.json, "--json")):
         if path is not None:

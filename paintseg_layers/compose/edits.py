@@ -44,6 +44,7 @@ import numpy as np
 import tomllib
 
 from paintseg_layers.errors import InputError
+from paintseg_layers.imageio import write_text
 
 #: Edit-script format version.
 SCRIPT_VERSION = 1
@@ -412,7 +413,6 @@ def dumps_edits(edits, *, fmt: str = "json") -> str:
 
 def save_edits(path, edits) -> Path:
     """Write an edit script atomically; the format follows the suffix (``.json`` or ``.toml``)."""
-    from paintseg_layers.imageio import write_text
 
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")

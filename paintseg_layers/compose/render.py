@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import networkx as nx
 import numpy as np
+from PIL import Image
 
 from paintseg_layers.compose.edits import (
     Flip,
@@ -47,6 +48,8 @@ from paintseg_layers.compose.edits import (
     edit_to_dict,
 )
 from paintseg_layers.errors import InputError
+from paintseg_layers.graph import break_cycles
+from paintseg_layers.layers.model import Decomposition, Layer
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,6 @@ def render_order(decomposition) -> list[str]:
     Ties (layers with no path between them) keep the decomposition's own depth order. Cycles are
     broken first with :func:`paintseg_layers.graph.break_cycles`.
     """
-    from paintseg_layers.graph import break_cycles
 
     graph = decomposition.graph
     if not nx.is_directed_acyclic_graph(graph):
@@ -243,7 +245,6 @@ def _free_id(base: str, order: list[_Placed]) -> str:
 
 
 def _load_source(source, cache: dict):
-    from paintseg_layers.layers.model import Decomposition
 
     if not isinstance(source, (str, Path)):
         return source
@@ -254,7 +255,6 @@ def _load_source(source, cache: dict):
 
 
 def _read_rgba(image) -> np.ndarray:
-    from PIL import Image
 
     if isinstance(image, np.ndarray):
         arr = image
@@ -372,7 +372,6 @@ def _insert_at(depth: int, order: list, where: str) -> int:
 
 
 def _build(decomposition, order: list[_Placed], edits, feather, next_prompt):
-    from paintseg_layers.layers.model import Decomposition, Layer
 
     size = decomposition.image_size
     width, height = size

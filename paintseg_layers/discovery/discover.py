@@ -371,7 +371,7 @@ def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_s
 
     cfg = config or DiscoverConfig()
     rgb = _check(image, max_objects, seed, min_score)
-    proj = get_projector(projector) if projector is None or isinstance(projector, str) else projector
+    proj = get_projector(projector)
     s = working_scale(rgb.shape[:2], cfg.working_size)
     wshape = (max(8, round(rgb.shape[0] * s)), max(8, round(rgb.shape[1] * s)))
     work = resize_image(rgb, wshape)
@@ -543,7 +543,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
     if not isinstance(cfg, DiscoverConfig):
         raise InputError(f"`config` must be a DiscoverConfig, got {type(cfg).__name__}")
     rgb = _check(image, max_objects, seed, min_score)
-    proj = get_projector(projector) if projector is None or isinstance(projector, str) else projector
+    proj = get_projector(projector)
     coarse, wshape = propose(rgb, max_objects=max_objects, projector=proj, seed=seed, min_score=min_score, config=cfg)
     shape = rgb.shape[:2]
     if not coarse:

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from paintseg_layers.compose.render import render
 from paintseg_layers.errors import InputError
+from paintseg_layers.graph import occlusion_graph
 from paintseg_layers.io.base import LayeredImage, RasterLayer, crop_to_content
 from paintseg_layers.io.ora import read_ora, write_ora
 from paintseg_layers.io.psd import read_psd, write_psd
+from paintseg_layers.layers.model import Decomposition, Layer
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +118,6 @@ def export_decomposition(decomposition, path, *, format: str | None = None, crop
         raise InputError(f"`format` must be one of {', '.join(FORMATS)}, got {fmt!r}")
     image = decomposition_to_layered(decomposition, crop=crop)
     if fmt == "ora":
-        from paintseg_layers.compose.render import render
 
         return write_ora(path, image, merged=_u8(render(decomposition)))
     return write_psd(path, image)
@@ -139,8 +141,6 @@ def layered_to_decomposition(image: LayeredImage, *, source: str = "layered file
     InputError
         If there is no background layer, it is not opaque, or names are missing or repeated.
     """
-    from paintseg_layers.graph import occlusion_graph
-    from paintseg_layers.layers.model import Decomposition, Layer
 
     width, height = image.size
     shown = [layer for layer in image.layers if layer.visible]

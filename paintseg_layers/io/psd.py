@@ -14,21 +14,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from psd_tools import PSDImage
+from psd_tools.api.layers import PixelLayer
 
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import atomic_path
 from paintseg_layers.io.base import MAX_SIDE, LayeredImage, RasterLayer
 
 logger = logging.getLogger(__name__)
-
-
-def _psd_tools():
-    try:
-        from psd_tools import PSDImage
-        from psd_tools.api.layers import PixelLayer
-    except ImportError:  # pragma: no cover - psd-tools is a core dependency
-        raise InputError("PSD support needs psd-tools: pip install psd-tools") from None
-    return PSDImage, PixelLayer
 
 
 def write_psd(path, image: LayeredImage) -> Path:
@@ -46,7 +39,6 @@ def write_psd(path, image: LayeredImage) -> Path:
     Path
         The written file.
     """
-    PSDImage, PixelLayer = _psd_tools()
     for layer in image.layers:
         if len(layer.name) > 255:
             raise InputError(f"PSD layer names must be at most 255 characters, got {len(layer.name)} for "
@@ -98,7 +90,6 @@ def read_psd(path) -> LayeredImage:
     InputError
         If the file is missing, not a PSD, uses an unsupported colour mode, or has groups.
     """
-    PSDImage, _ = _psd_tools()
     p = Path(path)
     if not p.is_file():
         raise InputError(f"layered file not found: {p}")

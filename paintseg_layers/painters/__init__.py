@@ -3,17 +3,17 @@
 Use :func:`get_painter` with a registered name; :data:`PAINTERS` lists them.
 """
 
-from paintseg_layers.painters.base import Painter
+from paintseg_layers.painters.base import BasePainter, Painter
 from paintseg_layers.registry import Entry, Registry
 
-PAINTERS = Registry("painter")
-PAINTERS.register(Entry("telea", "paintseg_layers.painters.classical:TeleaPainter",
+PAINTERS = Registry("painter", Painter)
+PAINTERS.register(Entry("telea", "paintseg_layers.painters.classical:OpenCVPainter", options={"method": "telea"},
                         summary="OpenCV fast-marching fill (smooth, fast)"))
-PAINTERS.register(Entry("ns", "paintseg_layers.painters.classical:NavierStokesPainter",
+PAINTERS.register(Entry("ns", "paintseg_layers.painters.classical:OpenCVPainter", options={"method": "ns"},
                         summary="OpenCV Navier-Stokes fill (smooth, fast)"))
 PAINTERS.register(Entry("patchmatch", "paintseg_layers.painters.classical:PatchMatchPainter",
                         requires=("patchmatch",), summary="PatchMatch exemplar synthesis (texture, slower)"))
-PAINTERS.register(Entry("diffusion", "paintseg_layers.painters.diffusion:DiffusionPainter", extra="diffusion",
+PAINTERS.register(Entry("diffusion", "paintseg_layers.painters.diffusion:DiffusionPainter", neural=True, extra="diffusion",
                         requires=("diffusers", "transformers"), default_model="stable-diffusion-v1-5/stable-diffusion-inpainting",
                         summary="diffusers inpainting pipeline (GPU recommended)"))
 
@@ -21,9 +21,9 @@ PAINTERS.register(Entry("diffusion", "paintseg_layers.painters.diffusion:Diffusi
 DEFAULT_PAINTER = "telea"
 
 
-def get_painter(name: str | None = None, **options) -> Painter:
-    """Create the painter registered as ``name`` (default :data:`DEFAULT_PAINTER`)."""
-    return PAINTERS.create(name or DEFAULT_PAINTER, **options)
+def get_painter(name: str | Painter | None = None, **options) -> Painter:
+    """The painter registered as ``name`` (default :data:`DEFAULT_PAINTER`); a painter object is returned as is."""
+    return PAINTERS.resolve(name, DEFAULT_PAINTER, **options)
 
 
-__all__ = ["PAINTERS", "DEFAULT_PAINTER", "Painter", "get_painter"]
+__all__ = ["PAINTERS", "DEFAULT_PAINTER", "BasePainter", "Painter", "get_painter"]

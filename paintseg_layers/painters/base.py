@@ -19,14 +19,35 @@ class Painter(Protocol):
     ``(n, H, W, 3)`` float32. Pixels outside the mask are returned exactly as given. The same
     ``seed`` gives the same paintings.
 
-    Optional extras a backend may provide: ``paint_batch(image, masks (n, H, W), *, seed)`` to
-    paint ``n`` different masks in one batched call, and ``chooses_resolution = True`` when it
-    resizes internally (AMCP then skips its ``paint_size`` downscale).
+    Capabilities are declared as class attributes (:class:`BasePainter` gives the defaults):
+
+    ``chooses_resolution``
+        True when the backend resizes internally (AMCP then skips its ``paint_size`` downscale).
+    ``batches_masks``
+        True when ``paint_batch(image, masks (n, H, W), *, seed)`` paints ``n`` different masks in
+        one batched call (one sample per mask).
     """
 
     name: str
+    chooses_resolution: bool
+    batches_masks: bool
 
     def paint(self, image: np.ndarray, mask: np.ndarray, *, n: int = 1, seed: int = 0) -> np.ndarray: ...
+
+
+class BasePainter:
+    """Defaults for the declared capabilities of :class:`Painter`; backends subclass it."""
+
+    name = ""
+    chooses_resolution = False
+    batches_masks = False
+
+    def paint(self, image: np.ndarray, mask: np.ndarray, *, n: int = 1, seed: int = 0) -> np.ndarray:
+        raise NotImplementedError
+
+    def paint_batch(self, image: np.ndarray, masks: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """One painting per mask of ``masks`` ``(n, H, W)``; only backends with ``batches_masks``."""
+        raise NotImplementedError(f"painter {self.name!r} does not paint batches of masks")
 
 
 def check_paint_inputs(image, mask, n) -> tuple[np.ndarray, np.ndarray]:

@@ -16,10 +16,10 @@ import numpy as np
 
 from paintseg_layers.errors import BackendError
 from paintseg_layers.image import to_uint8
-from paintseg_layers.painters.base import check_paint_inputs, keep_unmasked, sample_seeds
+from paintseg_layers.painters.base import BasePainter, check_paint_inputs, keep_unmasked, sample_seeds
 
 
-class OpenCVPainter:
+class OpenCVPainter(BasePainter):
     """``cv2.inpaint`` with ``method`` ``"telea"`` or ``"ns"``; the radius is drawn per sample.
 
     Parameters
@@ -52,17 +52,7 @@ class OpenCVPainter:
         return keep_unmasked(rgb, out, m)
 
 
-def TeleaPainter(radius: int = 5, jitter: int = 2) -> OpenCVPainter:
-    """OpenCV fast-marching (Telea 2004) painter."""
-    return OpenCVPainter("telea", radius, jitter)
-
-
-def NavierStokesPainter(radius: int = 5, jitter: int = 2) -> OpenCVPainter:
-    """OpenCV Navier-Stokes painter."""
-    return OpenCVPainter("ns", radius, jitter)
-
-
-class PatchMatchPainter:
+class PatchMatchPainter(BasePainter):
     """Exemplar (PatchMatch) painter from ``pypatchmatch``.
 
     Parameters
@@ -75,7 +65,7 @@ class PatchMatchPainter:
 
     def __init__(self, patch_size: int = 3):
         try:
-            from patchmatch import patch_match
+            from patchmatch import patch_match  # noqa: PLC0415 - optional heavy dependency, imported on use
         except ImportError:  # pragma: no cover - core dependency
             raise BackendError("painter 'patchmatch' needs pypatchmatch: pip install pypatchmatch") from None
         if not patch_match.patchmatch_available:  # pragma: no cover

@@ -36,7 +36,8 @@ from paintseg_layers._hub import (
 )
 from paintseg_layers.errors import BackendError, InputError
 from paintseg_layers.image import resize_image
-from paintseg_layers.painters.base import check_paint_inputs, sample_seeds
+from paintseg_layers.painters import PAINTERS
+from paintseg_layers.painters.base import BasePainter, check_paint_inputs, sample_seeds
 from paintseg_layers.painters.crops import crop_box, paint_size, round_up
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ _SCHEDULERS = {
 def dtype_kwarg() -> str:
     """``dtype`` for diffusers that take it (>= 0.36), else the older ``torch_dtype``."""
     try:
-        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: PLC0415, F401
     except ImportError:
         return "torch_dtype"
     return "dtype"
@@ -69,12 +70,11 @@ def dtype_kwarg() -> str:
 
 def default_model() -> str:
     """The default checkpoint, as registered for ``diffusion`` in :data:`~paintseg_layers.painters.PAINTERS`."""
-    from paintseg_layers.painters import PAINTERS
 
     return PAINTERS.entry("diffusion").default_model
 
 
-class DiffusionPainter:
+class DiffusionPainter(BasePainter):
     """Inpaint with a diffusers inpainting pipeline (PaintSeg's painter).
 
     Parameters
@@ -136,6 +136,7 @@ class DiffusionPainter:
     name = "diffusion"
     #: The painter sizes its own input (the model's native resolution): callers should not downscale first.
     chooses_resolution = True
+    batches_masks = True
 
     def __init__(self, model: str | os.PathLike | None = None, *, local_files_only: bool | None = None, device=None,
                  dtype=None, steps: int | None = None, guidance: float | None = None, prompt: str = "",
@@ -167,7 +168,7 @@ class DiffusionPainter:
         self.skip_null_guidance = bool(skip_null_guidance)
         self._torch = import_torch("painter 'diffusion'")
         try:
-            import diffusers  # noqa: F401
+            import diffusers  # noqa: PLC0415, F401
         except ImportError:
             raise BackendError(f"painter 'diffusion' needs diffusers, which is not installed: {EXTRA_HINT}") from None
 
@@ -208,7 +209,7 @@ class DiffusionPainter:
 
     # -- loading ---------------------------------------------------------------------------------
     def _load(self, model: str):
-        from diffusers import AutoPipelineForInpainting, DiffusionPipeline
+        from diffusers import AutoPipelineForInpainting, DiffusionPipeline  # noqa: PLC0415 - optional heavy dependency, imported on use
 
         src, local = model_source(model, what="painter 'diffusion'", flag="--painter-model")
         layout = "a diffusers pipeline folder with model_index.json"
@@ -247,7 +248,7 @@ class DiffusionPainter:
     def _set_scheduler(self, scheduler) -> None:
         if scheduler is None or scheduler == "pipeline":
             return
-        import diffusers
+        import diffusers  # noqa: PLC0415 - optional heavy dependency, imported on use
 
         if isinstance(scheduler, str):
             key = scheduler.lower()

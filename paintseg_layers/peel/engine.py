@@ -53,8 +53,12 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import cv2
+import networkx as nx
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter, paint_out
@@ -220,7 +224,6 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
     object still scores above zero, so it gives an ordinary (probably meaningless) layer there;
     ``scores["contrast"]`` lets callers filter.
     """
-    from scipy.spatial import cKDTree
 
     if not mask.any():
         return 0.0
@@ -247,7 +250,6 @@ def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: in
     overlapping objects make the back object's mask swallow the front object's visible part; the
     visible part is what the image shows, so colour decides.
     """
-    from scipy.spatial import cKDTree
 
     masks = [m.copy() for m in masks]
     count = np.sum([m.astype(np.uint8) for m in masks], axis=0) if masks else None
@@ -327,7 +329,6 @@ def _first_pass(rgb, prompts, seg, cfg, seed, progress):
     masks, scores = [], []
     it = range(n)
     if progress:
-        from tqdm.auto import tqdm
 
         it = tqdm(it, desc="segment", unit="obj", leave=False)
     for i in it:
@@ -432,7 +433,6 @@ def decompose(image, prompts, *, painter=None, projector=None, config: PeelConfi
         raise InputError(f"`threads` must be an integer >= 1 or None, got {threads!r}")
     if threads is None:
         return _decompose(image, prompts, painter, projector, config, seed, progress)
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=int(threads)):
         return _decompose(image, prompts, painter, projector, config, seed, progress)
@@ -450,8 +450,8 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
         cfg = config
     else:
         raise InputError(f"`config` must be a PeelConfig or AMCPConfig, got {type(config).__name__}")
-    painter = get_painter(painter) if painter is None or isinstance(painter, str) else painter
-    projector = get_projector(projector) if projector is None or isinstance(projector, str) else projector
+    painter = get_painter(painter)
+    projector = get_projector(projector)
     h, w = rgb.shape[:2]
     n = len(prompts)
     amcp_cfg = replace(cfg.amcp, paint_result=True)
@@ -503,7 +503,6 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     removed_so_far = np.zeros((h, w), bool)
     it = enumerate(order)
     if progress:
-        from tqdm.auto import tqdm
 
         it = tqdm(list(it), desc="peel", unit="layer", leave=False)
     for rank, i in it:
@@ -561,7 +560,6 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
 
 
 def _ancestors(graph, node) -> list:
-    import networkx as nx
 
     return sorted(nx.ancestors(graph, node))
 

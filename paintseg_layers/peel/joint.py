@@ -33,6 +33,8 @@ import warnings
 import cv2
 import maxflow
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from paintseg_layers import masks as morph
@@ -45,8 +47,6 @@ _INF = 1e9
 
 def _colour_cost(lab: np.ndarray, sel: np.ndarray, rng, *, components: int = 5, samples: int = 3000) -> np.ndarray:
     """``-log p(colour)`` of every pixel under a Gaussian mixture fitted to the pixels in ``sel``."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.mixture import GaussianMixture
 
     pix = lab[sel]
     if len(pix) > samples:

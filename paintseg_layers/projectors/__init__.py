@@ -1,17 +1,17 @@
 """Projectors: per-pixel feature maps in which paintings are contrasted with the original."""
 
-from paintseg_layers.projectors.base import Projector
+from paintseg_layers.projectors.base import BaseProjector, Projector
 from paintseg_layers.registry import Entry, Registry
 
-PROJECTORS = Registry("projector")
+PROJECTORS = Registry("projector", Projector)
 PROJECTORS.register(Entry("lab", "paintseg_layers.projectors.classical:LabProjector",
                           summary="CIE Lab colour (weight-free)"))
 PROJECTORS.register(Entry("texture", "paintseg_layers.projectors.classical:TextureProjector",
                           summary="Lab colour + multi-scale texture (weight-free)"))
-PROJECTORS.register(Entry("dino", "paintseg_layers.projectors.dino:DinoProjector", extra="diffusion",
+PROJECTORS.register(Entry("dino", "paintseg_layers.projectors.dino:DinoProjector", neural=True, extra="diffusion",
                           requires=("transformers",), default_model="facebook/dino-vits8",
                           summary="DINO ViT patch features (transformers)"))
-PROJECTORS.register(Entry("dinov2", "paintseg_layers.projectors.dino:Dinov2Projector", extra="diffusion",
+PROJECTORS.register(Entry("dinov2", "paintseg_layers.projectors.dino:Dinov2Projector", neural=True, extra="diffusion",
                           requires=("transformers",), default_model="facebook/dinov2-small",
                           summary="DINOv2 ViT patch features (transformers)"))
 
@@ -19,9 +19,9 @@ PROJECTORS.register(Entry("dinov2", "paintseg_layers.projectors.dino:Dinov2Proje
 DEFAULT_PROJECTOR = "lab"
 
 
-def get_projector(name: str | None = None, **options) -> Projector:
-    """Create the projector registered as ``name`` (default :data:`DEFAULT_PROJECTOR`)."""
-    return PROJECTORS.create(name or DEFAULT_PROJECTOR, **options)
+def get_projector(name: str | Projector | None = None, **options) -> Projector:
+    """The projector registered as ``name`` (default :data:`DEFAULT_PROJECTOR`); a projector object is returned as is."""
+    return PROJECTORS.resolve(name, DEFAULT_PROJECTOR, **options)
 
 
-__all__ = ["PROJECTORS", "DEFAULT_PROJECTOR", "Projector", "get_projector"]
+__all__ = ["PROJECTORS", "DEFAULT_PROJECTOR", "BaseProjector", "Projector", "get_projector"]

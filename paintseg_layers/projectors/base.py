@@ -16,11 +16,26 @@ class Projector(Protocol):
     ``project(images)`` takes ``(B, H, W, 3)`` float32 RGB in [0, 1] and returns ``(B, H, W, C)``
     float32 features at pixel resolution. The contrastive potential is the squared L2 distance
     between the features of a painting and of the original.
+
+    Declared capability (:class:`BaseProjector` gives the default): ``pixelwise`` is True when a
+    pixel's features depend only on its neighbourhood, so crops of the full-image map are exact
+    (AMCP then projects the original once per image instead of once per crop).
     """
 
     name: str
+    pixelwise: bool
 
     def project(self, images: np.ndarray) -> np.ndarray: ...
+
+
+class BaseProjector:
+    """Defaults for the declared capabilities of :class:`Projector`; backends subclass it."""
+
+    name = ""
+    pixelwise = False
+
+    def project(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
 
 def check_batch(images) -> np.ndarray:

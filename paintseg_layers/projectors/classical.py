@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from skimage.color import rgb2lab
 from skimage.feature import multiscale_basic_features
 
-from paintseg_layers.projectors.base import check_batch
+from paintseg_layers.projectors.base import BaseProjector, check_batch
 
 
-class LabProjector:
+class LabProjector(BaseProjector):
     """CIE Lab colour, scaled so that each channel spans about [0, 1] (L/100, a/100, b/100).
 
     Parameters
@@ -31,14 +32,13 @@ class LabProjector:
         out = np.empty(batch.shape, np.float32)
         for i, img in enumerate(batch):
             if self.smooth > 0:
-                import cv2
 
                 img = cv2.GaussianBlur(img, (0, 0), self.smooth)
             out[i] = rgb2lab(img).astype(np.float32) / 100.0
         return out
 
 
-class TextureProjector:
+class TextureProjector(BaseProjector):
     """Lab colour plus scikit-image multi-scale intensity/edge/texture channels.
 
     Parameters

@@ -30,7 +30,8 @@ from paintseg_layers._hub import (
     resolve_dtype,
 )
 from paintseg_layers.errors import BackendError, InputError
-from paintseg_layers.projectors.base import check_batch
+from paintseg_layers.projectors import PROJECTORS
+from paintseg_layers.projectors.base import BaseProjector, check_batch
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class _ViTProjector:
+class _ViTProjector(BaseProjector):
     """Shared machinery of :class:`DinoProjector` and :class:`Dinov2Projector`."""
 
     name = ""
@@ -49,7 +50,6 @@ class _ViTProjector:
     @property
     def default_model(self) -> str:
         """The registry's default checkpoint for this name, used when ``model`` is None."""
-        from paintseg_layers.projectors import PROJECTORS
 
         return PROJECTORS.entry(self.name).default_model
 
@@ -66,7 +66,7 @@ class _ViTProjector:
         self.normalize = bool(normalize)
         self._torch = import_torch(f"projector {self.name!r}")
         try:
-            import transformers  # noqa: F401
+            import transformers  # noqa: PLC0415, F401
         except ImportError:
             raise BackendError(f"projector {self.name!r} needs transformers, which is not installed: {EXTRA_HINT}") from None
         self.device = resolve_device(device)
@@ -87,7 +87,7 @@ class _ViTProjector:
 
     # -- loading ---------------------------------------------------------------------------------
     def _load(self, model: str):
-        import transformers
+        import transformers  # noqa: PLC0415 - optional heavy dependency, imported on use
 
         what = f"projector {self.name!r}"
         layout = "a transformers folder with config.json"
@@ -142,7 +142,7 @@ class _ViTProjector:
         if not np.isfinite(batch).all():
             raise InputError("`images` must be finite, got NaN or inf values")
         torch = self._torch
-        import torch.nn.functional as F
+        import torch.nn.functional as F  # noqa: PLC0415 - optional heavy dependency, imported on use
 
         b, h, w, _ = batch.shape
         gh, gw = self.grid((h, w))
