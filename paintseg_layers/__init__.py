@@ -9,7 +9,9 @@ Quick start::
     result.painting    # the image with the object painted out
 """
 
-from paintseg_layers.amcp.segmenter import AMCPConfig, SegmentationResult, Segmenter, paint_out, remove_object, segment
+from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.result import SegmentationResult
+from paintseg_layers.amcp.segmenter import Segmenter, paint_out, remove_object, segment
 from paintseg_layers.compose.edits import (
     Flip,
     Insert,
@@ -29,7 +31,8 @@ from paintseg_layers.imageio import read_image, read_mask, write_image
 from paintseg_layers.io import export_decomposition, import_decomposition
 from paintseg_layers.layers.model import Decomposition, Layer
 from paintseg_layers.painters import PAINTERS, get_painter
-from paintseg_layers.peel.engine import PeelConfig, decompose
+from paintseg_layers.peel.config import PeelConfig
+from paintseg_layers.peel.engine import decompose
 from paintseg_layers.projectors import PROJECTORS, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt
 from paintseg_layers.version import __version__

@@ -1,19 +1,12 @@
 """AMCP: segment an object by contrasting the image with painted versions of it.
 
-``segmenter`` (the alternating I/O steps and the contrastive potential), ``clustering``
-(1-D k-means binarisation), ``refine`` (the graph-cut refinement).
+``config`` (settings), ``segmenter`` (the alternating I/O steps and the contrastive potential),
+``result`` (what a segmentation returns), ``clustering`` (1-D k-means binarisation), ``refine``
+(the graph-cut refinement).
 """
 
-from paintseg_layers.amcp.segmenter import (
-           AMCPConfig,
-           SegmentationResult,
-           Segmenter,
-           StepRecord,
-           paint_out,
-           remove_object,
-           segment,
-)
-from paintseg_layers.image import resize_image, upsample_soft, working_scale
+from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.result import SegmentationResult, StepRecord
+from paintseg_layers.amcp.segmenter import Segmenter, paint_out, remove_object, segment
 
-__all__ = ["AMCPConfig", "SegmentationResult", "Segmenter", "StepRecord", "paint_out", "remove_object",
-           "resize_image", "segment", "upsample_soft", "working_scale"]
+__all__ = ["AMCPConfig", "SegmentationResult", "Segmenter", "StepRecord", "paint_out", "remove_object", "segment"]

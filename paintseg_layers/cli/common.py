@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from paintseg_layers.amcp.segmenter import AMCPConfig
+from paintseg_layers.amcp.config import AMCPConfig
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_label_map, read_mask
 from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS, get_painter

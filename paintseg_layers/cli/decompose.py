@@ -15,7 +15,8 @@ from paintseg_layers.cli.common import add_backend_flags, make_backends, make_co
 from paintseg_layers.discovery.discover import discover_and_decompose
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, read_mask
-from paintseg_layers.peel.engine import PeelConfig, decompose
+from paintseg_layers.peel.config import PeelConfig
+from paintseg_layers.peel.engine import decompose
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
 
 

@@ -52,7 +52,8 @@ import numpy as np
 from scipy import linalg
 from scipy import ndimage as ndi
 
-from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter
+from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.segmenter import Segmenter
 from paintseg_layers.errors import InputError, check_known_keys
 from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
 from paintseg_layers.masks import bbox, iou, upsample
@@ -612,7 +613,8 @@ def discover_and_decompose(image, prompts=(), *, max_objects: int = 5, discover_
     import networkx as nx
 
     from paintseg_layers.layers.model import Decomposition, quantize8
-    from paintseg_layers.peel.engine import PeelConfig, decompose
+    from paintseg_layers.peel.config import PeelConfig
+    from paintseg_layers.peel.engine import decompose
 
     rgb = as_rgb(image, name="image")
     prompts = list(prompts)

@@ -32,7 +32,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from paintseg_layers.amcp.segmenter import AMCPConfig, Segmenter
+from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.segmenter import Segmenter
 from paintseg_layers.errors import InputError
 from paintseg_layers.eval.metrics import SCORE_NAMES, scores
 from paintseg_layers.image import resize_image, working_scale

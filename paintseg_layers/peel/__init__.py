@@ -1,16 +1,15 @@
-"""Layer peeling: repeated AMCP whose object-free paintings reveal what was hidden."""
+"""Layer peeling: repeated AMCP whose object-free paintings reveal what was hidden.
 
-from paintseg_layers.peel.engine import (
-    AMODAL_MODES,
-    PLATE_MODES,
-    PeelConfig,
-    decompose,
-    junction_turn,
-    nearest_fill,
-    object_contrast,
-    order_evidence,
-    resolve_contested,
-)
+``engine`` (:func:`decompose`), ``config`` (:class:`PeelConfig`), ``first_pass`` (segment, de-duplicate,
+share contested pixels), ``joint`` (the multi-label graph cut), ``order`` (depth cues and the occlusion
+graph), ``amodal`` (hidden parts).
+"""
+
+from paintseg_layers.peel.amodal import nearest_fill
+from paintseg_layers.peel.config import AMODAL_MODES, PLATE_MODES, PeelConfig
+from paintseg_layers.peel.engine import decompose
+from paintseg_layers.peel.first_pass import object_contrast, resolve_contested
+from paintseg_layers.peel.order import junction_turn, order_evidence, order_graph
 
 __all__ = ["AMODAL_MODES", "PLATE_MODES", "PeelConfig", "decompose", "junction_turn", "nearest_fill",
-           "object_contrast", "order_evidence", "resolve_contested"]
+           "object_contrast", "order_evidence", "order_graph", "resolve_contested"]

@@ -1,0 +1,76 @@
+"""What one AMCP segmentation returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from paintseg_layers.amcp.config import AMCPConfig
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one AMCP step did (areas in working-resolution px)."""
+
+    kind: str
+    area_before: int
+    area_after: int
+    seconds: float
+
+    def to_dict(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentationResult:
+    """The outcome of :func:`segment`.
+
+    Attributes
+    ----------
+    mask : (H, W) bool
+        The object, at the input's full size.
+    soft : (H, W) float32
+        Vote fraction in [0, 1] (share of painted samples that called the pixel object),
+        from the last AMCP step; refinement does not change it.
+    amcp_mask : (H, W) bool
+        The AMCP mask before refinement.
+    painting : (H, W, 3) float32 or None
+        The image with the object painted out (None when ``paint_result`` is off).
+    history : tuple of StepRecord
+    seed : int
+    config : AMCPConfig
+    prompt : dict
+    working_shape : (int, int)
+        ``(H, W)`` of the working resolution.
+    seconds : float
+        Wall time of the whole segmentation.
+    backends : dict
+        ``{"painter": name, "projector": name}``.
+    """
+
+    mask: np.ndarray
+    soft: np.ndarray
+    amcp_mask: np.ndarray
+    painting: np.ndarray | None
+    history: tuple[StepRecord, ...]
+    seed: int
+    config: AMCPConfig
+    prompt: dict
+    working_shape: tuple[int, int]
+    seconds: float
+    backends: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (no arrays)."""
+        return {
+            "area": int(self.mask.sum()),
+            "image_size": [int(self.mask.shape[1]), int(self.mask.shape[0])],
+            "working_size": [int(self.working_shape[1]), int(self.working_shape[0])],
+            "seed": int(self.seed),
+            "seconds": round(float(self.seconds), 4),
+            "prompt": self.prompt,
+            "config": self.config.to_dict(),
+            "backends": dict(self.backends),
+            "history": [h.to_dict() for h in self.history],
+        }

@@ -1,0 +1,78 @@
+"""Settings of layer peeling."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from paintseg_layers.amcp import AMCPConfig
+from paintseg_layers.errors import InputError, check_known_keys
+
+AMODAL_MODES = ("paint", "nearest", "none")
+PLATE_MODES = ("union", "peel")
+DUPLICATE_MODES = ("error", "merge")
+
+
+@dataclass(frozen=True)
+class PeelConfig:
+    """Settings of :func:`decompose`.
+
+    Attributes
+    ----------
+    amcp : AMCPConfig
+        Settings of every AMCP segmentation.
+    amodal : {"paint", "nearest", "none"}
+        How hidden parts are recovered (see the module docstring).
+    plate : {"union", "peel"}
+        How the background plate is painted.
+    duplicates : {"error", "merge"}
+        What to do with two prompts naming the same object.
+    duplicate_iou : float
+        Mask IoU from which two prompts count as the same object.
+    min_contrast : float
+        Share of a mask's pixels that must stand out from its surroundings for it to be an object.
+    contact_radius : float
+        Local window of the order cue, as a fraction of the image's long side.
+    min_confidence : float
+        Order evidence below this confidence adds no edge (ambiguous pair).
+    joint : bool
+        Partition the image among the objects with one multi-label graph cut
+        (:func:`paintseg_layers.peel.joint.joint_labelling`); False gives contested pixels to the
+        nearest colour model (:func:`resolve_contested`) and keeps the rest of each mask.
+    """
+
+    amcp: AMCPConfig = field(default_factory=AMCPConfig)
+    amodal: str = "paint"
+    plate: str = "union"
+    duplicates: str = "error"
+    duplicate_iou: float = 0.85
+    min_contrast: float = 0.03
+    contact_radius: float = 0.15
+    min_confidence: float = 0.02
+    joint: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.amcp, AMCPConfig):
+            raise InputError(f"`amcp` must be an AMCPConfig, got {type(self.amcp).__name__}")
+        for name, allowed in (("amodal", AMODAL_MODES), ("plate", PLATE_MODES), ("duplicates", DUPLICATE_MODES)):
+            if getattr(self, name) not in allowed:
+                raise InputError(f"`{name}` must be one of {allowed}, got {getattr(self, name)!r}")
+        if not isinstance(self.joint, bool):
+            raise InputError(f"`joint` must be True or False, got {self.joint!r}")
+        for name in ("duplicate_iou", "min_contrast", "contact_radius", "min_confidence"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PeelConfig:
+        """Build from a dict; ``amcp`` may be a dict; unknown keys raise :class:`InputError`."""
+        check_known_keys(data, {f.name for f in fields(cls)}, "peel")
+        data = dict(data)
+        if isinstance(data.get("amcp"), dict):
+            data["amcp"] = AMCPConfig.from_dict(data["amcp"])
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["amcp"] = self.amcp.to_dict()
+        return d

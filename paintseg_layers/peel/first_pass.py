@@ -1,0 +1,220 @@
+"""Stage 1 of peeling: segment every prompt, flag prompts that name no object, merge duplicates, and give
+every contested pixel one owner."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import cv2
+import numpy as np
+from scipy.spatial import cKDTree
+from tqdm.auto import tqdm
+
+from paintseg_layers import masks as morph
+from paintseg_layers.errors import InputError
+from paintseg_layers.image import as_rgb
+from paintseg_layers.peel.joint import joint_labelling
+from paintseg_layers.prompts import check_prompt
+
+log = logging.getLogger(__name__)
+
+
+def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, tolerance: float = 3.0,
+                    samples: int = 500, seed: int = 0) -> float:
+    """Share of ``mask``'s pixels whose colour is absent from a ring around it (0 = nothing stands out).
+
+    A pixel is *explained* by its surroundings when some ring pixel lies within ``tolerance``
+    (CIELAB units) of its colour. A prompt on empty background yields a region that its ring
+    explains almost entirely; an object does not. On a textured background a prompt without an
+    object still scores above zero, so it gives an ordinary (probably meaningless) layer there;
+    ``scores["contrast"]`` lets callers filter.
+    """
+
+    if not mask.any():
+        return 0.0
+    around = morph.dilate(mask, ring) & ~mask
+    if not around.any():
+        return 1.0
+    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    rng = np.random.default_rng(seed)
+    ref = lab[around]
+    if len(ref) > samples:
+        ref = ref[rng.choice(len(ref), samples, replace=False)]
+    pix = lab[mask]
+    if len(pix) > 4 * samples:
+        pix = pix[rng.choice(len(pix), 4 * samples, replace=False)]
+    d, _ = cKDTree(ref).query(pix, k=1)
+    return float((d > tolerance).mean())
+
+
+def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400, seed: int = 0) -> list[np.ndarray]:
+    """Give every pixel that several masks claim to the claimant whose colours fit it best.
+
+    Each object's colour model is a random sample of its uncontested pixels (Lab); a contested pixel
+    goes to the object with the nearest sample (median distance to the 3 nearest). Box prompts of
+    overlapping objects make the back object's mask swallow the front object's visible part; the
+    visible part is what the image shows, so colour decides.
+    """
+
+    masks = [m.copy() for m in masks]
+    count = np.sum([m.astype(np.uint8) for m in masks], axis=0) if masks else None
+    if count is None or count.max() < 2:
+        return masks
+    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    contested = count >= 2
+    rng = np.random.default_rng(seed)
+    cost = np.full((len(masks), int(contested.sum())), np.inf)
+    for k, m in enumerate(masks):
+        own = m & ~contested
+        if own.sum() < 5:
+            own = m
+        if not own.any():
+            continue
+        pix = lab[own]
+        if len(pix) > samples:
+            pix = pix[rng.choice(len(pix), samples, replace=False)]
+        d, _ = cKDTree(pix).query(lab[contested], k=min(3, len(pix)))
+        d = d if d.ndim == 2 else d[:, None]
+        claim = m[contested]
+        cost[k, claim] = np.median(d, axis=1)[claim]
+    winner = np.argmin(cost, axis=0)
+    ys, xs = np.nonzero(contested)
+    for k, m in enumerate(masks):
+        m[ys, xs] = m[ys, xs] & (winner == k)
+    return masks
+
+
+def check_inputs(image, prompts, seed):
+    rgb = as_rgb(image, name="image")
+    if isinstance(prompts, (str, bytes)) or not hasattr(prompts, "__iter__"):
+        raise InputError(f"`prompts` must be a list of prompts (one per object), got {type(prompts).__name__}")
+    prompts = list(prompts)
+    if not prompts:
+        raise InputError("`prompts` must name at least one object, got an empty list")
+    for i, p in enumerate(prompts):
+        try:
+            check_prompt(p, rgb.shape[:2])
+        except InputError as exc:
+            raise InputError(f"prompt {i}: {exc}") from None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
+    return rgb, prompts
+
+
+def _first_pass(rgb, prompts, seg, cfg, seed, progress):
+    """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels."""
+    h, w = rgb.shape[:2]
+    n = len(prompts)
+    # 1. segment every prompt on the input
+    masks, scores = [], []
+    it = range(n)
+    if progress:
+
+        it = tqdm(it, desc="segment", unit="obj", leave=False)
+    for i in it:
+        t0 = time.perf_counter()
+        res = seg.segment(prompts[i], seed=seed + i)
+        m = res.mask
+        contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
+        empty = not m.any() or contrast < cfg.min_contrast
+        if empty:
+            log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
+                        "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
+            m = np.zeros((h, w), bool)
+        masks.append(m)
+        scores.append({"contrast": round(contrast, 6), "empty": bool(empty), "seconds": round(time.perf_counter() - t0, 4)})
+
+    # duplicates: identical prompts, or masks that are the same object
+    owner = list(range(n))  # prompt -> prompt index of the layer it belongs to
+    for i in range(n):
+        for j in range(i + 1, n):
+            if owner[j] != j or owner[i] != i:
+                continue
+            same = prompts[i].to_dict() == prompts[j].to_dict() and type(prompts[i]) is type(prompts[j])
+            if not same and masks[i].any() and masks[j].any():
+                # both the prompts and the masks must agree: two different objects can get the same
+                # mask when one prompt's box holds the other object
+                regions = morph.iou(prompts[i].initial_mask((h, w)), prompts[j].initial_mask((h, w)), empty=0.0)
+                same = min(regions, morph.iou(masks[i], masks[j], empty=0.0)) >= cfg.duplicate_iou
+            if not same:
+                continue
+            if cfg.duplicates == "error":
+                raise InputError(f"prompts {i} and {j} name the same object (prompt and mask IoU >= "
+                                 f"duplicate_iou {cfg.duplicate_iou}); "
+                                 "give one prompt per object or use duplicates='merge'")
+            owner[j] = i
+            masks[i] = masks[i] | masks[j]
+            log.info("prompt %d merged into prompt %d (same object)", j, i)
+    kept = [i for i in range(n) if owner[i] == i]
+    for i in kept:
+        scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
+
+    # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
+    resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
+    if cfg.joint and len(kept) > 1:
+        valid = [prompts[i].valid_region((h, w)) for i in kept]
+        resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
+    for i, m in zip(kept, resolved):
+        masks[i] = m
+
+    return masks, scores, kept
+
+
+def first_pass(rgb, prompts, seg, cfg, seed, progress):
+    """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels."""
+    h, w = rgb.shape[:2]
+    n = len(prompts)
+    # 1. segment every prompt on the input
+    masks, scores = [], []
+    it = range(n)
+    if progress:
+
+        it = tqdm(it, desc="segment", unit="obj", leave=False)
+    for i in it:
+        t0 = time.perf_counter()
+        res = seg.segment(prompts[i], seed=seed + i)
+        m = res.mask
+        contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
+        empty = not m.any() or contrast < cfg.min_contrast
+        if empty:
+            log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
+                        "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
+            m = np.zeros((h, w), bool)
+        masks.append(m)
+        scores.append({"contrast": round(contrast, 6), "empty": bool(empty), "seconds": round(time.perf_counter() - t0, 4)})
+
+    # duplicates: identical prompts, or masks that are the same object
+    owner = list(range(n))  # prompt -> prompt index of the layer it belongs to
+    for i in range(n):
+        for j in range(i + 1, n):
+            if owner[j] != j or owner[i] != i:
+                continue
+            same = prompts[i].to_dict() == prompts[j].to_dict() and type(prompts[i]) is type(prompts[j])
+            if not same and masks[i].any() and masks[j].any():
+                # both the prompts and the masks must agree: two different objects can get the same
+                # mask when one prompt's box holds the other object
+                regions = morph.iou(prompts[i].initial_mask((h, w)), prompts[j].initial_mask((h, w)), empty=0.0)
+                same = min(regions, morph.iou(masks[i], masks[j], empty=0.0)) >= cfg.duplicate_iou
+            if not same:
+                continue
+            if cfg.duplicates == "error":
+                raise InputError(f"prompts {i} and {j} name the same object (prompt and mask IoU >= "
+                                 f"duplicate_iou {cfg.duplicate_iou}); "
+                                 "give one prompt per object or use duplicates='merge'")
+            owner[j] = i
+            masks[i] = masks[i] | masks[j]
+            log.info("prompt %d merged into prompt %d (same object)", j, i)
+    kept = [i for i in range(n) if owner[i] == i]
+    for i in kept:
+        scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
+
+    # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
+    resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
+    if cfg.joint and len(kept) > 1:
+        valid = [prompts[i].valid_region((h, w)) for i in kept]
+        resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
+    for i, m in zip(kept, resolved):
+        masks[i] = m
+
+    return masks, scores, kept
