@@ -12,19 +12,10 @@ Quick start::
 from paintseg_layers.amcp.config import AMCPConfig
 from paintseg_layers.amcp.result import SegmentationResult
 from paintseg_layers.amcp.segmenter import Segmenter, paint_out, remove_object, segment
-from paintseg_layers.compose.edits import (
-    Flip,
-    Insert,
-    InsertImage,
-    Lower,
-    Raise,
-    Remove,
-    Scale,
-    Translate,
-    load_edits,
-    save_edits,
-)
-from paintseg_layers.compose.render import apply_edits, compose, render
+from paintseg_layers.compose.apply import apply_edits, compose
+from paintseg_layers.compose.edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate
+from paintseg_layers.compose.render import render
+from paintseg_layers.compose.script import load_edits, save_edits
 from paintseg_layers.errors import BackendError, InputError
 from paintseg_layers.eval.scenes import Scene, make_scene
 from paintseg_layers.imageio import read_image, read_mask, write_image

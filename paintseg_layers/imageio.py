@@ -72,6 +72,11 @@ def read_mask(path, *, shape: tuple[int, int] | None = None, name: str = "mask")
     return as_mask(arr, shape=shape, name=name)
 
 
+def read_rgba(path, *, name: str = "image") -> np.ndarray:
+    """Read a picture with transparency as ``(H, W, 4)`` float32 straight RGBA in [0, 1] (opaque when it has none)."""
+    return np.asarray(_open(path, name).convert("RGBA"), dtype=np.float32) / np.float32(255.0)
+
+
 def read_label_map(path, *, shape: tuple[int, int] | None = None, name: str = "scribble") -> np.ndarray:
     """Read an 8-bit label map (e.g. a trimap-style scribble) as uint8 ``(H, W)``."""
     arr = np.asarray(_open(path, name).convert("L"))

@@ -8,15 +8,8 @@ from PIL import Image
 
 from paintseg_layers.cli import main
 from paintseg_layers.compose import compose
-from paintseg_layers.compose.edits import (
-    Flip,
-    Insert,
-    InsertImage,
-    Lower,
-    Raise,
-    Remove,
-    Scale,
-    Translate,
+from paintseg_layers.compose.edits import Flip, Insert, InsertImage, Lower, Raise, Remove, Scale, Translate
+from paintseg_layers.compose.script import (
     dumps_edits,
     edit_from_dict,
     edit_to_dict,

@@ -11,8 +11,10 @@ import math
 from pathlib import Path
 
 from paintseg_layers.cli.common import check_output
-from paintseg_layers.compose.edits import Flip, Insert, Lower, Raise, Remove, Scale, Translate, load_edits, save_edits
-from paintseg_layers.compose.render import apply_edits, render
+from paintseg_layers.compose.apply import apply_edits
+from paintseg_layers.compose.edits import Flip, Insert, Lower, Raise, Remove, Scale, Translate
+from paintseg_layers.compose.render import render
+from paintseg_layers.compose.script import load_edits, save_edits
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import write_image
 from paintseg_layers.layers.model import Decomposition

@@ -23,7 +23,7 @@ from paintseg_layers.graph import occlusion_graph
 from paintseg_layers.io.base import LayeredImage, RasterLayer, crop_to_content
 from paintseg_layers.io.ora import read_ora, write_ora
 from paintseg_layers.io.psd import read_psd, write_psd
-from paintseg_layers.layers.model import Decomposition, Layer
+from paintseg_layers.layers import Decomposition, Layer, is_layer_id, visible_masks
 
 logger = logging.getLogger(__name__)
 
@@ -159,24 +159,22 @@ def layered_to_decomposition(image: LayeredImage, *, source: str = "layered file
     names = [layer.name for layer in objects]
     seen = set()
     for name in names:
-        if not name or any(c in name for c in "/\\\0") or name.startswith("."):
+        if not is_layer_id(name):
             raise InputError(f"{source}: layer name {name!r} cannot be a layer id (no '/', '\\', leading '.'); "
                              f"rename it in the editor")
         if name in seen:
             raise InputError(f"{source}: layer names must be unique, {name!r} appears twice; rename one in the editor")
         seen.add(name)
-    layers, amodals = [], []
-    covered = np.zeros((height, width), bool)
-    for depth, raster in enumerate(objects):
+    rgbas = []
+    for raster in objects:
         rgba = raster.on_canvas(image.size).astype(np.float32) / np.float32(255.0)
         if raster.opacity < 1.0:
             rgba[..., 3] = np.floor(rgba[..., 3] * raster.opacity * 255.0 + 0.5) / 255.0
-        amodal = rgba[..., 3] >= 0.5
-        layers.append(Layer(id=raster.name, prompt_index=depth, depth=depth, rgba=rgba,
-                            visible_mask=amodal & ~covered, amodal_mask=amodal, prompt={},
-                            scores={"source": source}))
-        covered |= amodal
-        amodals.append(amodal)
+        rgbas.append(rgba)
+    amodals = [rgba[..., 3] >= 0.5 for rgba in rgbas]
+    layers = [Layer(id=raster.name, prompt_index=depth, depth=depth, rgba=rgba, visible_mask=visible,
+                    amodal_mask=amodal, prompt={}, scores={"source": source})
+              for depth, (raster, rgba, amodal, visible) in enumerate(zip(objects, rgbas, amodals, visible_masks(amodals)))]
     edges = []
     for i in range(len(layers)):
         for j in range(i + 1, len(layers)):

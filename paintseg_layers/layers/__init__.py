@@ -1,5 +1,5 @@
 """The decomposition data model (``Layer``, ``Decomposition``) and its layer folder on disk (``folder``)."""
 
-from paintseg_layers.layers.model import Decomposition, Layer, quantize8
+from paintseg_layers.layers.model import Decomposition, Layer, is_layer_id, quantize8, visible_masks
 
-__all__ = ["Decomposition", "Layer", "quantize8"]
+__all__ = ["Decomposition", "Layer", "is_layer_id", "quantize8", "visible_masks"]

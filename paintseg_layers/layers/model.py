@@ -38,6 +38,21 @@ def _check_mask(mask, shape, name) -> np.ndarray:
     return m
 
 
+def is_layer_id(value) -> bool:
+    """Whether ``value`` can name a layer: a non-empty string usable as a file name (no '/', '\\', NUL, leading '.')."""
+    return isinstance(value, str) and bool(value) and not any(c in value for c in "/\\\0") and not value.startswith(".")
+
+
+def visible_masks(amodal_masks) -> list[np.ndarray]:
+    """Visible masks of layers stacked front to back: each amodal mask minus the amodal masks in front of it."""
+    out = []
+    covered = None
+    for amodal in amodal_masks:
+        out.append(amodal.copy() if covered is None else amodal & ~covered)
+        covered = amodal.copy() if covered is None else covered | amodal
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Layer:
     """One object of a decomposition.
@@ -73,7 +88,7 @@ class Layer:
     scores: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if not isinstance(self.id, str) or not self.id or any(c in self.id for c in "/\\\0") or self.id.startswith("."):
+        if not is_layer_id(self.id):
             raise InputError(f"`id` must be a non-empty file-name-safe string, got {self.id!r}")
         rgba = np.asarray(self.rgba)
         if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.float32:

@@ -61,7 +61,7 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp import AMCPConfig, Segmenter, paint_out
 from paintseg_layers.errors import InputError
 from paintseg_layers.graph import depth_order
-from paintseg_layers.layers import Decomposition, Layer, quantize8
+from paintseg_layers.layers import Decomposition, Layer, quantize8, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill
 from paintseg_layers.peel.config import PeelConfig
@@ -165,11 +165,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     ancestors = {i: sorted(index_of[a] for a in nx.ancestors(graph, ids[i])) for i in kept}
 
     # visible masks: contested pixels go to the front-most claimant
-    visible = {}
-    taken = np.zeros((h, w), bool)
-    for i in order:
-        visible[i] = masks[i] & ~taken
-        taken |= masks[i]
+    visible = dict(zip(order, visible_masks([masks[i] for i in order])))
 
     # 3. peel front to back
     painting = rgb.copy()
