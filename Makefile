@@ -26,8 +26,10 @@ demo: install
 gallery: install
 	$(BIN)/python recipes/make_gallery.py
 
-## The test suite (what CI runs)
+## The test suite (what CI runs): lint (ruff), the import-layer contracts (import-linter), then pytest
 test: install
+	$(BIN)/ruff check paintseg_layers tests recipes benchmarks
+	$(BIN)/lint-imports
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 ## Including the slow end-to-end checks

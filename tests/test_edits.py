@@ -147,6 +147,14 @@ def test_compose_cli_insert_remove_back(tmp_path, capsys, truth_dir):
                          "--back", d.order[0], "--flip", d.order[2], "-o", tmp_path / "x.png")
     assert code == 0, err
     assert f"{d.order[0]}-2" in out
+    # the rendered pixels are those of the same edits applied through the API, and each edit changed them
+    edits = [Insert(str(path), d.order[0], 2, 3), Remove(d.order[1]), Lower(d.order[0]), Flip(d.order[2])]
+    expected = compose(d, edits)
+    got = read_png(tmp_path / "x.png")
+    assert np.abs(got - expected).max() <= 0.5 / 255 + 1e-6
+    for k in range(len(edits)):
+        without = compose(d, edits[:k] + edits[k + 1:])
+        assert np.abs(without - expected).max() > 0.1, f"edit {edits[k]} changed nothing"
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -278,7 +278,7 @@ def make_shape(size: tuple[int, int], rng, kind: str | None = None) -> tuple[np.
 # -- the generator -----------------------------------------------------------------------------------
 def default_cutouts() -> Path | None:
     """``../shared/data/grabcut`` relative to the repository root, when it exists."""
-    p = Path(__file__).resolve().parents[2] / "shared" / "data" / "grabcut"
+    p = Path(__file__).resolve().parents[3] / "shared" / "data" / "grabcut"
     return p if (p / "images").is_dir() else None
 
 

@@ -61,14 +61,6 @@ def read_layered(path, *, format: str | None = None) -> LayeredImage:
     return FORMATS[fmt][0](path)
 
 
-def write_layered(path, image: LayeredImage, *, format: str | None = None) -> Path:
-    """Write ``image`` as ``.ora`` or ``.psd`` (by default from the suffix of ``path``)."""
-    fmt = format or Path(path).suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise InputError(f"`format` must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return FORMATS[fmt][1](path, image)
-
-
 def _u8(array: np.ndarray) -> np.ndarray:
     return np.floor(np.clip(np.asarray(array, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
@@ -204,5 +196,5 @@ def import_decomposition(path, *, format: str | None = None):
 
 
 __all__ = ["LayeredImage", "RasterLayer", "read_ora", "write_ora", "read_psd", "write_psd", "read_layered",
-           "write_layered", "detect_format", "decomposition_to_layered", "layered_to_decomposition",
+           "detect_format", "decomposition_to_layered", "layered_to_decomposition",
            "export_decomposition", "import_decomposition", "FORMATS", "BACKGROUND_NAME"]
