@@ -73,7 +73,7 @@ def run(args) -> int:
         dec = decompose(image, prompts, painter=painter, projector=projector, config=PeelConfig(**opts), seed=args.seed,
                         progress=not args.no_progress)
     else:
-        from paintseg_layers.discovery.discover import discover_and_decompose
+        from paintseg_layers.discovery._compose_with_peel import discover_and_decompose
 
         opts.setdefault("duplicates", "merge")
         dec = discover_and_decompose(image, prompts, max_objects=5 if args.max_objects is None else args.max_objects,
