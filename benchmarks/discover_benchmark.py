@@ -7,8 +7,9 @@
    ``max_objects`` = 5. A true object is *found* when some proposal's mask has IoU >= 0.5 with its
    visible mask (one-to-one, Hungarian matching on IoU): recall = found / true objects, precision =
    matched proposals / proposals; for the coarse normalised-cut masks and for the AMCP-refined ones.
-   With layers on, the proposals are peeled (:func:`paintseg_layers.discovery.discover.discover_and_decompose`)
-   and the same layer metrics as ``peel_benchmark.py`` are computed over the matched objects
+   With layers on, the proposals are peeled
+   (:func:`paintseg_layers.peel.decompose` with ``discover=True``) and the same layer
+   metrics as ``peel_benchmark.py`` are computed over the matched objects
    (a missed object counts as visible IoU 0).
 2. **GrabCut** (``../shared/data/grabcut``, one salient object per image, ignore band left out): IoU of
    the best proposal (the one closest to the truth) and of the top-scored proposal, coarse vs refined
@@ -30,12 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
-from paintseg_layers.discovery.discover import MIN_SCORE, DiscoverConfig, discover, discover_and_decompose  # noqa: E402
+from paintseg_layers.discovery import MIN_SCORE, DiscoverConfig, discover  # noqa: E402
 from paintseg_layers.eval.evaluate import list_dataset  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
-from paintseg_layers.peel import PeelConfig  # noqa: E402
+from paintseg_layers.peel import (
+    PeelConfig,  # noqa: E402
+    decompose,  # noqa: E402
+)
 
 
 def iou(a, b) -> float:
@@ -70,8 +74,8 @@ def scenes_part(args, amcp):
             row[kind] = (len(pairs), len(masks))
         if args.layers:
             t0 = time.perf_counter()
-            dec = discover_and_decompose(scene.image, max_objects=args.max_objects, seed=args.seed,
-                                         projector=args.projector, config=PeelConfig(amcp=amcp, duplicates="merge"))
+            dec = decompose(scene.image, discover=True, max_objects=args.max_objects, seed=args.seed,
+                            projector=args.projector, config=PeelConfig(amcp=amcp, duplicates="merge"))
             row["dec_seconds"] = time.perf_counter() - t0
             vis = [layer.visible_mask for layer in dec.layers]
             pairs, _ = match(vis, truth, thr=0.0)
@@ -143,7 +147,8 @@ def main(argv=None) -> int:
         total = time.perf_counter() - t0
         n_true = sum(r["n"] for r in rows)
         print(f"\n[scenes] {len(rows)} generated scenes ({args.size[0]}x{args.size[1]}, 2-4 objects, seeds "
-              f"{args.first_seed}..{args.first_seed + args.scenes - 1}), {n_true} true objects; match = visible IoU >= 0.5")
+              f"{args.first_seed}..{args.first_seed + args.scenes - 1}), {n_true} true objects; "
+              "match = visible IoU >= 0.5")
         print(f"{'proposals':<28} {'recall':>8} {'precision':>10} {'proposals':>10}")
         for kind in ("coarse", "refined"):
             found = sum(r[kind][0] for r in rows)

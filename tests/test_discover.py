@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 
 from paintseg_layers.amcp import AMCPConfig
-from paintseg_layers.discovery.discover import (
+from paintseg_layers.discovery import (
     MIN_SCORE,
     DiscoverConfig,
     Proposal,
     discover,
-    discover_and_decompose,
+    exclude_prompted,
     propose,
 )
 from paintseg_layers.errors import InputError
+from paintseg_layers.peel import decompose
 from paintseg_layers.prompts import BoxPrompt
 
 FAST = AMCPConfig(samples=2, working_size=128, paint_result=False)
@@ -91,7 +92,7 @@ def test_decompose_with_nothing_found_is_valid(tmp_path):
     from paintseg_layers.layers import Decomposition
 
     img = np.full((64, 80, 3), 0.3, np.float32)
-    dec = discover_and_decompose(img, seed=0)
+    dec = decompose(img, seed=0)
     assert dec.layers == () and dec.background.shape == img.shape
     dec.save(tmp_path / "out", contact_sheet=False)
     assert Decomposition.load(tmp_path / "out").layers == ()
@@ -100,7 +101,7 @@ def test_decompose_with_nothing_found_is_valid(tmp_path):
 def test_decompose_discovers_and_keeps_user_prompts():
     img, truth = two_objects()
     user = [BoxPrompt((14, 24, 57, 67))]  # the disc
-    dec = discover_and_decompose(img, user, max_objects=3, discover_more=True, seed=0, config=FAST)
+    dec = decompose(img, user, discover=True, max_objects=3, seed=0, config=FAST)
     by_prompt = {layer.prompt_index: layer for layer in dec.layers}
     assert iou(by_prompt[0].visible_mask, truth[0]) > 0.7
     found = [layer for layer in dec.layers if layer.scores.get("discovered")]
@@ -137,3 +138,123 @@ def test_grabcut_image_finds_the_object(grabcut_dir):
 
     g = cv2.resize(gt.astype(np.uint8), (ws[1], ws[0]), interpolation=cv2.INTER_NEAREST) > 0
     assert max(iou(m, g) for m, _, _ in props) > 0.5
+
+
+def _at(mask, shape):
+    import cv2
+
+    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def test_each_candidate_generator_finds_objects():
+    from paintseg_layers.discovery.candidates import (
+        CandidatePool,
+        maskcut_candidates,
+        spectral_candidates,
+        ward_candidates,
+    )
+    from paintseg_layers.discovery.coarse import discovery_view
+    from paintseg_layers.discovery.objectness import FeatureWords
+    from paintseg_layers.discovery.superpixels import superpixel_graph
+    from paintseg_layers.projectors import get_projector
+
+    img, truth = two_objects()
+    cfg = DiscoverConfig()
+    work = discovery_view(img, cfg)
+    feats = get_projector("lab").project(work[None])[0].astype(np.float64)
+    graph = superpixel_graph(work, feats, cfg)
+    ctx = FeatureWords(feats, cfg.words, cfg.ring, 0, cfg.min_gap)
+    disc, square = (_at(t, work.shape[:2]) for t in truth)
+    runs = {"maskcut": lambda p: maskcut_candidates(p, cfg, 5), "spectral": lambda p: spectral_candidates(p, cfg, 0),
+            "ward": lambda p: ward_candidates(p, cfg)}
+    for name, run in runs.items():
+        pool = CandidatePool(graph, ctx)
+        run(pool)
+        best = [max(iou(m, t) for m, _, _ in pool.candidates()) for t in (disc, square)]
+        assert best[0] > 0.85, (name, best)
+        if name != "spectral":  # spectral clustering merges the square with background at every k here
+            assert best[1] > 0.85, (name, best)
+    # the pool scores each distinct mask once
+    pool = CandidatePool(graph, ctx)
+    first = pool.add(np.array([0, 1]))
+    assert pool.add(np.array([1, 0])) is first and len(pool) == 1
+
+
+def test_select_drops_background_parts_and_duplicates():
+    from paintseg_layers.discovery.ranking import select
+
+    cfg = DiscoverConfig()
+    shape = (100, 100)
+
+    def cand(y0, y1, x0, x1, score, sides=0):
+        m = np.zeros(shape, bool)
+        m[y0:y1, x0:x1] = True
+        return m, score, {"sides": sides, "area": m.mean()}
+
+    whole = cand(10, 50, 10, 50, 0.8)
+    part = cand(12, 30, 12, 30, 0.7)  # inside `whole`, which scores more: a part
+    overlap = cand(40, 60, 40, 60, 0.75)  # shares 100 px = 0.25 of 400 px with `whole`: kept (not more than)
+    dup = cand(38, 62, 38, 62, 0.6)  # contains all of the kept, higher-ranked `overlap`: a duplicate
+    apart = cand(70, 90, 70, 90, 0.5)
+    frame = cand(0, 100, 0, 30, 0.9, sides=3)  # touches 3 sides: background-like
+    weak = cand(70, 90, 10, 30, 0.2)  # below min_score
+    kept = select([weak, frame, apart, dup, overlap, part, whole], cfg, 5, MIN_SCORE)
+    assert [k[1] for k in kept] == [0.8, 0.75, 0.5]
+    assert [k[1] for k in select([apart, whole, overlap], cfg, 2, MIN_SCORE)] == [0.8, 0.75]
+    assert select([frame, weak], cfg, 5, MIN_SCORE) == []
+    # ranked by score * area ** size_prior: the larger of two equally scored objects comes first
+    small, large = cand(5, 15, 5, 15, 0.5), cand(60, 90, 60, 90, 0.5)
+    assert [k[2]["area"] for k in select([small, large], cfg, 5, MIN_SCORE)] == [0.09, 0.01]
+
+
+def test_objectness_terms():
+    from paintseg_layers.discovery.objectness import FeatureWords, objectness
+
+    feats = np.zeros((64, 64, 3))
+    feats[20:40, 20:40] = 0.5
+    ctx = FeatureWords(feats, 4, 0.5, 0, 0.1)
+    inside = feats[..., 0] > 0
+    score, terms = objectness(inside, ctx)
+    assert score == pytest.approx(1.0) and terms["border_share"] == 0 and terms["sides"] == 0
+    assert terms["area"] == pytest.approx(400 / 64**2)
+    corner = np.zeros((64, 64), bool)
+    corner[:20, :20] = True
+    s2, t2 = objectness(corner, ctx)
+    assert t2["sides"] == 2 and 0 < t2["border_share"] < 1 and s2 < 0.5
+    assert objectness(np.zeros((64, 64), bool), ctx)[0] == 0.0
+
+
+def test_exclude_prompted():
+    img, truth = two_objects()
+    disc, square = (Proposal(mask=t, score=0.9, box=(0, 0, 1, 1)) for t in truth)
+    on_disc = BoxPrompt((17, 27, 54, 64))
+    far = BoxPrompt((0, 0, 10, 10))
+    assert exclude_prompted([disc, square], [on_disc, far], img.shape[:2]) == [square]
+    assert exclude_prompted([disc, square], [], img.shape[:2]) == [disc, square]
+    assert exclude_prompted([disc], [on_disc], img.shape[:2], duplicate_iou=1.0) == [disc]
+    with pytest.raises(InputError, match="duplicate_iou"):
+        exclude_prompted([disc], [on_disc], img.shape[:2], duplicate_iou=1.5)
+
+
+def test_config_from_dict_round_trip_and_allowed_keys():
+    cfg = DiscoverConfig(working_size=128, clusters=(2, 3), refine=False)
+    assert DiscoverConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(InputError, match="working_size"):  # the message lists the allowed keys
+        DiscoverConfig.from_dict({"working_sise": 128})
+
+
+def test_discovery_imports_nothing_above_it():
+    """discovery turns an image into prompts; peel (and what sits above it) turns prompts into layers."""
+    import ast
+    from pathlib import Path
+
+    import paintseg_layers.discovery as pkg
+
+    above = ("peel", "layers", "compose", "io", "eval", "cli")
+    for path in sorted(Path(pkg.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                parts = name.split(".")
+                assert not (parts[0] == "paintseg_layers" and len(parts) > 1 and parts[1] in above), (path.name, name)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from paintseg_layers.cli.common import add_backend_flags, make_backends, make_config
-from paintseg_layers.discovery.discover import discover_and_decompose
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, read_mask
+from paintseg_layers.peel import decompose
 from paintseg_layers.peel.config import PeelConfig
-from paintseg_layers.peel.engine import decompose
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
 
 
@@ -73,11 +72,10 @@ def run(args) -> int:
         dec = decompose(image, prompts, painter=painter, projector=projector, config=PeelConfig(**opts), seed=args.seed,
                         progress=not args.no_progress)
     else:
-
         opts.setdefault("duplicates", "merge")
-        dec = discover_and_decompose(image, prompts, max_objects=5 if args.max_objects is None else args.max_objects,
-                                     discover_more=True, painter=painter, projector=projector,
-                                     config=PeelConfig(**opts), seed=args.seed, progress=not args.no_progress)
+        dec = decompose(image, prompts, discover=True,
+                        max_objects=5 if args.max_objects is None else args.max_objects, painter=painter,
+                        projector=projector, config=PeelConfig(**opts), seed=args.seed, progress=not args.no_progress)
     dec.save(out, contact_sheet=not args.no_contact_sheet)
     for layer in dec.layers:
         s = layer.scores

@@ -73,9 +73,11 @@ from paintseg_layers.prompts import MaskPrompt
 log = logging.getLogger(__name__)
 
 
-def decompose(image, prompts, *, painter=None, projector=None, config: PeelConfig | AMCPConfig | None = None,
-              seed: int = 0, progress: bool = False, threads: int | None = 1) -> Decomposition:
+def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelConfig | AMCPConfig | None = None,
+                 seed: int = 0, progress: bool = False, threads: int | None = 1) -> Decomposition:
     """Peel ``image`` into one amodal layer per prompt, a background plate and an occlusion graph.
+
+    This is :func:`paintseg_layers.peel.decompose` without discovery.
 
     Parameters
     ----------
@@ -118,7 +120,7 @@ def decompose(image, prompts, *, painter=None, projector=None, config: PeelConfi
     >>> from paintseg_layers import BoxPrompt
     >>> img = np.full((96, 96, 3), 0.9, np.float32)
     >>> img[20:70, 10:60] = (0.1, 0.2, 0.8); img[40:85, 40:90] = (0.9, 0.2, 0.1)
-    >>> d = decompose(img, [BoxPrompt((10, 20, 60, 70)), BoxPrompt((40, 40, 90, 85))], seed=0)
+    >>> d = peel_prompts(img, [BoxPrompt((10, 20, 60, 70)), BoxPrompt((40, 40, 90, 85))], seed=0)
     >>> d.order
     ['obj1', 'obj0']
     """

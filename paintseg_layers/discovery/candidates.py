@@ -1,0 +1,138 @@
+"""Candidate object masks from the superpixel graph: four generators feeding one scored pool.
+
+Each generator adds superpixel groups to a :class:`CandidatePool`, which fills holes, scores each
+distinct mask once (:func:`~paintseg_layers.discovery.objectness.objectness`) and keeps them in the
+order they were first added (the ranking's tie order).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy import linalg
+from scipy import ndimage as ndi
+from scipy.cluster.vq import kmeans2
+from skimage import graph as skgraph
+from sklearn.cluster import AgglomerativeClustering
+
+from paintseg_layers.discovery.config import DiscoverConfig
+from paintseg_layers.discovery.objectness import FeatureWords, background_like, objectness
+from paintseg_layers.discovery.superpixels import SuperpixelGraph, components, fiedler_split
+
+log = logging.getLogger(__name__)
+
+#: A scored candidate: (mask at the discovery resolution, objectness, terms).
+Candidate = tuple[np.ndarray, float, dict]
+
+
+class CandidatePool:
+    """Distinct candidate masks (unions of superpixels, holes filled) with their objectness."""
+
+    def __init__(self, graph: SuperpixelGraph, ctx: FeatureWords):
+        self.graph = graph
+        self.ctx = ctx
+        self._pool: dict[bytes, Candidate] = {}
+
+    def add(self, nodes: np.ndarray) -> Candidate:
+        """Add the union of the superpixels ``nodes`` (scored once per distinct mask) and return it."""
+        m = np.isin(self.graph.labels, nodes)
+        key = np.packbits(m).tobytes()
+        if key not in self._pool:
+            m = ndi.binary_fill_holes(m)
+            sc, terms = objectness(m, self.ctx)
+            self._pool[key] = (m, sc, terms)
+        return self._pool[key]
+
+    def __len__(self) -> int:
+        return len(self._pool)
+
+    def candidates(self) -> list[Candidate]:
+        """Every candidate, in the order first added."""
+        return list(self._pool.values())
+
+
+def maskcut_candidates(pool: CandidatePool, cfg: DiscoverConfig, max_objects: int) -> None:
+    """MaskCut-style repeated normalised cut on the dense graph.
+
+    Each round splits the remaining superpixels at the Ncut-optimal threshold of the Fiedler vector;
+    every connected part of either side joins the pool; the best-scoring part that is not
+    background-like (with no score threshold) leaves the graph. ``max_objects + 2`` rounds at most.
+    """
+    g = pool.graph
+    alive = np.arange(g.n)
+    for _ in range(max_objects + 2):
+        side = fiedler_split(g.aff[np.ix_(alive, alive)])
+        if side is None:
+            break
+        cands = components(alive[side], g.adj) + components(alive[~side], g.adj)
+        best, best_sc = None, -1.0
+        for nodes in cands:
+            _, sc, terms = pool.add(nodes)
+            if background_like(terms, sc, cfg, 0.0) is None and sc > best_sc:
+                best, best_sc = nodes, sc
+        if best is None:
+            break
+        alive = np.setdiff1d(alive, best)
+        if len(alive) < 3:
+            break
+
+
+def spectral_candidates(pool: CandidatePool, cfg: DiscoverConfig, seed: int) -> None:
+    """Spectral clustering of the graph at each k of ``cfg.clusters``: every cluster's connected parts.
+
+    k-means (seeded ``seed + k``) on the first ``k - 1`` non-trivial eigenvectors of the symmetric
+    normalised Laplacian, rows normalised.
+    """
+    g = pool.graph
+    n = g.n
+    d = g.aff.sum(1) + 1e-9
+    r = 1.0 / np.sqrt(d)
+    m_eig = int(min(n - 1, max(cfg.clusters) + 1))
+    if m_eig < 2:
+        return
+    _, vecs = np.linalg.eigh(np.eye(n) - r[:, None] * g.aff * r[None, :])
+    emb = vecs[:, 1:m_eig]
+    emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
+    for k in cfg.clusters:
+        if k >= n:
+            continue
+        _, lab = kmeans2(emb[:, : max(1, k - 1)], k, seed=int(seed) + k, minit="++")
+        for c in range(k):
+            for nodes in components(np.flatnonzero(lab == c), g.adj):
+                pool.add(nodes)
+
+
+def ward_candidates(pool: CandidatePool, cfg: DiscoverConfig) -> None:
+    """Every merge of a connectivity-constrained Ward agglomeration of the superpixels.
+
+    Features: node feature / sqrt(s_f) and centroid / (spatial_sigma * diagonal). Merges of between
+    ``min_area * n`` and ``1.5 * max_area * n`` superpixels join the pool. Needs 3 superpixels.
+    """
+    g = pool.graph
+    n = g.n
+    if n < 3:
+        return
+    diag = np.hypot(*g.labels.shape)
+    feat_xy = np.concatenate([g.node / np.sqrt(g.s_f), g.pos / (cfg.spatial_sigma * diag)], axis=1)
+    agg = AgglomerativeClustering(n_clusters=1, connectivity=g.adj.astype(np.uint8), linkage="ward",
+                                  compute_full_tree=True).fit(feat_xy)
+    members: list[np.ndarray] = [np.array([i]) for i in range(n)]
+    for a, b in agg.children_:
+        members.append(np.concatenate([members[a], members[b]]))
+        if cfg.min_area * n <= len(members[-1]) <= cfg.max_area * n * 1.5:
+            pool.add(members[-1])
+
+
+def skimage_ncut_candidates(pool: CandidatePool, work: np.ndarray, seed: int) -> None:
+    """Regions of :func:`skimage.graph.cut_normalized` on the mean-colour region adjacency graph of ``work``."""
+    g = pool.graph
+    rag = skgraph.rag_mean_color(work, g.labels, mode="similarity")
+    try:
+        parts = skgraph.cut_normalized(g.labels, rag, thresh=0.02, num_cuts=10, rng=seed)
+    except (ValueError, KeyError, linalg.LinAlgError, ArithmeticError) as exc:  # degenerate (flat) graphs
+        log.debug("skimage cut_normalized failed: %s", exc)
+        return
+    for r in np.unique(parts):
+        for nodes in components(np.unique(g.labels[parts == r]), g.adj):
+            pool.add(nodes)

@@ -1,0 +1,104 @@
+"""Settings of object discovery: :class:`DiscoverConfig` and the default score threshold."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from paintseg_layers.errors import InputError, check_known_keys
+
+#: Proposals scoring below this are background-like (the default of ``min_score``).
+MIN_SCORE = 0.3
+
+
+@dataclass(frozen=True)
+class DiscoverConfig:
+    """Settings of :func:`~paintseg_layers.discovery.discover` (sizes at the discovery resolution).
+
+    Attributes
+    ----------
+    working_size : int
+        Long side, in px, at which proposals are computed.
+    n_segments : int
+        Target number of SLIC superpixels.
+    compactness : float
+        SLIC compactness (colour vs space trade-off).
+    spatial_sigma : float
+        Spatial scale of the affinity, as a fraction of the image diagonal.
+    words : int
+        Size of the feature codebook used by the contrast score.
+    ring : float
+        Width of the surround ring, as a fraction of ``sqrt(area)`` of the candidate (at least 2 px).
+    min_gap : float
+        Distance between the mean features inside and around a candidate (projector units; for
+        ``lab``, CIELAB / 100) from which it fully separates (``separation`` term of the score).
+    min_area, max_area : float
+        Candidate area bounds, as fractions of the image.
+    duplicate_iou : float
+        IoU above which a lower-ranked proposal duplicates a kept one (also the IoU above which a
+        proposal duplicates a user prompt, see :func:`~paintseg_layers.discovery.exclude_prompted`).
+    max_overlap : float
+        Proposals are visible parts, so nearly disjoint: one sharing more than this fraction of the
+        smaller mask with a kept, higher-ranked one is a duplicate too (a union or a part of it).
+    nested, nest_ratio : float
+        A candidate lying ``nested`` or more inside a larger valid candidate that scores at least
+        ``nest_ratio`` times as much is a *part* (e.g. one colour patch of a textured object): dropped.
+    size_prior : float
+        Candidates are ranked by ``score * area ** size_prior`` (area as a fraction of the image).
+    clusters : tuple of int
+        Numbers of clusters of the spectral clustering (k-means on the graph's spectral embedding).
+    agglomerate : bool
+        Add every region of a connectivity-constrained Ward agglomeration of the superpixels.
+    skimage_ncut : bool
+        Add the regions of :func:`skimage.graph.cut_normalized` on the region adjacency graph.
+    refine : bool
+        Refine each proposal with AMCP (as a coarse-mask prompt).
+    """
+
+    working_size: int = 160
+    n_segments: int = 180
+    compactness: float = 10.0
+    spatial_sigma: float = 0.25
+    words: int = 12
+    ring: float = 0.5
+    min_gap: float = 0.1
+    min_area: float = 0.01
+    max_area: float = 0.6
+    duplicate_iou: float = 0.5
+    max_overlap: float = 0.25
+    nested: float = 0.8
+    nest_ratio: float = 1.0
+    size_prior: float = 0.15
+    clusters: tuple = (2, 3, 4, 5, 6, 8)
+    agglomerate: bool = True
+    skimage_ncut: bool = False
+    refine: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.working_size, (int, np.integer)) or not 32 <= self.working_size <= 1024:
+            raise InputError(f"`working_size` must be an integer in [32, 1024], got {self.working_size!r}")
+        if not isinstance(self.n_segments, (int, np.integer)) or not 8 <= self.n_segments <= 2000:
+            raise InputError(f"`n_segments` must be an integer in [8, 2000], got {self.n_segments!r}")
+        if not isinstance(self.words, (int, np.integer)) or not 2 <= self.words <= 256:
+            raise InputError(f"`words` must be an integer in [2, 256], got {self.words!r}")
+        for name in ("spatial_sigma", "ring", "compactness", "min_gap"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not v > 0:
+                raise InputError(f"`{name}` must be a number > 0, got {v!r}")
+        for name in ("min_area", "max_area", "duplicate_iou", "max_overlap", "nested", "nest_ratio"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")
+        if self.min_area >= self.max_area:
+            raise InputError(f"`min_area` must be below `max_area`, got {self.min_area} and {self.max_area}")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DiscoverConfig:
+        """Build from a dict; unknown keys raise :class:`InputError` listing the allowed ones."""
+        check_known_keys(data, {f.name for f in fields(cls)}, "discovery")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        """The settings as a plain dict (the inverse of :meth:`from_dict`)."""
+        return asdict(self)
