@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.discovery.discover import MIN_SCORE, DiscoverConfig, discover, discover_and_decompose  # noqa: E402
-from paintseg_layers.eval.evaluate import list_dataset  # noqa: E402
+from paintseg_layers.eval import list_dataset  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
