@@ -14,7 +14,7 @@ import pytest
 
 import paintseg_layers.eval as evaluate
 from paintseg_layers.cli import main
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import BackendError, InputError
 from paintseg_layers.eval import protocols
 from paintseg_layers.eval.cache import cache_paths, load_masks
 from paintseg_layers.eval.tables import parse_sweep
@@ -174,7 +174,7 @@ def test_run_api_sweep_payload(grabcut_dir):
 ])
 def test_run_api_rejects_bad_arguments(grabcut_dir, kw, match):
     kw = {"protocol": "box", **kw}
-    with pytest.raises(InputError, match=match):
+    with pytest.raises((InputError, BackendError), match=match):
         evaluate.run(grabcut_dir, kw.pop("protocol"), limit=1, progress=False, **kw)
 
 

@@ -45,6 +45,8 @@ def test_iou_curve_svg_threshold_lines():
 @pytest.fixture
 def dataset(tmp_path):
     """Three 40 x 30 images with a rectangle object each."""
+    for sub in ("images", "masks"):
+        (tmp_path / "data" / sub).mkdir(parents=True)
     for i in range(3):
         img = np.full((30, 40, 3), 0.2 + 0.2 * i, np.float32)
         gt = np.zeros((30, 40), bool)

@@ -47,7 +47,7 @@ def save_masks(path: Path, masks: dict) -> None:
 def load_masks(path) -> dict:
     """The masks of one cached job (see :func:`save_masks`)."""
     out = {}
-    with np.load(path) as z:
+    with open(path, "rb") as f, np.load(f) as z:  # our own handle: np.load leaks its own on a damaged file
         for k in z.files:
             if k.endswith("__shape") or k.endswith("__bool"):
                 continue
