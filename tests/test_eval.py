@@ -171,11 +171,13 @@ def test_run_api_sweep_payload(grabcut_dir):
 @pytest.mark.parametrize("kw, match", [
     ({"protocol": "boxes"}, "`protocol`"), ({"max_clicks": 3}, "`max_clicks`"), ({"scribbles": "."}, "`scribbles`"),
     ({"sweep": "bogus=1"}, "one of"), ({"config": {"bogus": 1}}, "bogus"), ({"painter": "nope"}, "nope"),
+    ({"limit": 0}, "`limit` must be an integer >= 1, got 0"), ({"seed": -1}, "`seed`"),
+    ({"config": "fast"}, "`config`"),
 ])
 def test_run_api_rejects_bad_arguments(grabcut_dir, kw, match):
-    kw = {"protocol": "box", **kw}
+    kw = {"protocol": "box", "limit": 1, **kw}
     with pytest.raises((InputError, BackendError), match=match):
-        evaluate.run(grabcut_dir, kw.pop("protocol"), limit=1, progress=False, **kw)
+        evaluate.run(grabcut_dir, kw.pop("protocol"), progress=False, **kw)
 
 
 def test_damaged_cache_entries_are_recomputed(grabcut_dir, tmp_path, monkeypatch):

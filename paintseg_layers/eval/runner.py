@@ -129,7 +129,10 @@ def _records(rows) -> tuple[ImageRecord, ...]:
     return tuple(ImageRecord.from_dict(r) for r in rows)
 
 
-def _check_options(protocol, scribbles, max_clicks) -> None:
+def _check_options(protocol, scribbles, max_clicks, limit, seed) -> None:
+    for name, v, lo in (("limit", limit, 1), ("seed", seed, 0)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo):
+            raise InputError(f"`{name}` must be an integer >= {lo}, got {v!r}")
     if protocol not in PROTOCOLS:
         raise InputError(f"`protocol` must be one of {list(PROTOCOLS)}, got {protocol!r}")
     if max_clicks is not None and protocol != "clicks":
@@ -181,12 +184,14 @@ def run(data_dir, protocol: str = "box", *, limit: int | None = None, config: AM
     InputError
         On a bad argument, a data folder without image/mask pairs, or an unknown sweep setting.
     """
-    _check_options(protocol, scribbles, max_clicks)
+    _check_options(protocol, scribbles, max_clicks, limit, seed)
     samples = list_dataset(data_dir, limit=limit)
     if config is None:
         config = AMCPConfig()
     elif isinstance(config, Mapping):
-        config = AMCPConfig.from_dict(config)
+        config = AMCPConfig.from_dict(dict(config))
+    elif not isinstance(config, AMCPConfig):
+        raise InputError(f"`config` must be an AMCPConfig, a dict or None, got {type(config).__name__}")
     popts, jopts = dict(painter_options or {}), dict(projector_options or {})
     painter = _backend("painter", painter, popts).name  # validates the names before any work
     projector = _backend("projector", projector, jopts).name
