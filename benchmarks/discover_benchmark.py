@@ -30,21 +30,18 @@ from scipy.optimize import linear_sum_assignment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from paintseg_layers import masks  # noqa: E402
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.discovery import MIN_SCORE, DiscoverConfig, discover  # noqa: E402
-from paintseg_layers.eval.evaluate import list_dataset  # noqa: E402
+from paintseg_layers.eval import list_dataset  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
-from paintseg_layers.peel import (
-    PeelConfig,  # noqa: E402
-    decompose,  # noqa: E402
-)
+from paintseg_layers.peel import PeelConfig, decompose  # noqa: E402
 
 
 def iou(a, b) -> float:
-    u = np.count_nonzero(a | b)
-    return float(np.count_nonzero(a & b) / u) if u else 0.0
+    return masks.iou(a, b, empty=0.0)
 
 
 def match(pred: list, truth: list, thr: float = 0.5):

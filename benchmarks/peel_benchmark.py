@@ -33,14 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig, paint_out  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
-from paintseg_layers.masks import dilate  # noqa: E402
+from paintseg_layers.masks import (
+    dilate,  # noqa: E402
+    iou,  # noqa: E402
+)
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
-
-
-def iou(a, b) -> float:
-    u = (a | b).sum()
-    return float((a & b).sum() / u) if u else 1.0
 
 
 def psnr(x, y, region) -> float:

@@ -22,8 +22,8 @@ from paintseg_layers.imageio import read_image, read_mask, write_image
 from paintseg_layers.io import export_decomposition, import_decomposition
 from paintseg_layers.layers.model import Decomposition, Layer
 from paintseg_layers.painters import PAINTERS, get_painter
-from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel import decompose
+from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.projectors import PROJECTORS, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt
 from paintseg_layers.version import __version__

@@ -18,10 +18,7 @@ from pathlib import Path
 import numpy as np
 from _common import EXAMPLES, add_decompose_flags, decompose_from_args, panel, save, u8
 
-
-def iou(a, b) -> float:
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 1.0
+from paintseg_layers.masks import iou
 
 
 def main(argv=None):

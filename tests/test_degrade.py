@@ -72,3 +72,14 @@ def test_generated_scribbles_lie_on_the_right_side():
     assert gt[lab == 255].all() and not gt[lab == 0].any()
     assert (lab[ignore] == 128).all()
     assert np.array_equal(lab, generate_scribbles(gt, ignore=ignore, seed=1))
+
+
+def test_config_from_dict_round_trip_and_unknown_keys():
+    cfg = DegradeConfig(simplify=0.1, blobs=2)
+    assert DegradeConfig.from_dict(cfg.to_dict()) == cfg
+    assert DegradeConfig.from_dict({}) == DegradeConfig()
+    with pytest.raises(InputError, match=r"unknown degrade setting\(s\) \['shfit'\]; known: \['blob_size', 'blobs', "
+                                         r"'shift', 'simplify'\]"):
+        DegradeConfig.from_dict({"shfit": 0.2})
+    with pytest.raises(InputError, match="must be a dict, got list"):
+        DegradeConfig.from_dict([("shift", 0.2)])

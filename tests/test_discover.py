@@ -127,7 +127,7 @@ def test_bad_config():
 
 
 def test_grabcut_image_finds_the_object(grabcut_dir):
-    from paintseg_layers.eval.evaluate import list_dataset
+    from paintseg_layers.eval import list_dataset
     from paintseg_layers.imageio import read_image, read_mask
 
     s = list_dataset(grabcut_dir)[1]

@@ -6,14 +6,18 @@ Everything is written under pytest's tmp_path; ../shared is only read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-import paintseg_layers.eval.evaluate as evaluate
+import paintseg_layers.eval as evaluate
 from paintseg_layers.cli import main
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.eval import protocols
+from paintseg_layers.eval.cache import cache_paths, load_masks
+from paintseg_layers.eval.tables import parse_sweep
 
 FAST = ["--limit", "2", "--working-size", "96", "--samples", "1", "--steps", "IO", "--no-progress"]
 
@@ -30,7 +34,8 @@ def test_box_json_contract_and_metrics(grabcut_dir, tmp_path, capsys):
     assert "| default |" in out and "| grabcut |" in out and "boundary F" in out
     data = json.loads((tmp_path / "r.json").read_text())
     for m in evaluate.BOX_METHODS:
-        assert {"mean_iou", "median_s", "mean_pixel_accuracy", "mean_f_beta", "mean_boundary_f"} <= set(data["methods"][m])
+        want = {"mean_iou", "median_s", "mean_pixel_accuracy", "mean_f_beta", "mean_boundary_f"}
+        assert want <= set(data["methods"][m])
     assert len(data["images"]) == 1
     for r in data["images"]:
         assert {"name", "iou", "seconds"} <= set(r)
@@ -40,13 +45,13 @@ def test_box_json_contract_and_metrics(grabcut_dir, tmp_path, capsys):
 
 def test_resume_recomputes_nothing_and_prints_the_same_table(grabcut_dir, tmp_path, capsys, monkeypatch):
     calls = []
-    real = evaluate.evaluate_image
+    real = protocols.evaluate_image
 
     def counting(sample, spec, **kw):
         calls.append(sample.name)
         return real(sample, spec, **kw)
 
-    monkeypatch.setattr(evaluate, "evaluate_image", counting)
+    monkeypatch.setattr(protocols, "evaluate_image", counting)
     cache = tmp_path / "cache"
     # an "interrupted" run: only the first image finished
     run_cli(capsys, grabcut_dir, "--prompt", "coarse", *FAST, "--limit", "1", "--cache", cache)
@@ -91,7 +96,7 @@ def test_clicks_protocol_reports_noc(grabcut_dir, tmp_path, capsys):
 def test_generated_scribbles_when_no_folder(grabcut_dir, tmp_path):
     s = evaluate.list_dataset(grabcut_dir, limit=1)[0]
     spec = evaluate.EvalSpec("scribble", ("scribble",), seed=0)
-    rec, masks = evaluate.evaluate_image(s, spec)
+    rec, masks = protocols.evaluate_image(s, spec)
     assert set(np.unique(masks["_prompt"])) <= {0, 128, 255}
     assert 0 < rec["iou"]["scribble"] <= 1
 
@@ -106,19 +111,99 @@ def test_results_do_not_depend_on_workers(grabcut_dir, tmp_path):
 
 
 @pytest.mark.parametrize("text, match", [
-    ("samples", "NAME=V1"), ("bogus=1,2", "one of"), ("samples=a", "int"), ("samples=0", "samples"), ("steps=", "value"),
+    ("samples", "NAME=V1"), ("bogus=1,2", "one of"), ("samples=a", "int"), ("samples=0", "samples"),
+    ("steps=", "value"),
 ])
 def test_parse_sweep_errors(text, match):
     with pytest.raises(InputError, match=match):
-        evaluate.parse_sweep(text)
+        parse_sweep(text)
 
 
 def test_parse_sweep_types():
-    assert evaluate.parse_sweep("samples=1,2,3") == ("samples", [1, 2, 3])
-    assert evaluate.parse_sweep("painter=telea,ns") == ("painter", ["telea", "ns"])
-    assert evaluate.parse_sweep("refine=true,false") == ("refine", [True, False])
+    assert parse_sweep("samples=1,2,3") == ("samples", [1, 2, 3])
+    assert parse_sweep("painter=telea,ns") == ("painter", ["telea", "ns"])
+    assert parse_sweep("refine=true,false") == ("refine", [True, False])
 
 
 def test_cli_rejects_misplaced_flags(grabcut_dir, capsys):
     assert main(["eval", str(grabcut_dir), "--prompt", "box", "--max-clicks", "3"]) == 2
     assert "--max-clicks" in capsys.readouterr().err
+
+
+SMALL = {"working_size": 96, "samples": 1, "steps": "IO"}
+
+
+def test_run_api_gives_frozen_typed_report_matching_the_cli_json(grabcut_dir, tmp_path, capsys):
+    report = evaluate.run(grabcut_dir, "coarse", limit=1, config=SMALL, progress=False)
+    assert isinstance(report, evaluate.EvalReport) and report.sweep is None
+    rec = report.images[0]
+    assert isinstance(rec, evaluate.ImageRecord) and rec.name == report.samples[0].name
+    assert set(rec.iou) == {"default", "amcp", "coarse", "grabcut_mask"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.table = {}
+    with pytest.raises(TypeError):
+        rec.iou["default"] = 1.0
+    run_cli(capsys, grabcut_dir, "--prompt", "coarse", *FAST, "--limit", "1", "--no-cache",
+            "--json", tmp_path / "c.json")
+    cli = json.loads((tmp_path / "c.json").read_text())
+    api = json.loads(json.dumps(report.to_dict()))
+    assert list(api) == list(cli) == ["config", "spec", "methods", "images"]
+    for r in (api, cli):  # timings differ between runs
+        for m in r["methods"].values():
+            m.pop("median_s")
+        for im in r["images"]:
+            im.pop("seconds")
+    assert api == cli
+
+
+def test_run_api_sweep_payload(grabcut_dir):
+    report = evaluate.run(grabcut_dir, "box", limit=1, config=SMALL, sweep=("samples", [1, 2]), progress=False)
+    d = report.to_dict()
+    assert list(d) == ["config", "spec", "sweep", "methods", "sweep_tables", "images", "images_by_value"]
+    assert d["sweep"] == {"name": "samples", "values": [1, 2]}
+    assert set(d["sweep_tables"]) == set(d["images_by_value"]) == {"1", "2"}
+    assert {"grabcut", "box", "refine_only", "default (samples=1)", "default (samples=2)"} <= set(d["methods"])
+    assert "default" not in report.table  # the baselines run once, outside the sweep
+    img = d["images"][0]
+    assert {"grabcut", "default"} <= set(img["iou"])
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"protocol": "boxes"}, "`protocol`"), ({"max_clicks": 3}, "`max_clicks`"), ({"scribbles": "."}, "`scribbles`"),
+    ({"sweep": "bogus=1"}, "one of"), ({"config": {"bogus": 1}}, "bogus"), ({"painter": "nope"}, "nope"),
+    ({"limit": 0}, "`limit` must be an integer >= 1, got 0"), ({"seed": -1}, "`seed`"),
+    ({"config": "fast"}, "`config`"),
+])
+def test_run_api_rejects_bad_arguments(grabcut_dir, kw, match):
+    kw = {"protocol": "box", "limit": 1, **kw}
+    with pytest.raises((InputError, BackendError), match=match):
+        evaluate.run(grabcut_dir, kw.pop("protocol"), progress=False, **kw)
+
+
+def test_damaged_cache_entries_are_recomputed(grabcut_dir, tmp_path, monkeypatch):
+    samples = evaluate.list_dataset(grabcut_dir, limit=2)
+    spec = evaluate.EvalSpec("coarse", ("coarse", "grabcut_mask"))
+    jobs = [(s, spec) for s in samples]
+    first = evaluate.run_jobs(jobs, cache_dir=tmp_path, progress=False)
+    calls = []
+    real = protocols.evaluate_image
+
+    def counting(sample, spec, **kw):
+        calls.append(sample.name)
+        return real(sample, spec, **kw)
+
+    monkeypatch.setattr(protocols, "evaluate_image", counting)
+    assert evaluate.run_jobs(jobs, cache_dir=tmp_path, progress=False) == first
+    assert calls == []
+    (j0, n0), (j1, n1) = (cache_paths(tmp_path, s, spec) for s in samples)
+    n0.write_bytes(n0.read_bytes()[: n0.stat().st_size // 2])  # a truncated masks file
+    j1.write_text(j1.read_text()[:-10])  # a truncated record
+    again = evaluate.run_jobs(jobs, cache_dir=tmp_path, progress=False)
+    assert calls == [s.name for s in samples]
+    assert [r["iou"] for r in again] == [r["iou"] for r in first]
+    assert load_masks(n0)["coarse"].shape == (first[0]["size"][1], first[0]["size"][0])  # rewritten whole
+
+
+def test_spec_rejects_unknown_degrade_keys():
+    with pytest.raises(InputError, match=r"unknown degrade setting\(s\) \['blur'\]; known: \['blob_size', 'blobs'"):
+        evaluate.EvalSpec("coarse", ("coarse",), degrade={"blur": 1})

@@ -18,13 +18,14 @@ removed entirely (the ground truth's interior-most point is kept when everything
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import cv2
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.morphology import skeletonize
 
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, check_known_keys
 
 __all__ = ["DegradeConfig", "degrade_mask", "generate_scribbles"]
 
@@ -58,7 +59,22 @@ class DegradeConfig:
         if isinstance(self.blobs, bool) or not isinstance(self.blobs, (int, np.integer)) or self.blobs < 0:
             raise InputError(f"`blobs` must be an integer >= 0, got {self.blobs!r}")
 
+    @classmethod
+    def from_dict(cls, data) -> DegradeConfig:
+        """Build from a dict (e.g. an :class:`~paintseg_layers.eval.spec.EvalSpec`'s ``degrade``).
+
+        Raises
+        ------
+        InputError
+            If ``data`` is not a dict, or has keys that are not fields (the message lists the allowed ones).
+        """
+        if not isinstance(data, dict):
+            raise InputError(f"`degrade` settings must be a dict, got {type(data).__name__}")
+        check_known_keys(data, [f.name for f in fields(cls)], "degrade")
+        return cls(**data)
+
     def to_dict(self) -> dict:
+        """The fields as a dict (the inverse of :meth:`from_dict`)."""
         return asdict(self)
 
 
@@ -136,7 +152,8 @@ def degrade_mask(gt, *, seed: int = 0, config: DegradeConfig | None = None) -> n
         if r > 0:
             mask = cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
         elif r < 0:
-            shrunk = cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * r + 1,) * 2)) > 0
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * r + 1,) * 2)
+            shrunk = cv2.erode(mask.astype(np.uint8), disc) > 0
             if shrunk.any():
                 mask = shrunk
 
@@ -177,7 +194,6 @@ def generate_scribbles(gt, *, ignore=None, seed: int = 0) -> np.ndarray:
     -------
     (H, W) uint8
     """
-    from skimage.morphology import skeletonize
 
     gt = _check_gt(gt)
     rng = np.random.default_rng([int(seed), 0x5C1B])

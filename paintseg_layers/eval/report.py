@@ -15,8 +15,13 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
+from paintseg_layers.eval.cache import load_masks
+from paintseg_layers.eval.tables import mean_iou_curve
 from paintseg_layers.image import to_uint8
 from paintseg_layers.imageio import read_image, read_mask, write_image, write_text
+from paintseg_layers.masks import bbox
+from paintseg_layers.prompts import BoxPrompt
+from paintseg_layers.viz import draw_overlay
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +47,14 @@ def iou_curve_svg(curves: dict, *, width: int = 520, height: int = 320, threshol
     for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         out.append(f'<text x="{ml - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
     for t in thresholds:
-        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{py(t):.1f}" y2="{py(t):.1f}" stroke="#bbb" stroke-dasharray="4 3"/>')
+        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{py(t):.1f}" y2="{py(t):.1f}" '
+                   'stroke="#bbb" stroke-dasharray="4 3"/>')
     for i in range(1, k + 1):
         if i in (1, k) or i % 5 == 0:
             out.append(f'<text x="{px(i):.1f}" y="{mt + ph + 14}" text-anchor="middle">{i}</text>')
     out.append(f'<text x="{ml + pw / 2}" y="{height - 6}" text-anchor="middle">clicks</text>')
-    out.append(f'<text x="12" y="{mt + ph / 2}" transform="rotate(-90 12 {mt + ph / 2})" text-anchor="middle">mean IoU</text>')
+    out.append(f'<text x="12" y="{mt + ph / 2}" transform="rotate(-90 12 {mt + ph / 2})" '
+               'text-anchor="middle">mean IoU</text>')
     for j, (name, ys) in enumerate(curves.items()):
         c = _COLOURS[j % len(_COLOURS)]
         pts = " ".join(f"{px(i + 1):.1f},{py(v):.1f}" for i, v in enumerate(ys))
@@ -64,10 +71,6 @@ def _thumb(img: np.ndarray, height: int) -> np.ndarray:
 
 
 def _prompt_panel(image, gt, protocol, record, masks):
-    from paintseg_layers.masks import bbox
-    from paintseg_layers.prompts import BoxPrompt
-    from paintseg_layers.viz import draw_overlay
-
     empty = np.zeros(gt.shape, bool)
     if protocol == "box":
         return draw_overlay(image, empty, BoxPrompt(tuple(float(v) for v in bbox(gt))))
@@ -90,7 +93,6 @@ def _prompt_panel(image, gt, protocol, record, masks):
 
 def gallery_strip(image, gt, ignore, pred, prompt_panel, *, height: int = 200) -> np.ndarray:
     """Input | prompt | prediction | ground truth (ignore band in grey), side by side, uint8 RGB."""
-    from paintseg_layers.viz import draw_overlay
 
     gt_panel = draw_overlay(image, gt, colour=(0.1, 0.8, 0.2))
     if ignore is not None:
@@ -118,7 +120,7 @@ def write_report(folder, *, text: str, protocol: str, samples, records: list[dic
     records : list of dict
         Per-image records (same order as ``samples``).
     masks_of : dict
-        Image name -> cached masks file (:func:`paintseg_layers.eval.evaluate.load_masks`) or None; images
+        Image name -> cached masks file (:func:`paintseg_layers.eval.cache.load_masks`) or None; images
         without one are left out of the gallery.
     method : str
         Method whose IoU ranks the images.
@@ -129,8 +131,6 @@ def write_report(folder, *, text: str, protocol: str, samples, records: list[dic
     -------
     Path of ``summary.md``.
     """
-    from paintseg_layers.eval.evaluate import load_masks, mean_iou_curve
-
     folder = Path(folder)
     (folder / "gallery").mkdir(parents=True, exist_ok=True)
     by_name = {s.name: s for s in samples}
@@ -152,7 +152,8 @@ def write_report(folder, *, text: str, protocol: str, samples, records: list[dic
             body.append('<h2>IoU vs clicks</h2><img src="iou_vs_clicks.svg" alt="IoU vs clicks">')
 
     for title, cases in (("Best", best), ("Worst", worst)):
-        md += [f"## {title} {len(cases)} by {method} IoU", "", "input | prompt | prediction | ground truth (grey: ignored)", ""]
+        md += [f"## {title} {len(cases)} by {method} IoU", "",
+               "input | prompt | prediction | ground truth (grey: ignored)", ""]
         body.append(f"<h2>{title} {len(cases)} by {html.escape(method)} IoU</h2>"
                     "<p>input | prompt | prediction | ground truth (grey: ignored)</p>")
         for r in cases:
