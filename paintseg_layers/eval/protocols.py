@@ -13,8 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from paintseg_layers.amcp import Segmenter
-from paintseg_layers.amcp.refine import refine_mask
+from paintseg_layers.amcp import Segmenter, refine_mask
 from paintseg_layers.errors import InputError
 from paintseg_layers.eval.baselines import click_prompt, grabcut_box, grabcut_clicks, grabcut_mask
 from paintseg_layers.eval.clicks import iou_after, simulate_clicks
