@@ -167,6 +167,13 @@ def parse_prompt(data, shape: tuple[int, int]):
     return prompt
 
 
+def parse_prompts(data, shape: tuple[int, int], *, discover: bool = False) -> list:
+    """A list of prompts (see :func:`parse_prompt`); may be empty only when objects are to be discovered."""
+    if not isinstance(data, list) or (not data and not discover):
+        raise InputError(f"`prompts` must be a non-empty list (or ask to discover objects), got {data!r}"[:300])
+    return [parse_prompt(p, shape) for p in data]
+
+
 # -- segment and decompose ---------------------------------------------------------------------------
 def run_segment(image: np.ndarray, prompt_data, settings_data):
     """AMCP on one prompt; returns the library's SegmentationResult."""
@@ -186,9 +193,7 @@ def run_decompose(image: np.ndarray, prompts_data, settings_data, *, discover: b
     """Peel the prompted objects (and, with ``discover``, the others); ``report(fraction, message)``
     receives progress read from the library's progress bars."""
     s = parse_settings(settings_data)
-    if not isinstance(prompts_data, list) or (not prompts_data and not discover):
-        raise InputError(f"`prompts` must be a non-empty list (or ask to discover objects), got {prompts_data!r}"[:300])
-    prompts = [parse_prompt(p, image.shape[:2]) for p in prompts_data]
+    prompts = parse_prompts(prompts_data, image.shape[:2], discover=discover)
     config = PeelConfig(amcp=s["config"], duplicates="merge" if discover else "error")
     kwargs = {"painter": s["painter"], "projector": s["projector"], "config": config, "seed": s["seed"], "progress": True}
     done = threading.Event()

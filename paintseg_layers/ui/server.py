@@ -192,9 +192,8 @@ def create_app(workspace, *, max_upload_bytes: int | None = None, max_pixels: in
         name = body.get("image")
         img = image(name)
         prompts, settings, discover = body.get("prompts", []), body.get("settings"), bool(body.get("discover"))
-        ops.parse_settings(settings)  # refuse bad settings now, not in the job
-        for p in prompts if isinstance(prompts, list) else []:
-            ops.parse_prompt(p, img.shape[:2])
+        ops.parse_settings(settings)  # refuse bad settings and prompts now, not in the job
+        ops.parse_prompts(prompts, img.shape[:2], discover=discover)
         out = ws.unique("layers", body.get("name") or Path(name).stem)
 
         def job(report):
