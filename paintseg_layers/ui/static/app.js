@@ -205,6 +205,11 @@ async function runDecompose() {
 
 // -- editing -------------------------------------------------------------------------------------
 async function render() {
+  document.body.dataset.busy = "1";  // tests and styles wait for the server's picture
+  try { await renderNow(); } finally { delete document.body.dataset.busy; }
+}
+
+async function renderNow() {
   const a = await postJSON("/api/compose", { decomposition: state.decomposition, edits: state.edits, hidden: [...state.hidden] });
   const [composition, outlines, idmap] = await Promise.all([loadImage(a.composition), loadImage(a.outlines), loadImage(a.idmap)]);
   const sprites = {};
