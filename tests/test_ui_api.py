@@ -16,8 +16,17 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from paintseg_layers import (AMCPConfig, BoxPrompt, Decomposition, PeelConfig, Translate, compose, decompose,
-                             import_decomposition, read_image)
+from paintseg_layers import (
+    AMCPConfig,
+    BoxPrompt,
+    Decomposition,
+    PeelConfig,
+    Translate,
+    compose,
+    decompose,
+    import_decomposition,
+    read_image,
+)
 from paintseg_layers.cli import main
 from paintseg_layers.ui.server import create_app
 

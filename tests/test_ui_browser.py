@@ -146,8 +146,9 @@ def test_decompose_lists_layers_in_the_cli_order(page, cli_layers):
     assert layer_ids(page) == [entry["id"] for entry in expected["layers"]] == ["obj2", "obj1", "obj0"]
     assert page.get_attribute("#graph", "src").startswith("data:image/png")
     assert "obj1 occludes obj0" in page.inner_text("#graph-edges") or "occludes" in page.inner_text("#graph-edges")
-    page.click("#zoom-100")
+    page.click("#zoom-fit")
     shot(page, "03-decompose")
+    page.click("#zoom-100")
 
 
 def test_drag_layer_equals_cli_move(page, server, tmp_path, capsys):
@@ -176,6 +177,7 @@ def test_reorder_by_dragging_in_the_layers_panel(page):
     page.drag_and_drop(f"#layers li[data-id='{before[-1]}']", f"#layers li[data-id='{before[0]}']")
     settle(page, 2)
     assert layer_ids(page) == [before[-1], *before[:-1]]
+    page.click("#zoom-fit")
     shot(page, "05-reorder")
 
 
