@@ -227,6 +227,15 @@ def test_failed_job_keeps_its_message_and_the_server_answers(client, shapes):
     alive(client)
 
 
+def test_decompose_can_discover_the_other_objects(client, shapes):
+    r = client.post("/api/decompose", json={"image": shapes, "prompts": [{"kind": "box", "box": BOXES[1]}],
+                                            "settings": FAST, "discover": True, "name": "discovered"})
+    job = wait(client, r.json()["job"])
+    assert job["state"] == "done", job
+    assert job["result"]["decomposition"] == "discovered"
+    assert "obj0" in job["result"]["order"] and len(job["result"]["order"]) >= 2
+
+
 # -- compose, edits, export ------------------------------------------------------------------------
 EDITS = [{"op": "translate", "layer": "obj1", "dx": -40, "dy": 12}, {"op": "raise", "layer": "obj0", "steps": 1},
          {"op": "flip", "layer": "obj2", "axis": "horizontal"}]
@@ -317,3 +326,39 @@ def test_ui_command_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, word
     assert main([*argv, "--workspace", str(tmp_path / "w")]) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
+
+
+def test_ui_command_starts_the_editor_on_an_image_and_prints_its_url(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "paintseg_layers", "ui", str(SHAPES), "--workspace", str(tmp_path / "w"),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            stdin=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("paintseg ui: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() is not None else "")
+        url = line.split()[2]
+        assert url.endswith("/?image=shapes.png")
+        with urllib.request.urlopen(url, timeout=20) as r:
+            assert r.status == 200 and b"paintseg ui" in r.read()
+        with urllib.request.urlopen(url.split("?")[0] + "api/images", timeout=20) as r:
+            assert json.loads(r.read())["images"] == ["shapes.png"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)  # also closes the pipes
+
+
+def test_latency_benchmark_smoke(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ui_latency", REPO / "benchmarks" / "ui_latency.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith(("| segment", "| decompose"))]
+    assert len(rows) == 2 and all(float(r.split("|")[4].strip().rstrip("x")) > 0 for r in rows)

@@ -60,6 +60,7 @@ def run(args) -> int:
         sock.bind((args.host, args.port))
     except OSError as exc:
         raise InputError(f"`--port` {args.port} on {args.host} cannot be used ({exc.strerror}); try --port 0") from None
+    sock.listen(128)  # connections made as soon as the URL is printed wait for uvicorn instead of failing
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"paintseg ui: http://{host}:{port}/{query}  (workspace {app.state.workspace.root}; Ctrl+C to stop)", flush=True)

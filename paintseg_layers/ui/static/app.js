@@ -53,6 +53,8 @@ function fillBackends(backends) {
       sel.add(opt);
     }
   }
+  const missing = [...backends.painters, ...backends.projectors].filter((b) => !b.installed);
+  $("backend-notes").innerHTML = missing.map((b) => `<li>${b.name} unavailable: ${b.reason}</li>`).join("");
   $("painter").value = "telea";
   $("projector").value = "lab";
 }
