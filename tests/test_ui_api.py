@@ -317,6 +317,16 @@ def test_translate_export_equals_cli_move(client, ws, layers, tmp_path, capsys):
     assert np.array_equal(np.asarray(Image.open(tmp_path / "m.png")), (direct * 255 + 0.5).astype(np.uint8))
 
 
+def test_a_layer_folder_is_imported_and_reopened_with_its_edits(client, ws, layers, tmp_path):
+    folder = tmp_path / "mine"
+    Decomposition.load(ws / "layers" / layers).save(folder)
+    (folder / "edits.json").write_text(json.dumps({"version": 1, "edits": [{"op": "remove", "layer": "obj0"}]}))
+    name = client.app.state.workspace.import_layers(folder)
+    assert name == "mine"
+    d = client.get(f"/api/decompositions/{name}").json()
+    assert d["order"] == ["obj2", "obj1", "obj0"] and d["edits"] == [{"op": "remove", "layer": "obj0"}]
+
+
 # -- the CLI verb ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, words", [
     (["ui", "--port", "70000"], "`--port` must be in [0, 65535]"),

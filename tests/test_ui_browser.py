@@ -136,7 +136,24 @@ def test_open_box_and_segment(page):
     assert inside > 2000 and outside < 0.02 * inside  # AMCP may follow the object a pixel or two past the box
 
 
+def test_points_and_scribble_make_objects_that_can_be_deleted(page):
+    page.click("#tool-points")
+    page.mouse.click(*screen(page, 250, 100))
+    page.keyboard.down("Shift")
+    page.mouse.click(*screen(page, 20, 20))
+    page.keyboard.up("Shift")
+    assert "object 2: 1 + / 1 - points" in page.inner_text("#objects")
+    page.click("#tool-scribble")
+    drag(page, screen(page, 240, 90), screen(page, 270, 110))
+    assert "object 3: 1 stroke(s)" in page.inner_text("#objects")
+    for _ in range(2):
+        page.click("#objects li.object:last-child button.delete")
+    assert page.locator("#objects li.object").count() == 1
+    page.click("#tool-box")
+
+
 def test_decompose_lists_layers_in_the_cli_order(page, cli_layers):
+    page.click("#tool-box")
     for box in BOXES[1:]:
         drag(page, screen(page, *box[:2]), screen(page, *box[2:]))
     assert page.locator("#objects li.object").count() == 3
@@ -193,6 +210,20 @@ def test_remove_undo_redo(page):
     settle(page, 3)
     assert layer_ids(page) == [before[0], before[2]]
     shot(page, "06-remove")
+
+
+def test_flip_and_scale_buttons_add_edits_and_undo(page):
+    first = layer_ids(page)[0]
+    page.click(f"#layers li[data-id='{first}'] button.flip")
+    settle(page, 4)
+    page.click(f"#layers li[data-id='{first}'] button.scale-up")
+    settle(page, 5)
+    assert page.evaluate("window.paintsegUI.edits.slice(-2)") == [
+        {"op": "flip", "layer": first, "axis": "horizontal"}, {"op": "scale", "layer": first, "factor": 1.25}]
+    page.click("#undo")
+    settle(page, 4)
+    page.click("#undo")
+    settle(page, 3)
 
 
 def test_export_ora_psd_and_edit_script(page, server, tmp_path, capsys):
