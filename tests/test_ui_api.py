@@ -327,6 +327,16 @@ def test_a_layer_folder_is_imported_and_reopened_with_its_edits(client, ws, laye
     assert d["order"] == ["obj2", "obj1", "obj0"] and d["edits"] == [{"op": "remove", "layer": "obj0"}]
 
 
+def test_a_restarted_server_finds_earlier_work(client, ws, layers):
+    assert client.post("/api/compose", json={"decomposition": layers, "edits": EDITS}).status_code == 200
+    with TestClient(create_app(ws)) as again:
+        assert layers in again.get("/api/decompositions").json()["decompositions"]
+        assert again.get(f"/api/decompositions/{layers}").json()["edits"] == EDITS
+        assert "shapes.png" in again.get("/api/images").json()["images"]
+        r = again.get("/api/nothing-here")
+        assert r.status_code == 404 and "Not Found" in r.json()["error"]
+
+
 # -- the CLI verb ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, words", [
     (["ui", "--port", "70000"], "`--port` must be in [0, 65535]"),

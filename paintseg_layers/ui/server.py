@@ -23,6 +23,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from paintseg_layers import (
     BackendError,
@@ -58,15 +60,19 @@ class _Cache:
     """Last few decoded images / loaded decompositions, keyed by path and modification time."""
 
     def __init__(self, size: int = 8):
-        self.size, self.items = size, {}
+        self.size, self.items, self.lock = size, {}, threading.Lock()
 
     def get(self, path: Path, load):
         key = (str(path), path.stat().st_mtime_ns)
-        if key not in self.items:
-            if len(self.items) >= self.size:
+        with self.lock:
+            if key in self.items:
+                return self.items[key]
+        value = load(path)
+        with self.lock:
+            while len(self.items) >= self.size:
                 self.items.pop(next(iter(self.items)))
-            self.items[key] = load(path)
-        return self.items[key]
+            self.items[key] = value
+        return value
 
 
 def _body(data, *keys: str) -> dict:
@@ -125,6 +131,10 @@ def create_app(workspace, *, max_upload_bytes: int | None = None, max_pixels: in
     async def _unexpected(request, exc):  # the page gets a message; the server keeps answering
         log.exception("unexpected failure on %s", request.url.path)
         return JSONResponse({"error": f"unexpected {exc.__class__.__name__}: {exc}"}, status_code=500)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request, exc):
+        return JSONResponse({"error": f"{exc.detail}: {request.url.path}"}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request, exc):
