@@ -109,6 +109,18 @@ def test_upload_stores_png_and_lists_it(client, shapes):
                           (read_image(SHAPES) * 255).round().astype(np.uint8))
 
 
+def test_upload_names_are_made_safe_and_identical_pictures_reused(client, ws):
+    data = SHAPES.read_bytes()
+    r = client.post("/api/images", files={"file": ("../../evil name?.png", data, "image/png")})
+    assert r.status_code == 200 and r.json()["name"] == "evil-name.png"
+    assert (ws / "images" / "evil-name.png").is_file()
+    assert client.post("/api/images", files={"file": ("evil name?.png", data, "image/png")}).json()["name"] == "evil-name.png"
+    other = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(other, format="PNG")
+    r = client.post("/api/images", files={"file": ("evil name?.png", other.getvalue(), "image/png")})
+    assert r.json() == {"name": "evil-name-2.png", "size": [8, 8]}
+
+
 @pytest.mark.parametrize("data, status, words", [
     (b"not an image at all", 400, "not a readable image"),
     (b"", 400, "empty"),

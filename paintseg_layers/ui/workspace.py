@@ -161,8 +161,14 @@ class Workspace:
         return rgb
 
     def add_image(self, data: bytes, filename: str) -> str:
-        """Store an uploaded image as ``images/NAME.png`` (atomic); returns NAME.png."""
+        """Store an uploaded image as ``images/NAME.png`` (atomic; NAME from the file name, made safe);
+        returns NAME.png. An identical picture already stored under that name is reused."""
         rgb = self.check_image_bytes(data)
+        same = self.root / "images" / f"{slug(filename)}.png"
+        if same.is_file():  # the same picture again (e.g. `paintseg ui IMAGE` run twice) keeps its name
+            with Image.open(same) as old:
+                if old.size == (rgb.shape[1], rgb.shape[0]) and np.array_equal(np.asarray(old.convert("RGB")), rgb):
+                    return same.name
         name = self.unique("images", slug(filename), ".png")
         write_image(self.root / "images" / name, rgb)
         return name
