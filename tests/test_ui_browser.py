@@ -187,6 +187,9 @@ def test_drag_layer_equals_cli_move(page, server, tmp_path, capsys):
     assert main(["compose", str(folder), "--move", lid, "40", "20", "-o", str(tmp_path / "cli.png")]) == 0
     capsys.readouterr()
     assert np.array_equal(np.asarray(Image.open(exported)), np.asarray(Image.open(tmp_path / "cli.png")))
+    canvas = np.array(page.evaluate("Array.from(document.getElementById('base').getContext('2d')"
+                                    ".getImageData(0, 0, 320, 240).data)"), np.uint8).reshape(240, 320, 4)
+    assert np.array_equal(canvas[..., :3], np.asarray(Image.open(exported)))  # the canvas shows exactly that picture
 
 
 def test_reorder_by_dragging_in_the_layers_panel(page):
