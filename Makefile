@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 # torch is pinned here (not in pyproject) to the CPU build this workplace keeps on disk; any torch >= 2.1 works.
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo gallery test test-all bench clean
+.PHONY: install demo ui gallery test test-all bench clean
 
 $(BIN)/paintseg: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[dev,diffusion]"
+	$(BIN)/pip install -q -e ".[dev,diffusion,ui]"
 	@touch $@
 
 install: $(BIN)/paintseg
@@ -21,6 +21,10 @@ demo: install
 	@mkdir -p out
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/paintseg decompose examples/shapes.png $$(cat examples/shapes.prompts) -o out/demo
 	@echo "open out/demo/contact_sheet.png (input, each layer, background plate, occlusion graph)"
+
+## The editor in the browser on the example scene (prints its URL: http://127.0.0.1:7860/)
+ui: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/paintseg ui examples/shapes.png --workspace out/ui-workspace
 
 ## Regenerate every README picture into docs/gallery/ from the recipes
 gallery: install
