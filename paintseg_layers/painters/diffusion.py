@@ -39,6 +39,7 @@ from paintseg_layers.image import resize_image
 from paintseg_layers.painters import PAINTERS
 from paintseg_layers.painters.base import BasePainter, check_paint_inputs, sample_seeds
 from paintseg_layers.painters.crops import crop_box, paint_size, round_up
+from paintseg_layers.painters.schedulers import make_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,6 @@ DEFAULT_STEPS = 20
 DEFAULT_GUIDANCE = 7.5
 #: Scheduler used when ``scheduler`` is not given (``None`` keeps the pipeline's own).
 DEFAULT_SCHEDULER = "dpm++"
-_SCHEDULERS = {
-    "dpm++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
-    "dpm++karras": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "use_karras_sigmas": True}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-    "ddim": ("DDIMScheduler", {}),
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
-    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
-}
 
 
 def dtype_kwarg() -> str:
@@ -246,20 +238,8 @@ class DiffusionPainter(BasePainter):
         return pipe
 
     def _set_scheduler(self, scheduler) -> None:
-        if scheduler is None or scheduler == "pipeline":
-            return
-        import diffusers  # noqa: PLC0415 - optional heavy dependency, imported on use
-
-        if isinstance(scheduler, str):
-            key = scheduler.lower()
-            if key not in _SCHEDULERS:
-                raise InputError(f"`scheduler` must be one of {sorted(_SCHEDULERS) + ['pipeline']} or a diffusers "
-                                 f"scheduler, got {scheduler!r}")
-            cls_name, opts = _SCHEDULERS[key]
-            scheduler = getattr(diffusers, cls_name).from_config(self.pipeline.scheduler.config, **opts)
-        elif not hasattr(scheduler, "set_timesteps"):
-            raise InputError(f"`scheduler` must be a name or a diffusers scheduler, got {type(scheduler).__name__}")
-        self.pipeline.scheduler = scheduler
+        if scheduler is not None and scheduler != "pipeline":
+            self.pipeline.scheduler = make_scheduler(scheduler, self.pipeline.scheduler.config)
 
     # -- conditioning ------------------------------------------------------------------------------
     @property
