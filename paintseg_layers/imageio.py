@@ -104,8 +104,8 @@ def atomic_path(path, *, suffix: str | None = None):
         raise
 
 
-def write_image(path, image: np.ndarray) -> Path:
-    """Write an RGB(A) float/uint8 image or a bool mask as PNG/JPEG, atomically."""
+def write_image(path, image: np.ndarray, *, quality: int | None = None) -> Path:
+    """Write an RGB(A) float/uint8 image or a bool mask as PNG/JPEG, atomically (``quality``: JPEG/WebP only)."""
     arr = to_uint8(image)
     target = Path(path)
     fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}.get(
@@ -116,7 +116,7 @@ def write_image(path, image: np.ndarray) -> Path:
     if fmt == "JPEG" and arr.ndim == 3 and arr.shape[2] == 4:
         raise InputError(f"JPEG cannot store transparency; write {target.with_suffix('.png').name} instead")
     with atomic_path(target) as tmp:
-        Image.fromarray(arr).save(tmp, format=fmt)
+        Image.fromarray(arr).save(tmp, format=fmt, **({"quality": int(quality)} if quality is not None else {}))
     return target
 
 

@@ -12,7 +12,9 @@ Each one validates itself against an image size and yields
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -285,3 +287,34 @@ def check_prompt(prompt, shape: tuple[int, int]) -> None:
             f"got {type(prompt).__name__}"
         )
     prompt.validate(shape)
+
+
+def read_prompt_file(path) -> list:
+    """Object prompts from a prompt file (``examples/*.prompts``): ``paintseg decompose`` flags, one object a line.
+
+    Lines look like ``--box X0 Y0 X1 Y1`` or ``--point X Y``; ``#`` starts a comment.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or a line is not one of those two forms (the message names the line).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"prompt file not found: {p}")
+    prompts = []
+    for n, line in enumerate(p.read_text().splitlines(), 1):
+        words = shlex.split(line, comments=True)
+        try:
+            if not words:
+                continue
+            if words[0] == "--box" and len(words) == 5:
+                prompts.append(BoxPrompt(tuple(float(v) for v in words[1:])))
+                continue
+            if words[0] == "--point" and len(words) == 3:
+                prompts.append(PointPrompt(((float(words[1]), float(words[2])),)))
+                continue
+        except ValueError:
+            pass
+        raise InputError(f"{p}:{n}: expected `--box X0 Y0 X1 Y1` or `--point X Y`, got {line!r}")
+    return prompts

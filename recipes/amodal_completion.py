@@ -16,8 +16,9 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from _common import EXAMPLES, add_decompose_flags, decompose_from_args, panel, save, u8
+from _common import EXAMPLES, add_decompose_flags, decompose_from_args, panel, save
 
+from paintseg_layers.image import to_uint8
 from paintseg_layers.masks import iou
 
 
@@ -38,7 +39,7 @@ def main(argv=None):
         tile = 0.35 * image + 0.65 * 0.5
         tile[layer.visible_mask] = 0.45 * tile[layer.visible_mask] + 0.55 * np.array([0.1, 0.85, 0.2])
         tile[layer.hidden_mask] = 0.3 * tile[layer.hidden_mask] + 0.7 * np.array([0.95, 0.1, 0.85])
-        tiles.append(u8(tile))
+        tiles.append(to_uint8(tile))
         hidden = 100 * layer.hidden_mask.sum() / max(1, layer.amodal_mask.sum())
         labels.append(f"{layer.id}: {hidden:.0f}% was hidden")
         if truth is not None and (truth / f"{layer.id}.amodal.png").exists():

@@ -15,7 +15,9 @@ texture; ``telea`` is faster but smears). Real weights: ``--painter diffusion --
 import argparse
 from pathlib import Path
 
-from _common import EXAMPLES, add_backend_flags, backends, outline, panel, read_prompts, save
+from _common import EXAMPLES, add_backend_flags, backends, outline, panel, save
+
+from paintseg_layers.prompts import read_prompt_file
 
 
 def main(argv=None):
@@ -31,7 +33,7 @@ def main(argv=None):
     from paintseg_layers import BoxPrompt, read_image, remove_object
 
     image = read_image(args.image)
-    prompt = BoxPrompt(tuple(args.box)) if args.box else read_prompts(args.image.with_suffix(".prompts"))[0]
+    prompt = BoxPrompt(tuple(args.box)) if args.box else read_prompt_file(args.image.with_suffix(".prompts"))[0]
     painter, projector, config = backends(args)
     removed, result = remove_object(image, prompt, painter=painter, projector=projector, config=config, seed=args.seed)
 
