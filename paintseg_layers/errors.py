@@ -5,6 +5,8 @@ bad input (``InputError``) and for unusable backends (``BackendError``: a missin
 a model that is not available locally).
 """
 
+import numpy as np
+
 
 class InputError(ValueError):
     """Invalid user input: names the argument, the rule and the received value."""
@@ -19,3 +21,10 @@ def check_known_keys(data: dict, known, what: str) -> None:
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise InputError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
+
+
+def is_int(value, minimum=None, maximum=None) -> bool:
+    """Whether ``value`` is an integer (Python or numpy, not bool) within ``[minimum, maximum]`` (each optional)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        return False
+    return (minimum is None or value >= minimum) and (maximum is None or value <= maximum)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from paintseg_layers.errors import InputError, check_known_keys
+from paintseg_layers.errors import InputError, check_known_keys, is_int
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def check_config(cfg: AMCPConfig) -> None:
     """One :class:`InputError` per broken rule, naming the field and the received value."""
     if not isinstance(cfg.steps, str) or not cfg.steps or set(cfg.steps.upper()) - {"I", "O"}:
         raise InputError(f"`steps` must be a non-empty string of I and O (e.g. 'IOIOI'), got {cfg.steps!r}")
-    if isinstance(cfg.samples, bool) or not isinstance(cfg.samples, (int, np.integer)) or cfg.samples < 1:
+    if not is_int(cfg.samples, 1):
         raise InputError(f"`samples` must be an integer >= 1, got {cfg.samples!r}")
     if not isinstance(cfg.working_size, (int, np.integer)) or not 32 <= cfg.working_size <= 4096:
         raise InputError(f"`working_size` must be an integer in [32, 4096], got {cfg.working_size!r}")

@@ -30,7 +30,7 @@ from paintseg_layers.amcp.clustering import kmeans_1d
 from paintseg_layers.amcp.config import AMCPConfig
 from paintseg_layers.amcp.refine import refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
-from paintseg_layers.errors import InputError, check_known_keys
+from paintseg_layers.errors import InputError, check_known_keys, is_int
 from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
 from paintseg_layers.painters import Painter, get_painter
 from paintseg_layers.projectors import Projector, get_projector
@@ -197,7 +197,7 @@ class Segmenter:
         t0 = time.perf_counter()
         full_shape = self.image.shape[:2]
         check_prompt(prompt, full_shape)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        if not is_int(seed, 0):
             raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
         seed = int(seed)
         cfg = self.config

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.layers import is_layer_id
 
 #: Largest scale factor accepted (larger ones are almost always a typo).
@@ -38,13 +38,13 @@ def _layer_id(value, where: str) -> str:
 def _opt_steps(value, where: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value, 1):
         raise InputError(f"{where}: `steps` must be an integer >= 1 (or omitted for all the way), got {value!r}")
     return int(value)
 
 
 def _depth(value, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if not is_int(value, 0):
         raise InputError(f"{where}: `depth` must be an integer >= 0 (0 = front-most), got {value!r}")
     return int(value)
 

@@ -18,7 +18,7 @@ from paintseg_layers.discovery.config import MIN_SCORE, DiscoverConfig
 from paintseg_layers.discovery.objectness import FeatureWords
 from paintseg_layers.discovery.ranking import select
 from paintseg_layers.discovery.superpixels import superpixel_graph
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb, resize_image, working_scale
 from paintseg_layers.projectors import get_projector
 
@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 def check_arguments(image, max_objects, seed, min_score) -> np.ndarray:
     """Validate the shared arguments of :func:`propose` and :func:`discover`; return the image as RGB float."""
     rgb = as_rgb(image, name="image")
-    if isinstance(max_objects, bool) or not isinstance(max_objects, (int, np.integer)) or max_objects < 0:
+    if not is_int(max_objects, 0):
         raise InputError(f"`max_objects` must be an integer >= 0, got {max_objects!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_int(seed, 0):
         raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
     if not isinstance(min_score, (int, float)) or not 0 <= min_score <= 1:
         raise InputError(f"`min_score` must be a number in [0, 1], got {min_score!r}")

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
-from paintseg_layers.errors import InputError, check_known_keys
+from paintseg_layers.errors import InputError, check_known_keys, is_int
 
 __all__ = ["DegradeConfig", "degrade_mask", "generate_scribbles"]
 
@@ -56,7 +56,7 @@ class DegradeConfig:
             v = getattr(self, name)
             if not np.isfinite(v) or v < 0:
                 raise InputError(f"`{name}` must be a finite number >= 0, got {v!r}")
-        if isinstance(self.blobs, bool) or not isinstance(self.blobs, (int, np.integer)) or self.blobs < 0:
+        if not is_int(self.blobs, 0):
             raise InputError(f"`blobs` must be an integer >= 0, got {self.blobs!r}")
 
     @classmethod
@@ -130,7 +130,7 @@ def degrade_mask(gt, *, seed: int = 0, config: DegradeConfig | None = None) -> n
     True
     """
     gt = _check_gt(gt)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_int(seed, 0):
         raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
     cfg = config or DegradeConfig()
     rng = np.random.default_rng([int(seed), 0x5EED])

@@ -17,12 +17,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 import cv2
-import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from paintseg_layers.amcp import AMCPConfig
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.eval import protocols
 from paintseg_layers.eval.cache import cache_paths, read_entry, write_entry
 from paintseg_layers.eval.datasets import list_dataset
@@ -81,7 +80,7 @@ def run_jobs(jobs, *, workers: int = 1, cache_dir=None, progress: bool = True) -
     list of dict
         One record per job, in the order of ``jobs``.
     """
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+    if not is_int(workers, 1):
         raise InputError(f"`workers` must be an integer >= 1, got {workers!r}")
     results: list = [None] * len(jobs)
     todo = []
@@ -131,7 +130,7 @@ def _records(rows) -> tuple[ImageRecord, ...]:
 
 def _check_options(protocol, scribbles, max_clicks, limit, seed) -> None:
     for name, v, lo in (("limit", limit, 1), ("seed", seed, 0)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo):
+        if v is not None and (not is_int(v, lo)):
             raise InputError(f"`{name}` must be an integer >= {lo}, got {v!r}")
     if protocol not in PROTOCOLS:
         raise InputError(f"`protocol` must be one of {list(PROTOCOLS)}, got {protocol!r}")

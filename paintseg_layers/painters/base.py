@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_mask, as_rgb
 
 
@@ -54,7 +54,7 @@ def check_paint_inputs(image, mask, n) -> tuple[np.ndarray, np.ndarray]:
     """Validate and convert painter inputs; returns ``(image float32 RGB, mask bool)``."""
     rgb = as_rgb(image, name="image")
     m = as_mask(mask, shape=rgb.shape[:2], name="mask")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+    if not is_int(n, 1):
         raise InputError(f"`n` (number of painted samples) must be an integer >= 1, got {n!r}")
     return rgb, m
 

@@ -34,7 +34,7 @@ from paintseg_layers._hub import (
     resolve_device,
     resolve_dtype,
 )
-from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.errors import BackendError, InputError, is_int
 from paintseg_layers.image import resize_image
 from paintseg_layers.painters import PAINTERS
 from paintseg_layers.painters.base import BasePainter, check_paint_inputs, sample_seeds
@@ -137,19 +137,18 @@ class DiffusionPainter(BasePainter):
                  channels_last: bool = False, compile: bool = False, progress: bool = False):
         steps = DEFAULT_STEPS if steps is None else steps
         guidance = DEFAULT_GUIDANCE if guidance is None else guidance
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        if not is_int(steps, 1):
             raise InputError(f"`steps` (denoising steps) must be an integer >= 1, got {steps!r}")
         if not isinstance(guidance, (int, float, np.number)) or not np.isfinite(guidance) or guidance < 0:
             raise InputError(f"`guidance` must be a finite number >= 0, got {guidance!r}")
         for nm, v in (("prompt", prompt), ("negative_prompt", negative_prompt)):
             if not isinstance(v, str):
                 raise InputError(f"`{nm}` must be a string, got {type(v).__name__}")
-        if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer))
-                                       or not 16 <= resolution <= 4096):
+        if resolution is not None and (not is_int(resolution, 16, 4096)):
             raise InputError(f"`resolution` must be an integer in [16, 4096] or None, got {resolution!r}")
         if not isinstance(margin, (int, float, np.number)) or not 0 <= margin <= 10:
             raise InputError(f"`margin` must be a number in [0, 10], got {margin!r}")
-        if isinstance(min_margin, bool) or not isinstance(min_margin, (int, np.integer)) or min_margin < 0:
+        if not is_int(min_margin, 0):
             raise InputError(f"`min_margin` must be an integer >= 0, got {min_margin!r}")
         self.steps = int(steps)
         self.guidance = float(guidance)
@@ -345,7 +344,7 @@ class DiffusionPainter(BasePainter):
         return self._paint(rgb, ms, seed)
 
     def _paint(self, rgb: np.ndarray, masks: np.ndarray, seed) -> np.ndarray:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        if not is_int(seed, 0):
             raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
         torch = self._torch
         n = masks.shape[0]

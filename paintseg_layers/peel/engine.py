@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp import AMCPConfig, Segmenter, paint_out
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.graph import depth_order
 from paintseg_layers.layers import Decomposition, Layer, quantize8, visible_masks
 from paintseg_layers.painters import get_painter
@@ -124,7 +124,7 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
     >>> d.order
     ['obj1', 'obj0']
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
+    if threads is not None and (not is_int(threads, 1)):
         raise InputError(f"`threads` must be an integer >= 1 or None, got {threads!r}")
     if threads is None:
         return _decompose(image, prompts, painter, projector, config, seed, progress)

@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb
 from paintseg_layers.peel.joint import joint_labelling
 from paintseg_layers.prompts import check_prompt
@@ -97,7 +97,7 @@ def check_inputs(image, prompts, seed):
             check_prompt(p, rgb.shape[:2])
         except InputError as exc:
             raise InputError(f"prompt {i}: {exc}") from None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_int(seed, 0):
         raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
     return rgb, prompts
 

@@ -29,7 +29,7 @@ from paintseg_layers._hub import (
     resolve_device,
     resolve_dtype,
 )
-from paintseg_layers.errors import BackendError, InputError
+from paintseg_layers.errors import BackendError, InputError, is_int
 from paintseg_layers.projectors import PROJECTORS
 from paintseg_layers.projectors.base import BaseProjector, check_batch
 
@@ -57,9 +57,9 @@ class _ViTProjector(BaseProjector):
                  dtype=None, input_size: int | None = None, batch_size: int = 8, normalize: bool = True,
                  model_object=None):
         input_size = self.default_input_size if input_size is None else input_size
-        if isinstance(input_size, bool) or not isinstance(input_size, (int, np.integer)) or not 8 <= input_size <= 4096:
+        if not is_int(input_size, 8, 4096):
             raise InputError(f"`input_size` must be an integer in [8, 4096], got {input_size!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        if not is_int(batch_size, 1):
             raise InputError(f"`batch_size` must be an integer >= 1, got {batch_size!r}")
         self.input_size = int(input_size)
         self.batch_size = int(batch_size)
