@@ -101,30 +101,9 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
         about 7x faster (25 s -> 3.6 s per scene; depth-order accuracy unchanged). Pass None for
         neural backends running on the CPU.
 
-    Returns
-    -------
-    Decomposition
-        Layers front to back (ids ``obj<prompt_index>``), background plate, occlusion graph; each
-        layer's ``scores`` hold ``visible_area``, ``amodal_area``, ``hidden_fraction``, ``contrast``,
-        ``empty`` and ``seconds``.
-
-    Raises
-    ------
-    InputError
-        Bad image, prompt, seed, threads or config; two prompts naming the same object
-        (``duplicates="error"``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from paintseg_layers import BoxPrompt
-    >>> img = np.full((96, 96, 3), 0.9, np.float32)
-    >>> img[20:70, 10:60] = (0.1, 0.2, 0.8); img[40:85, 40:90] = (0.9, 0.2, 0.1)
-    >>> d = peel_prompts(img, [BoxPrompt((10, 20, 60, 70)), BoxPrompt((40, 40, 90, 85))], seed=0)
-    >>> d.order
-    ['obj1', 'obj0']
+    Returns and raises as :func:`~paintseg_layers.peel.decompose`.
     """
-    if threads is not None and (not is_int(threads, 1)):
+    if threads is not None and not is_int(threads, 1):
         raise InputError(f"`threads` must be an integer >= 1 or None, got {threads!r}")
     if threads is None:
         return _decompose(image, prompts, painter, projector, config, seed, progress)
