@@ -92,8 +92,9 @@ def main(argv=None) -> int:
         m = {k: float(np.mean([r[k] for r in sel])) for k in ("default", "box", "grabcut")}
         t_gc = max(1e-9, float(np.median([r["t_grabcut"] for r in sel])))
         t = float(np.median([r["t_default"] for r in sel])) / t_gc
-        print(f"| {band[0]:.0%}-{band[1]:.0%} | {len(sel)} | {m['default']:.3f} | {m['box']:.3f} | {m['grabcut']:.3f} | "
-              f"{'yes' if m['default'] >= m['box'] else 'NO'} | {t:.2f}x |")
+        ok = "yes" if m["default"] >= m["box"] else "NO"
+        print(f"| {band[0]:.0%}-{band[1]:.0%} | {len(sel)} | {m['default']:.3f} | {m['box']:.3f} | "
+              f"{m['grabcut']:.3f} | {ok} | {t:.2f}x |")
     return 0
 
 
