@@ -341,3 +341,27 @@ def test_sizes_are_stretched_only_to_what_the_vae_needs(pipeline_calls):
     out = p.paint(img, mask, n=1, seed=0)
     assert (pipeline_calls[-1]["height"], pipeline_calls[-1]["width"]) == (56, 72)  # not 64 x 80
     assert np.isfinite(out).all()
+
+
+def test_dino_potential_is_computed_on_the_device_not_from_full_size_features(ckpt, monkeypatch):
+    from paintseg_layers.amcp import AMCPConfig, Segmenter
+    from paintseg_layers.projectors import get_projector
+    from paintseg_layers.prompts import BoxPrompt
+
+    rng = np.random.default_rng(1)
+    images = rng.random((3, 40, 52, 3)).astype(np.float32)
+    for name in ("dino", "dinov2"):
+        proj = get_projector(name, model=str(ckpt[name]), local_files_only=True, device="cpu", input_size=56,
+                             batch_size=2)
+        expected = ((proj.project(images[1:]) - proj.project(images[:1])) ** 2).sum(-1)
+        pot = proj.contrast(images[1:], proj.reference(images[0]))
+        assert pot.shape == (2, 40, 52) and pot.dtype == np.float32
+        np.testing.assert_allclose(pot, expected, rtol=1e-4, atol=1e-5)
+        with pytest.raises(InputError, match="reference"):
+            proj.contrast(images[:, :20], proj.reference(images[0]))
+    # AMCP never asks for the dense (B, H, W, C) features
+    img, _ = scene()
+    monkeypatch.setattr(type(proj), "project", lambda self, images: pytest.fail("dense features were computed"))
+    cfg = AMCPConfig(steps="IO", samples=2, refine=False, paint_result=False)
+    res = Segmenter(img, painter="telea", projector=proj, config=cfg).segment(BoxPrompt((10, 10, 54, 54)), seed=0)
+    assert res.mask.any()

@@ -87,12 +87,20 @@ class Segmenter:
                 self._full_features = self.projector.project(self.work[None])[0]
             return self._full_features[y0:y1, x0:x1]
         if box not in self._feat_cache:
-            self._feat_cache[box] = self.projector.project(self.work[None, y0:y1, x0:x1])[0]
+            crop = self.work[y0:y1, x0:x1]
+            ref = getattr(self.projector, "reference", None)
+            self._feat_cache[box] = ref(crop) if ref is not None else self.projector.project(crop[None])[0]
         return self._feat_cache[box]
 
     def potential(self, paintings: np.ndarray, box) -> np.ndarray:
         """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
         f0 = self._original_features(box)
+        if hasattr(self.projector, "contrast"):  # the backend computes it where its features live
+            pot = np.asarray(self.projector.contrast(paintings, f0), np.float32)
+            if pot.shape != paintings.shape[:3]:
+                raise RuntimeError(f"projector {self.projector.name!r} returned a {pot.shape} potential for "
+                                   f"{paintings.shape[:3]} paintings")
+            return pot
         fp = self.projector.project(paintings)
         if fp.shape[1:3] != f0.shape[:2]:
             raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
