@@ -3,9 +3,10 @@
 This is PaintSeg's own painter. The ``n`` samples of one call are painted in **one batched
 pipeline call**, with one ``torch.Generator`` per sample derived from ``seed`` (generators live on
 the CPU, so a seed gives the same noise on every device). The painter works on a crop around the
-mask (with context margin), resized so that its long side is the model's native resolution and
-both sides are multiples of what the VAE and UNet need; the painting is resized back to the crop
-exactly and only masked pixels are written, so unmasked pixels come back bit-for-bit.
+mask (with context margin; AMCP hands it the whole working image for that), resized so that its
+long side is the model's native resolution and both sides are multiples of 8 (what the VAE and
+pipeline need); the mask the model sees is grown to whole latent cells; the painting is resized back
+to the crop and only masked pixels are written, so unmasked pixels come back bit-for-bit.
 
 Heavy imports (torch, diffusers) happen when a painter is built, never at import; a missing
 package raises :class:`~paintseg_layers.errors.BackendError` naming the pip extra. Offline use is
