@@ -365,3 +365,13 @@ def test_dino_potential_is_computed_on_the_device_not_from_full_size_features(ck
     cfg = AMCPConfig(steps="IO", samples=2, refine=False, paint_result=False)
     res = Segmenter(img, painter="telea", projector=proj, config=cfg).segment(BoxPrompt((10, 10, 54, 54)), seed=0)
     assert res.mask.any()
+
+
+def test_preset_builds_a_painter_per_step_and_its_config():
+    from paintseg_layers.amcp import AMCPConfig, Preset
+    from paintseg_layers.painters import StepPainters
+
+    preset = Preset("two", painter="telea", projector="lab", o_painter="ns", amcp={"steps": "IOIOI"})
+    painter, projector = preset.backends()
+    assert isinstance(painter, StepPainters) and painter.for_step("O").name == "ns" and projector.name == "lab"
+    assert preset.config(AMCPConfig(samples=3)) == AMCPConfig(samples=3, steps="IOIOI")
