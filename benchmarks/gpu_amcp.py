@@ -14,7 +14,9 @@ Protocols, each timing one segmentation of a 512 x 512 image with a box prompt (
     branches, float32, unfused attention;
 (b) **optimised**: the N samples of a step in one batched call, float16/bfloat16 on CUDA,
     DPM-Solver++ multistep with few steps, guidance skipped where it is the identity (empty
-    prompt), SDPA attention, channels-last, optionally ``torch.compile``.
+    prompt), SDPA attention, channels-last, optionally ``torch.compile``;
+(c) **paper**: the optimised painter with the ``paper`` preset's projector, a DINO ViT-B/8-shaped
+    ``ViTModel`` (768 wide, 12 layers) at the preset's input size (480 px), and its AMCP steps.
 
 It prints pipeline calls, UNet evaluations (forward calls and latent rows), seconds per
 segmentation and peak GPU memory for each, and the speed ratio. ``--smoke`` runs tiny shapes on
@@ -55,7 +57,7 @@ def unet_config(smoke: bool) -> dict:
     # runwayml/stable-diffusion-inpainting unet/config.json
     return dict(sample_size=64, in_channels=9, out_channels=4, layers_per_block=2,
                 block_out_channels=(320, 640, 1280, 1280),
-                down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
                 cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32)
 
@@ -70,10 +72,13 @@ def vae_config(smoke: bool) -> dict:
                 up_block_types=("UpDecoderBlock2D",) * 4, sample_size=512, norm_num_groups=32)
 
 
-def vit_config(smoke: bool) -> dict:
+def vit_config(smoke: bool, base: bool = False) -> dict:
     if smoke:
         return dict(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                     intermediate_size=37)
+    if base:  # facebook/dino-vitb8 (the paper preset)
+        return dict(image_size=224, patch_size=8, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                    intermediate_size=3072)
     # facebook/dino-vits8
     return dict(image_size=224, patch_size=8, hidden_size=384, num_hidden_layers=12, num_attention_heads=6,
                 intermediate_size=1536)
@@ -101,7 +106,7 @@ def build_pipeline(smoke: bool, device, seed: int):
                                           requires_safety_checker=False)
 
 
-def build_projector(smoke: bool, device, seed: int, input_size: int):
+def build_projector(smoke: bool, device, seed: int, input_size: int, base: bool = False):
     import torch
     from transformers import ViTConfig, ViTModel
 
@@ -109,7 +114,7 @@ def build_projector(smoke: bool, device, seed: int, input_size: int):
 
     torch.manual_seed(seed)
     with torch.device(device):
-        vit = ViTModel(ViTConfig(**vit_config(smoke)), add_pooling_layer=False)
+        vit = ViTModel(ViTConfig(**vit_config(smoke, base)), add_pooling_layer=False)
     return DinoProjector(model_object=vit, device=device, input_size=input_size)
 
 
@@ -118,6 +123,8 @@ class PerSamplePainter(BasePainter):
     """The reference protocol: one pipeline call per sample (wraps a :class:`DiffusionPainter`)."""
 
     name = "diffusion"
+    chooses_resolution = True
+    wants_context = True  # the inner painter crops its own context, as on the optimised path
 
     def __init__(self, inner):
         self.inner = inner
@@ -173,6 +180,7 @@ class Row:
     peak_gpu_mib: float | None
     area: int
     error: str = ""
+    projector: str = ""
 
 
 def scene(size: int) -> tuple[np.ndarray, tuple[float, float, float, float]]:
@@ -190,11 +198,12 @@ def scene(size: int) -> tuple[np.ndarray, tuple[float, float, float, float]]:
 def run_protocol(name: str, args, device, image, box) -> Row:
     import torch
 
-    from paintseg_layers.amcp import AMCPConfig, Segmenter
+    from paintseg_layers.amcp import AMCPConfig, Segmenter, get_preset
     from paintseg_layers.painters.diffusion import DiffusionPainter
     from paintseg_layers.prompts import BoxPrompt
 
     ref = name == "reference"
+    paper = get_preset("paper") if name == "paper" else None
     cuda = device.type == "cuda"
     dtype = "float32" if ref or not cuda else args.dtype
     steps = args.ref_steps if ref else args.fast_steps
@@ -215,10 +224,15 @@ def run_protocol(name: str, args, device, image, box) -> Row:
                                compile=args.compile and not ref)
     unet_count = UNetCounter(painter.pipeline.unet)
     call_count = painter.pipeline = CountedPipeline(painter.pipeline)
-    projector = build_projector(args.smoke, device, args.seed, args.input_size)
-    seg_painter = PerSamplePainter(painter) if ref else painter
+    input_size = args.input_size
     cfg = AMCPConfig(steps=args.amcp_steps, samples=args.samples, working_size=args.size, refine=False,
                      paint_result=False)
+    if paper is not None:
+        # smoke keeps the tiny ViT at a tiny input; the full run uses the preset's size and steps
+        input_size = args.input_size * 3 // 2 if args.smoke else paper.projector_options["input_size"]
+        cfg = cfg if args.smoke else paper.config(cfg)
+    projector = build_projector(args.smoke, device, args.seed, input_size, base=paper is not None)
+    seg_painter = PerSamplePainter(painter) if ref else painter
     # warm-up: one painting of the same size (kernels, cuDNN autotuning, compilation of that shape)
     warm = np.zeros(image.shape[:2], bool)
     warm[image.shape[0] // 3: 2 * image.shape[0] // 3, image.shape[1] // 3: 2 * image.shape[1] // 3] = True
@@ -235,7 +249,8 @@ def run_protocol(name: str, args, device, image, box) -> Row:
     seconds = time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None
     row = Row(name, dtype, type(painter.pipeline.scheduler).__name__, steps, call_count.calls, unet_count.calls,
-              unet_count.rows, seconds, peak, int(res.mask.sum()))
+              unet_count.rows, seconds, peak, int(res.mask.sum()),
+              projector=f"ViT-{'B' if paper is not None else 'S'}/8@{input_size} {cfg.steps}")
     del painter, pipe, projector
     if cuda:
         torch.cuda.empty_cache()
@@ -243,15 +258,16 @@ def run_protocol(name: str, args, device, image, box) -> Row:
 
 
 def format_table(rows: list[Row]) -> str:
-    head = ("protocol", "dtype", "scheduler", "steps", "pipe calls", "UNet calls", "UNet rows", "s/segmentation",
-            "peak GPU MiB")
+    head = ("protocol", "dtype", "scheduler", "steps", "projector, AMCP", "pipe calls", "UNet calls", "UNet rows",
+            "s/segmentation", "peak GPU MiB")
     lines = [head]
     for r in rows:
         if r.error:
-            lines.append((r.protocol, r.dtype, "-", "-", "-", "-", "-", "failed", r.error[:60]))
+            lines.append((r.protocol, r.dtype, "-", "-", "-", "-", "-", "-", "failed", r.error[:60]))
             continue
-        lines.append((r.protocol, r.dtype, r.scheduler, str(r.denoise_steps), str(r.pipeline_calls), str(r.unet_calls),
-                      str(r.unet_rows), f"{r.seconds:.2f}", "-" if r.peak_gpu_mib is None else f"{r.peak_gpu_mib:.0f}"))
+        lines.append((r.protocol, r.dtype, r.scheduler, str(r.denoise_steps), r.projector, str(r.pipeline_calls),
+                      str(r.unet_calls), str(r.unet_rows), f"{r.seconds:.2f}",
+                      "-" if r.peak_gpu_mib is None else f"{r.peak_gpu_mib:.0f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     fmt = lambda line: "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |"  # noqa: E731
     out = [fmt(lines[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -260,11 +276,14 @@ def format_table(rows: list[Row]) -> str:
     if "reference" in ok and "optimised" in ok and ok["optimised"].seconds > 0:
         out.append(f"speed ratio (reference / optimised): {ok['reference'].seconds / ok['optimised'].seconds:.1f}x; "
                    f"UNet rows ratio: {ok['reference'].unet_rows / max(1, ok['optimised'].unet_rows):.1f}x")
+    if "paper" in ok and "optimised" in ok and ok["optimised"].seconds > 0:
+        out.append(f"paper preset cost (paper / optimised): {ok['paper'].seconds / ok['optimised'].seconds:.1f}x")
     return "\n".join(out)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--smoke", action="store_true", help="tiny shapes on the CPU (seconds), for CI")
     p.add_argument("--device", default=None, help="torch device (default: cuda when present, else cpu)")
     p.add_argument("--dtype", default="bfloat16", choices=["float16", "bfloat16"],
@@ -276,7 +295,7 @@ def parse_args(argv=None):
     p.add_argument("--fast-steps", type=int, default=None, help="optimised denoising steps (default 10; smoke 2)")
     p.add_argument("--input-size", type=int, default=None, help="projector input size (default 224; smoke 32)")
     p.add_argument("--compile", action="store_true", help="torch.compile the UNet on the optimised path")
-    p.add_argument("--only", choices=["reference", "optimised"], default=None, help="run one protocol only")
+    p.add_argument("--only", choices=["reference", "optimised", "paper"], default=None, help="run one protocol only")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
@@ -316,7 +335,7 @@ def main(argv=None) -> int:
           f"image {args.size}x{args.size}, AMCP {args.amcp_steps} x {args.samples} samples; "
           f"{'smoke shapes' if args.smoke else 'SD-1.5-inpainting + ViT-S/8 shapes'}, random weights", flush=True)
     rows = []
-    for proto in ("reference", "optimised"):
+    for proto in ("reference", "optimised", "paper"):
         if args.only and proto != args.only:
             continue
         try:

@@ -37,9 +37,13 @@ def test_benchmark_smoke_prints_table(tmp_path):
     assert any(line.startswith("| reference") for line in lines)
     assert any(line.startswith("| optimised") for line in lines)
     assert any(line.startswith("speed ratio (reference / optimised):") for line in lines)
+    assert any(line.startswith("paper preset cost (paper / optimised):") for line in lines)
     rows = {r["protocol"]: r for r in json.loads(out_json.read_text())}
-    ref, opt = rows["reference"], rows["optimised"]
-    assert not ref["error"] and not opt["error"]
+    ref, opt, paper = rows["reference"], rows["optimised"], rows["paper"]
+    assert not ref["error"] and not opt["error"] and not paper["error"]
+    # the paper preset: a ViT-B/8-shaped projector at a larger input, the optimised painter
+    assert paper["projector"].startswith("ViT-B/8@48") and opt["projector"].startswith("ViT-S/8@32")
+    assert paper["unet_rows"] == opt["unet_rows"]
     # reference: one call per sample (2 AMCP steps x 2 samples), 3 PNDM steps with guidance (2 rows per call)
     assert ref["pipeline_calls"] == 4 and ref["unet_rows"] == 2 * ref["unet_calls"]
     # optimised: guidance skipped for the empty prompt, samples batched where their regions agree

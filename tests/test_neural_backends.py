@@ -284,7 +284,8 @@ def test_painter_accepts_injected_pipeline(painter):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"steps": 0}, "steps"), ({"guidance": -1.0}, "guidance"), ({"scheduler": "nope"}, "scheduler"),
-    ({"dtype": "int8"}, "dtype"), ({"device": "cuda:0"} if not torch.cuda.is_available() else {"device": "nodev"}, "device"),
+    ({"dtype": "int8"}, "dtype"),
+    ({"device": "cuda:0"} if not torch.cuda.is_available() else {"device": "nodev"}, "device"),
     ({"resolution": 4}, "resolution"), ({"margin": -1}, "margin"),
 ])
 def test_painter_bad_options_raise(ckpt, kwargs, match):

@@ -87,12 +87,20 @@ class Segmenter:
                 self._full_features = self.projector.project(self.work[None])[0]
             return self._full_features[y0:y1, x0:x1]
         if box not in self._feat_cache:
-            self._feat_cache[box] = self.projector.project(self.work[None, y0:y1, x0:x1])[0]
+            crop = self.work[y0:y1, x0:x1]
+            ref = getattr(self.projector, "reference", None)
+            self._feat_cache[box] = ref(crop) if ref is not None else self.projector.project(crop[None])[0]
         return self._feat_cache[box]
 
     def potential(self, paintings: np.ndarray, box) -> np.ndarray:
         """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
         f0 = self._original_features(box)
+        if hasattr(self.projector, "contrast"):  # the backend computes it where its features live
+            pot = np.asarray(self.projector.contrast(paintings, f0), np.float32)
+            if pot.shape != paintings.shape[:3]:
+                raise RuntimeError(f"projector {self.projector.name!r} returned a {pot.shape} potential for "
+                                   f"{paintings.shape[:3]} paintings")
+            return pot
         fp = self.projector.project(paintings)
         if fp.shape[1:3] != f0.shape[:2]:
             raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
@@ -111,17 +119,17 @@ class Segmenter:
             b = (max(0, b[0] + dx0), max(0, b[1] + dy0), min(w, b[2] + dx1), min(h, b[3] + dy1))
         return tuple(int(v) for v in b)
 
-    def _paint(self, crop, region, n, seed):
+    def _paint(self, painter, crop, region, n, seed):
         """Paint ``n`` samples of ``region`` in ``crop``, at most at ``paint_size`` px."""
         ps = self.config.paint_size
         h, w = crop.shape[:2]
-        if not ps or max(h, w) <= ps or self.painter.chooses_resolution:
-            return self.painter.paint(crop, region, n=n, seed=seed)
+        if not ps or max(h, w) <= ps or painter.chooses_resolution:
+            return painter.paint(crop, region, n=n, seed=seed)
         s = ps / max(h, w)
         small_shape = (max(2, round(h * s)), max(2, round(w * s)))
         small = resize_image(crop, small_shape)
         small_region = upsample_soft(region.astype(np.float32), small_shape) > 0.01
-        painted = self.painter.paint(small, small_region, n=n, seed=seed)
+        painted = painter.paint(small, small_region, n=n, seed=seed)
         out = np.repeat(crop[None], n, axis=0)
         for i in range(n):
             out[i][region] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[region]
@@ -140,21 +148,28 @@ class Segmenter:
             regions = [morph.dilate(mask, r) & valid & ~mask for r in widths]
             box = self._crop_box(mask, rng, max(widths))
         x0, y0, x1, y1 = box
-        crop = self.work[y0:y1, x0:x1]
+        painter = self.painter.for_step(kind) if hasattr(self.painter, "for_step") else self.painter
+        # painters that want context (diffusion) get the whole working image and crop around the hole
+        # themselves, as the reference inpaints the whole image; only the features use the AMCP crop
+        context = bool(getattr(painter, "wants_context", False))
+        view = np.s_[:, :] if context else np.s_[y0:y1, x0:x1]
+        src = self.work[view]
         # one painter call per distinct region shape keeps the backend's batching where regions agree
-        paintings = np.empty((n, *crop.shape), np.float32)
+        paintings = np.empty((n, *src.shape), np.float32)
         groups: dict[bytes, list[int]] = {}
         for i, reg in enumerate(regions):
-            groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
-        if self.painter.batches_masks and len(groups) > 1:
+            groups.setdefault(np.packbits(reg[view]).tobytes(), []).append(i)
+        if painter.batches_masks and len(groups) > 1:
             # backends that batch per mask (diffusion) paint all N samples in one call; they
             # choose their own resolution, so `paint_size` does not apply
-            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
-            paintings[:] = self.painter.paint_batch(crop, regs, seed=int(rng.integers(2**31)))
+            regs = np.stack([r[view] for r in regions])
+            paintings[:] = painter.paint_batch(src, regs, seed=int(rng.integers(2**31)))
         else:
             for gi, idx in enumerate(groups.values()):
-                region = regions[idx[0]][y0:y1, x0:x1]
-                paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
+                paintings[idx] = self._paint(painter, src, regions[idx[0]][view], len(idx),
+                                             int(rng.integers(2**31)) + gi)
+        if context:
+            paintings = paintings[:, y0:y1, x0:x1]
         pot = self.potential(paintings, box)
         logp = np.log(pot + _EPS)
         if bump is not None:
@@ -299,7 +314,8 @@ def segment(image, prompt, *, painter=None, projector=None, config: AMCPConfig |
     if overrides:
         check_known_keys(overrides, {f.name for f in fields(AMCPConfig)}, "AMCP")
         cfg = replace(cfg, **overrides)
-    return Segmenter(image, painter=painter, projector=projector, config=cfg, progress=progress).segment(prompt, seed=seed)
+    seg = Segmenter(image, painter=painter, projector=projector, config=cfg, progress=progress)
+    return seg.segment(prompt, seed=seed)
 
 
 def remove_object(image, prompt, *, painter=None, projector=None, config=None, seed: int = 0, **overrides):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.presets import PRESETS, get_preset
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_label_map, read_mask
-from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS, get_painter
+from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS, StepPainters, get_painter
 from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt
 
@@ -37,6 +39,9 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     Defaults are None so the library's defaults stay the single source of truth.
     """
     g = p.add_argument_group("backends and method")
+    g.add_argument("--preset", default=None, choices=sorted(PRESETS),
+                   help="named backends and settings; 'paper' = the reference's SD inpainting + DINO ViT-B/8 at 480 px "
+                        "(needs weights); other flags override it")
     g.add_argument("--painter", default=None, help="painter name (see `paintseg backends`; default telea)")
     g.add_argument("--projector", default=None, help="projector name (default lab)")
     g.add_argument("--painter-model", default=None, metavar="ID_OR_DIR", help="checkpoint for a neural painter")
@@ -45,7 +50,8 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0); same seed, same result")
     g.add_argument("--samples", type=positive_int, default=None, help="painted samples per step (default 5)")
     g.add_argument("--steps", default=None, help="step sequence of I and O, e.g. IOIOI (default IOI)")
-    g.add_argument("--working-size", type=positive_int, default=None, help="long side of the working resolution (default 320)")
+    g.add_argument("--working-size", type=positive_int, default=None,
+                   help="long side of the working resolution (default 320)")
     g.add_argument("--no-refine", action="store_true", help="skip the graph-cut refinement")
     g.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
@@ -53,8 +59,9 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
 def make_backends(args):
     """Painter and projector instances from the flags (model/device passed only when given)."""
 
-    pentry = PAINTERS.entry(args.painter or DEFAULT_PAINTER)
-    jentry = PROJECTORS.entry(args.projector or DEFAULT_PROJECTOR)
+    preset = get_preset(args.preset) if getattr(args, "preset", None) else None
+    pentry = PAINTERS.entry(args.painter or (preset.painter if preset else DEFAULT_PAINTER))
+    jentry = PROJECTORS.entry(args.projector or (preset.projector if preset else DEFAULT_PROJECTOR))
     if args.painter_model is not None and not pentry.neural:
         raise InputError(f"`--painter-model` applies to neural painters only, not {pentry.name!r}")
     if args.projector_model is not None and not jentry.neural:
@@ -63,9 +70,17 @@ def make_backends(args):
         raise InputError(f"`--device` applies to neural backends only; painter {pentry.name!r} and projector "
                          f"{jentry.name!r} are weight-free")
     # --device goes to whichever of the two backends is neural
-    popts = {k: v for k, v in (("model", args.painter_model), ("device", args.device)) if v is not None and pentry.neural}
-    jopts = {k: v for k, v in (("model", args.projector_model), ("device", args.device)) if v is not None and jentry.neural}
-    return get_painter(pentry.name, **popts), get_projector(jentry.name, **jopts)
+    popts = dict(preset.painter_options) if preset and pentry.name == preset.painter else {}
+    jopts = dict(preset.projector_options) if preset and jentry.name == preset.projector else {}
+    popts.update((k, v) for k, v in (("model", args.painter_model), ("device", args.device))
+                 if v is not None and pentry.neural)
+    jopts.update((k, v) for k, v in (("model", args.projector_model), ("device", args.device))
+                 if v is not None and jentry.neural)
+    painter = get_painter(pentry.name, **popts)
+    if preset and preset.o_painter and pentry.name == preset.painter:
+        device = {"device": args.device} if args.device is not None else {}
+        painter = StepPainters(painter, get_painter(preset.o_painter, **preset.o_painter_options, **device))
+    return painter, get_projector(jentry.name, **jopts)
 
 
 def make_config(args):
@@ -79,19 +94,24 @@ def make_config(args):
         over["working_size"] = args.working_size
     if args.no_refine:
         over["refine"] = False
-    return AMCPConfig(**over)
+    base = get_preset(args.preset).config() if getattr(args, "preset", None) else AMCPConfig()
+    return replace(base, **over)
 
 
 def add_prompt_flags(p: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
     """--box / --point / --neg-point / --mask / --scribble."""
     g = p.add_argument_group("prompt (one of)")
-    g.add_argument("--box", nargs=4, type=float, action="append" if repeatable else "store", metavar=("X0", "Y0", "X1", "Y1"),
+    one = "append" if repeatable else "store"
+    g.add_argument("--box", nargs=4, type=float, action=one, metavar=("X0", "Y0", "X1", "Y1"),
                    help="box around the object (pixels; x1, y1 exclusive)")
-    g.add_argument("--point", nargs=2, type=float, action="append", metavar=("X", "Y"), help="a click on the object (repeatable)")
-    g.add_argument("--neg-point", nargs=2, type=float, action="append", metavar=("X", "Y"), help="a click off the object (repeatable)")
-    g.add_argument("--mask", type=Path, action="append" if repeatable else "store", help="coarse mask file (non-zero = object)")
-    g.add_argument("--scribble", type=Path, action="append" if repeatable else "store",
-                   help="scribble file: 255 object strokes, 0 background strokes, 128 unmarked (or a plain stroke mask)")
+    g.add_argument("--point", nargs=2, type=float, action="append", metavar=("X", "Y"),
+                   help="a click on the object (repeatable)")
+    g.add_argument("--neg-point", nargs=2, type=float, action="append", metavar=("X", "Y"),
+                   help="a click off the object (repeatable)")
+    g.add_argument("--mask", type=Path, action=one, help="coarse mask file (non-zero = object)")
+    g.add_argument("--scribble", type=Path, action=one,
+                   help="scribble file: 255 object strokes, 0 background strokes, 128 unmarked (or a plain stroke "
+                        "mask)")
 
 
 def prompt_from_args(args, shape):

@@ -4,6 +4,7 @@ Use :func:`get_painter` with a registered name; :data:`PAINTERS` lists them.
 """
 
 from paintseg_layers.painters.base import BasePainter, Painter
+from paintseg_layers.painters.per_step import StepPainters
 from paintseg_layers.registry import Entry, Registry
 
 PAINTERS = Registry("painter", Painter)
@@ -13,8 +14,9 @@ PAINTERS.register(Entry("ns", "paintseg_layers.painters.classical:OpenCVPainter"
                         summary="OpenCV Navier-Stokes fill (smooth, fast)"))
 PAINTERS.register(Entry("patchmatch", "paintseg_layers.painters.classical:PatchMatchPainter",
                         requires=("patchmatch",), summary="PatchMatch exemplar synthesis (texture, slower)"))
-PAINTERS.register(Entry("diffusion", "paintseg_layers.painters.diffusion:DiffusionPainter", neural=True, extra="diffusion",
-                        requires=("diffusers", "transformers"), default_model="stable-diffusion-v1-5/stable-diffusion-inpainting",
+PAINTERS.register(Entry("diffusion", "paintseg_layers.painters.diffusion:DiffusionPainter", neural=True,
+                        extra="diffusion", requires=("diffusers", "transformers"),
+                        default_model="stable-diffusion-v1-5/stable-diffusion-inpainting",
                         summary="diffusers inpainting pipeline (GPU recommended)"))
 
 #: The painter used when none is named.
@@ -26,4 +28,4 @@ def get_painter(name: str | Painter | None = None, **options) -> Painter:
     return PAINTERS.resolve(name, DEFAULT_PAINTER, **options)
 
 
-__all__ = ["PAINTERS", "DEFAULT_PAINTER", "BasePainter", "Painter", "get_painter"]
+__all__ = ["PAINTERS", "DEFAULT_PAINTER", "BasePainter", "Painter", "StepPainters", "get_painter"]

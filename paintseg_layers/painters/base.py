@@ -26,6 +26,10 @@ class Painter(Protocol):
     ``batches_masks``
         True when ``paint_batch(image, masks (n, H, W), *, seed)`` paints ``n`` different masks in
         one batched call (one sample per mask).
+    ``wants_context``
+        True when the painter crops its own context around the hole: AMCP then hands it the whole
+        working image instead of its feature crop (neural painters need the surroundings). Optional:
+        read with ``getattr(painter, "wants_context", False)``.
     """
 
     name: str
@@ -41,6 +45,7 @@ class BasePainter:
     name = ""
     chooses_resolution = False
     batches_masks = False
+    wants_context = False
 
     def paint(self, image: np.ndarray, mask: np.ndarray, *, n: int = 1, seed: int = 0) -> np.ndarray:
         raise NotImplementedError

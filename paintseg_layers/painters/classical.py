@@ -87,6 +87,7 @@ class PatchMatchPainter(BasePainter):
             padded = cv2.copyMakeBorder(src, dy, pad - dy, dx, pad - dx, cv2.BORDER_REFLECT)
             pm = cv2.copyMakeBorder(m.astype(np.uint8) * 255, dy, pad - dy, dx, pad - dx, cv2.BORDER_CONSTANT, value=0)
             self._pm.set_random_seed(int(s))
-            filled = self._pm.inpaint(np.ascontiguousarray(padded), np.ascontiguousarray(pm), patch_size=self.patch_size)
+            filled = self._pm.inpaint(np.ascontiguousarray(padded), np.ascontiguousarray(pm),
+                                      patch_size=self.patch_size)
             out[i] = filled[dy : dy + rgb.shape[0], dx : dx + rgb.shape[1]].astype(np.float32) / 255.0
         return keep_unmasked(rgb, out, m)

@@ -23,7 +23,25 @@ def crop_box(mask: np.ndarray, margin: float, min_margin: int) -> tuple[int, int
 
 
 def paint_size(shape: tuple[int, int], resolution: int, multiple: int) -> tuple[int, int]:
-    """``(height, width)`` to paint a crop of ``shape`` at: long side about ``resolution``, both multiples of ``multiple``."""
+    """``(height, width)`` to paint a crop of ``shape`` at.
+
+    The long side is about ``resolution``; both sides are multiples of ``multiple``.
+    """
     h, w = shape
     s = resolution / max(h, w)
     return round_up(h * s, multiple), round_up(w * s, multiple)
+
+
+def grow_to_cells(masks: np.ndarray, cell: int) -> np.ndarray:
+    """``masks`` ``(n, H, W)`` bool grown to whole ``cell`` x ``cell`` cells (H and W multiples of ``cell``).
+
+    A cell with any masked pixel becomes fully masked, so nearest sampling to the cell grid (what an
+    inpainting pipeline does to reach its latent resolution) keeps every masked pixel.
+    """
+    n, h, w = masks.shape
+    if cell <= 1:
+        return masks.copy()
+    if h % cell or w % cell:
+        raise ValueError(f"mask size {w} x {h} is not a multiple of the cell size {cell}")
+    cells = masks.reshape(n, h // cell, cell, w // cell, cell).any(axis=(2, 4))
+    return np.repeat(np.repeat(cells, cell, axis=1), cell, axis=2)

@@ -3,9 +3,10 @@
 This is PaintSeg's own painter. The ``n`` samples of one call are painted in **one batched
 pipeline call**, with one ``torch.Generator`` per sample derived from ``seed`` (generators live on
 the CPU, so a seed gives the same noise on every device). The painter works on a crop around the
-mask (with context margin), resized so that its long side is the model's native resolution and
-both sides are multiples of what the VAE and UNet need; the painting is resized back to the crop
-exactly and only masked pixels are written, so unmasked pixels come back bit-for-bit.
+mask (with context margin; AMCP hands it the whole working image for that), resized so that its
+long side is the model's native resolution and both sides are multiples of 8 (what the VAE and
+pipeline need); the mask the model sees is grown to whole latent cells; the painting is resized back
+to the crop and only masked pixels are written, so unmasked pixels come back bit-for-bit.
 
 Heavy imports (torch, diffusers) happen when a painter is built, never at import; a missing
 package raises :class:`~paintseg_layers.errors.BackendError` naming the pip extra. Offline use is
@@ -22,23 +23,13 @@ import os
 
 import numpy as np
 
-from paintseg_layers._hub import (
-    EXTRA_HINT,
-    first_line,
-    import_torch,
-    in_hub_cache,
-    model_source,
-    not_local_message,
-    offline_default,
-    quiet_hub,
-    resolve_device,
-    resolve_dtype,
-)
+from paintseg_layers._hub import EXTRA_HINT, import_torch, offline_default, resolve_device, resolve_dtype
 from paintseg_layers.errors import BackendError, InputError, is_int
 from paintseg_layers.image import resize_image
 from paintseg_layers.painters import PAINTERS
 from paintseg_layers.painters.base import BasePainter, check_paint_inputs, sample_seeds
-from paintseg_layers.painters.crops import crop_box, paint_size, round_up
+from paintseg_layers.painters.crops import crop_box, grow_to_cells, paint_size, round_up
+from paintseg_layers.painters.diffusion_load import default_strength, load_pipeline
 from paintseg_layers.painters.schedulers import make_scheduler
 
 log = logging.getLogger(__name__)
@@ -49,15 +40,6 @@ DEFAULT_STEPS = 20
 DEFAULT_GUIDANCE = 7.5
 #: Scheduler used when ``scheduler`` is not given (``None`` keeps the pipeline's own).
 DEFAULT_SCHEDULER = "dpm++"
-
-
-def dtype_kwarg() -> str:
-    """``dtype`` for diffusers that take it (>= 0.36), else the older ``torch_dtype``."""
-    try:
-        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: PLC0415, F401
-    except ImportError:
-        return "torch_dtype"
-    return "dtype"
 
 
 def default_model() -> str:
@@ -109,6 +91,14 @@ class DiffusionPainter(BasePainter):
         ``torch.compile`` the UNet (first call slow, later calls faster; CUDA only in practice).
     progress : bool
         Show the pipeline's denoising progress bar.
+    strength : float, optional
+        Denoising strength in (0, 1]. Default per pipeline class: 1.0, but 0.9999 for SDXL
+        inpainting, which degrades at 1.0 (as its own pipeline default says).
+    variant : str, optional
+        Weight variant to load, e.g. ``"fp16"`` for a cache that holds only the fp16 files.
+    offload : bool
+        ``enable_model_cpu_offload``: keep each model on the CPU until it runs (GPUs with little
+        memory; needs accelerate). The pipeline is then never moved to ``device`` as a whole.
 
     Raises
     ------
@@ -129,12 +119,15 @@ class DiffusionPainter(BasePainter):
     #: The painter sizes its own input (the model's native resolution): callers should not downscale first.
     chooses_resolution = True
     batches_masks = True
+    #: The painter crops its own context (``margin``) around the hole: AMCP passes the whole working image.
+    wants_context = True
 
     def __init__(self, model: str | os.PathLike | None = None, *, local_files_only: bool | None = None, device=None,
                  dtype=None, steps: int | None = None, guidance: float | None = None, prompt: str = "",
                  negative_prompt: str = "", scheduler=DEFAULT_SCHEDULER, pipeline=None, resolution: int | None = None,
                  margin: float = 0.5, min_margin: int = 16, skip_null_guidance: bool = True,
-                 channels_last: bool = False, compile: bool = False, progress: bool = False):
+                 channels_last: bool = False, compile: bool = False, progress: bool = False,
+                 strength: float | None = None, variant: str | None = None, offload: bool = False):
         steps = DEFAULT_STEPS if steps is None else steps
         guidance = DEFAULT_GUIDANCE if guidance is None else guidance
         if not is_int(steps, 1):
@@ -150,6 +143,13 @@ class DiffusionPainter(BasePainter):
             raise InputError(f"`margin` must be a number in [0, 10], got {margin!r}")
         if not is_int(min_margin, 0):
             raise InputError(f"`min_margin` must be an integer >= 0, got {min_margin!r}")
+        if strength is not None and (isinstance(strength, bool) or not isinstance(strength, (int, float, np.number))
+                                     or not 0 < strength <= 1):
+            raise InputError(f"`strength` must be a number in (0, 1] or None, got {strength!r}")
+        if variant is not None and (not isinstance(variant, str) or not variant.strip()):
+            raise InputError(f"`variant` must be a non-empty string such as 'fp16' or None, got {variant!r}")
+        if not isinstance(offload, (bool, np.bool_)):
+            raise InputError(f"`offload` must be True or False, got {offload!r}")
         self.steps = int(steps)
         self.guidance = float(guidance)
         self.prompt = prompt
@@ -168,7 +168,8 @@ class DiffusionPainter(BasePainter):
             self.local_files_only = offline_default(local_files_only)
             self.device = resolve_device(device)
             self.dtype = resolve_dtype(dtype, self.device)
-            pipeline = self._load(self.model)
+            pipeline = load_pipeline(self.model, dtype=self.dtype, local_files_only=self.local_files_only,
+                                     variant=variant)
         else:
             if not callable(pipeline) or not hasattr(pipeline, "unet") or not hasattr(pipeline, "vae"):
                 raise InputError(f"`pipeline` must be a diffusers inpainting pipeline, got {type(pipeline).__name__}")
@@ -178,8 +179,16 @@ class DiffusionPainter(BasePainter):
             self.dtype = resolve_dtype(dtype, self.device) if dtype is not None else pipeline.unet.dtype
         if pipeline.unet.dtype != self.dtype:
             pipeline = pipeline.to(dtype=self.dtype)
-        pipeline = pipeline.to(self.device)
+        if getattr(pipeline, "watermark", None) is not None:
+            pipeline.watermark = None  # SDXL's invisible watermark would perturb every painted pixel
+        self.offload = bool(offload)
+        if self.offload:
+            # accelerate hooks move each model to the device when it runs; moving the pipeline would undo them
+            pipeline.enable_model_cpu_offload(device=self.device)
+        else:
+            pipeline = pipeline.to(self.device)
         self.pipeline = pipeline
+        self.strength = float(strength) if strength is not None else default_strength(pipeline)
         self._set_scheduler(scheduler)
         if channels_last:
             pipeline.unet.to(memory_format=self._torch.channels_last)
@@ -188,54 +197,20 @@ class DiffusionPainter(BasePainter):
             pipeline.unet = self._torch.compile(pipeline.unet)
         if hasattr(pipeline, "set_progress_bar_config"):
             pipeline.set_progress_bar_config(disable=not progress)
-        vae_scale = getattr(pipeline, "vae_scale_factor", None) or 2 ** (len(pipeline.vae.config.block_out_channels) - 1)
+        vae_scale = (getattr(pipeline, "vae_scale_factor", None)
+                     or 2 ** (len(pipeline.vae.config.block_out_channels) - 1))
         unet_cfg = pipeline.unet.config
-        down = 2 ** (len(unet_cfg.block_out_channels) - 1)
-        #: Painted sizes are multiples of this (pipelines need 8; the UNet's downsamplers need more).
-        self.multiple = int(np.lcm(8, vae_scale * down))
+        #: Painted sizes are multiples of this: what the pipeline and VAE need (8), not the UNet's
+        #: downsampling (diffusers' UNet pads odd latent sizes itself), so crops are stretched at most 7 px.
+        self.multiple = int(np.lcm(8, vae_scale))
+        #: Latent cell size in px: the pipeline shrinks the mask to this grid.
+        self.latent_cell = int(vae_scale)
         native = unet_cfg.sample_size * vae_scale if isinstance(unet_cfg.sample_size, int) else 512
         self.resolution = int(resolution) if resolution is not None else int(native)
         self.resolution = round_up(self.resolution, self.multiple)
         self._embeds = None  # (cond, uncond or None, extra call kwargs), computed once
 
-    # -- loading ---------------------------------------------------------------------------------
-    def _load(self, model: str):
-        from diffusers import AutoPipelineForInpainting, DiffusionPipeline  # noqa: PLC0415 - optional heavy dependency, imported on use
-
-        src, local = model_source(model, what="painter 'diffusion'", flag="--painter-model")
-        layout = "a diffusers pipeline folder with model_index.json"
-        missing = BackendError(not_local_message(model, what="painter 'diffusion'", flag="--painter-model", layout=layout,
-                                                 offline=self.local_files_only))
-        if not local and self.local_files_only and not in_hub_cache(src, "model_index.json"):
-            raise missing  # fail before diffusers gets involved
-        with quiet_hub():
-            try:
-                index = DiffusionPipeline.load_config(src, local_files_only=self.local_files_only)
-            except (OSError, ValueError) as exc:
-                if local:
-                    raise BackendError(f"painter 'diffusion': folder {src} is not {layout} ({first_line(exc)})") from None
-                raise missing from None
-            kwargs = {}
-            for key, value in index.items():
-                # components saved as None (e.g. no tokenizer/text encoder) must be passed as None
-                if not key.startswith("_") and (value is None or (isinstance(value, (list, tuple)) and value[0] is None)):
-                    kwargs[key] = None
-            if "safety_checker" in index:
-                kwargs["safety_checker"] = None  # it would black out paintings: not wanted for segmentation
-            if "requires_safety_checker" in index:
-                kwargs["requires_safety_checker"] = False
-            kwargs[dtype_kwarg()] = self.dtype
-            try:
-                pipe = AutoPipelineForInpainting.from_pretrained(src, local_files_only=self.local_files_only, **kwargs)
-            except (OSError, ValueError) as exc:
-                if local:
-                    raise BackendError(f"painter 'diffusion': cannot load the pipeline in {src} ({first_line(exc)})") from None
-                raise BackendError(not_local_message(model, what="painter 'diffusion'", flag="--painter-model",
-                                                     layout=layout, offline=self.local_files_only,
-                                                     detail=first_line(exc))) from None
-        log.info("loaded %s (%s) on %s as %s", model, type(pipe).__name__, self.device, self.dtype)
-        return pipe
-
+    # -- scheduler -------------------------------------------------------------------------------
     def _set_scheduler(self, scheduler) -> None:
         if scheduler is not None and scheduler != "pipeline":
             self.pipeline.scheduler = make_scheduler(scheduler, self.pipeline.scheduler.config)
@@ -355,9 +330,11 @@ class DiffusionPainter(BasePainter):
         x0, y0, x1, y1 = crop_box(union, self.margin, self.min_margin)
         crop = rgb[y0:y1, x0:x1]
         ph, pw = paint_size(crop.shape[:2], self.resolution, self.multiple)
-        # a painted pixel anywhere in a resized mask pixel counts as masked: the hole the model sees
-        # covers the true hole, and only true-hole pixels are written back
+        # a painted pixel anywhere in a resized mask pixel counts as masked, and the pipeline shrinks the
+        # mask to the latent grid by nearest sampling: grown to whole latent cells, the hole the UNet
+        # repaints covers every true-hole pixel (a thin O-step band included); only those are written back
         big = np.stack([resize_image(mk[y0:y1, x0:x1].astype(np.float32), (ph, pw)) > 1e-3 for mk in masks])
+        big = grow_to_cells(big, self.latent_cell)
         img_t = torch.from_numpy(np.ascontiguousarray(resize_image(crop, (ph, pw)).transpose(2, 0, 1)))[None]
         img_t = img_t.expand(n, -1, -1, -1).contiguous()
         mask_t = torch.from_numpy(big.astype(np.float32))[:, None]
@@ -365,12 +342,17 @@ class DiffusionPainter(BasePainter):
         emb = {k: v.expand(n, *v.shape[1:]) for k, v in self._conditioning().items()}
         log.debug("painting %d sample(s) of a %dx%d crop at %dx%d", n, x1 - x0, y1 - y0, pw, ph)
         with torch.inference_mode():
-            result = self.pipeline(image=img_t, mask_image=mask_t, height=ph, width=pw, strength=1.0,
-                                   num_inference_steps=self.steps, guidance_scale=self.guidance if self.uses_guidance else 1.0,
+            result = self.pipeline(image=img_t, mask_image=mask_t, height=ph, width=pw, strength=self.strength,
+                                   num_inference_steps=self.steps,
+                                   guidance_scale=self.guidance if self.uses_guidance else 1.0,
                                    generator=gens, output_type="np", **emb)
         painted = np.asarray(result.images, dtype=np.float32)
         if painted.shape != (n, ph, pw, 3):
-            raise BackendError(f"painter 'diffusion': pipeline returned shape {painted.shape}, expected {(n, ph, pw, 3)}")
+            raise BackendError(f"painter 'diffusion': pipeline returned shape {painted.shape}, "
+                               f"expected {(n, ph, pw, 3)}")
+        if not np.isfinite(painted).all():
+            raise BackendError(f"painter 'diffusion': the pipeline painted NaN or inf values in {self.dtype} "
+                               "(a float16 overflow in the UNet or VAE); use dtype 'float32' or 'bfloat16'")
         for i in range(n):
             back = np.clip(resize_image(painted[i], crop.shape[:2]), 0.0, 1.0)
             region = masks[i][y0:y1, x0:x1]
@@ -379,7 +361,8 @@ class DiffusionPainter(BasePainter):
 
     def __repr__(self) -> str:
         return (f"DiffusionPainter(model={self.model!r}, device={str(self.device)!r}, dtype={self.dtype}, "
-                f"steps={self.steps}, guidance={self.guidance}, resolution={self.resolution})")
+                f"steps={self.steps}, guidance={self.guidance}, strength={self.strength}, "
+                f"resolution={self.resolution})")
 
 
 __all__ = ["DiffusionPainter", "DEFAULT_STEPS", "DEFAULT_GUIDANCE", "DEFAULT_SCHEDULER"]

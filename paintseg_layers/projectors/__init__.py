@@ -20,7 +20,7 @@ DEFAULT_PROJECTOR = "lab"
 
 
 def get_projector(name: str | Projector | None = None, **options) -> Projector:
-    """The projector registered as ``name`` (default :data:`DEFAULT_PROJECTOR`); a projector object is returned as is."""
+    """The projector registered as ``name`` (default :data:`DEFAULT_PROJECTOR`); a projector object as is."""
     return PROJECTORS.resolve(name, DEFAULT_PROJECTOR, **options)
 
 

@@ -20,6 +20,10 @@ class Projector(Protocol):
     Declared capability (:class:`BaseProjector` gives the default): ``pixelwise`` is True when a
     pixel's features depend only on its neighbourhood, so crops of the full-image map are exact
     (AMCP then projects the original once per image instead of once per crop).
+
+    Optional (:class:`BaseProjector` gives them from ``project``): ``reference(image)`` and
+    ``contrast(images, reference)``, which let a backend compute the potential where its features
+    live (the DINO projectors: in torch on their device) instead of returning full-size features.
     """
 
     name: str
@@ -36,6 +40,14 @@ class BaseProjector:
 
     def project(self, images: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def reference(self, image: np.ndarray):
+        """Features of one original ``(H, W, 3)`` image, in the form :meth:`contrast` takes."""
+        return self.project(image[None])[0]
+
+    def contrast(self, images: np.ndarray, reference) -> np.ndarray:
+        """Squared feature distance ``(B, H, W)`` float32 between ``images`` and a :meth:`reference`."""
+        return ((self.project(images) - reference[None]) ** 2).sum(axis=-1)
 
 
 def check_batch(images) -> np.ndarray:
