@@ -59,7 +59,12 @@ def photo_640x480(folder: Path) -> tuple[Path, list[int], str]:
         img = Image.open(src).convert("RGB").resize((640, 480), Image.BILINEAR)
         m = np.asarray(Image.open(mask).convert("L").resize((640, 480), Image.NEAREST)) > 127
         ys, xs = np.nonzero(m)
-        box = [max(0, int(xs.min()) - 8), max(0, int(ys.min()) - 8), min(640, int(xs.max()) + 9), min(480, int(ys.max()) + 9)]
+        box = [
+            max(0, int(xs.min()) - 8),
+            max(0, int(ys.min()) - 8),
+            min(640, int(xs.max()) + 9),
+            min(480, int(ys.max()) + 9),
+        ]
         name = f"grabcut/{PHOTO_ID}.jpg"
     else:
         img = Image.open(ROOT / "examples" / "coffee.png").convert("RGB").resize((640, 480), Image.BILINEAR)
@@ -132,7 +137,10 @@ def main(argv=None) -> int:
     print(f"paintseg ui latency: {n} requests each, medians in seconds, settings {over or 'library defaults'}")
     print("| operation | direct library call | through the server | ratio |")
     print("|---|---|---|---|")
-    for label, key in ((f"segment one box, 640 x 480 ({photo_name})", "seg"), ("decompose 3 boxes, examples/shapes.png", "dec")):
+    for label, key in (
+        (f"segment one box, 640 x 480 ({photo_name})", "seg"),
+        ("decompose 3 boxes, examples/shapes.png", "dec"),
+    ):
         d, s = med[f"{key}_direct"], med[f"{key}_server"]
         print(f"| {label} | {d:.3f} | {s:.3f} | {s / d:.2f}x |")
     return 0

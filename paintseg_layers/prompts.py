@@ -169,7 +169,11 @@ class PointPrompt:
         )
 
     def to_dict(self):
-        return {"kind": "points", "positive": [list(p) for p in self.positive], "negative": [list(p) for p in self.negative]}
+        return {
+            "kind": "points",
+            "positive": [list(p) for p in self.positive],
+            "negative": [list(p) for p in self.negative],
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,7 +265,11 @@ class ScribblePrompt:
         new = (max(1, round(h * sy)), max(1, round(w * sx)))
         # strokes are thin: dilate before shrinking so they survive nearest-neighbour resizing
         k = max(0, int(np.ceil(1 / min(sx, sy))) // 2)
-        fg = ndi.binary_dilation(as_mask(self.foreground), iterations=k) if k and min(sx, sy) < 1 else as_mask(self.foreground)
+        fg = (
+            ndi.binary_dilation(as_mask(self.foreground), iterations=k)
+            if k and min(sx, sy) < 1
+            else as_mask(self.foreground)
+        )
         bg = None
         if self.background is not None:
             b = as_mask(self.background)

@@ -44,7 +44,10 @@ def main(argv=None):
 
     image, dec = decompose_from_args(args)
     target = read_image(args.target)
-    result = compose(as_decomposition(target), [Insert(dec, args.layer, *args.at, id="pasted"), Scale("pasted", args.scale, center=tuple(args.at))])
+    result = compose(
+        as_decomposition(target),
+        [Insert(dec, args.layer, *args.at, id="pasted"), Scale("pasted", args.scale, center=tuple(args.at))],
+    )
     save(args.out / "result.png", result)
     save(args.out / "before_after.jpg", panel([image, on_checkerboard(dec.layer(args.layer).rgba), target, result],
                                               ["source", f"layer {args.layer}", "target", "result"]))

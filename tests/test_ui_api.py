@@ -114,7 +114,10 @@ def test_upload_names_are_made_safe_and_identical_pictures_reused(client, ws):
     r = client.post("/api/images", files={"file": ("../../evil name?.png", data, "image/png")})
     assert r.status_code == 200 and r.json()["name"] == "evil-name.png"
     assert (ws / "images" / "evil-name.png").is_file()
-    assert client.post("/api/images", files={"file": ("evil name?.png", data, "image/png")}).json()["name"] == "evil-name.png"
+    assert (
+        client.post("/api/images", files={"file": ("evil name?.png", data, "image/png")}).json()["name"]
+        == "evil-name.png"
+    )
     other = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(other, format="PNG")
     r = client.post("/api/images", files={"file": ("evil name?.png", other.getvalue(), "image/png")})
@@ -367,12 +370,20 @@ def test_ui_command_starts_the_editor_on_an_image_and_prints_its_url(tmp_path):
     import urllib.request
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "paintseg_layers", "ui", str(SHAPES), "--workspace", str(tmp_path / "w"),
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paintseg_layers", "ui", str(SHAPES), "--workspace", str(tmp_path / "w"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         line = proc.stdout.readline()
-        assert line.startswith("paintseg ui: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() is not None else "")
+        assert line.startswith("paintseg ui: http://127.0.0.1:"), (
+            line,
+            proc.stderr.read() if proc.poll() is not None else "",
+        )
         url = line.split()[2]
         assert url.endswith("/?image=shapes.png")
         with urllib.request.urlopen(url, timeout=20) as r:

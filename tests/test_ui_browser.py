@@ -109,7 +109,15 @@ def download(page, button, path):
 @pytest.fixture(scope="module")
 def cli_layers(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "shapes"
-    argv = ["decompose", str(SHAPES), *[a for b in BOXES for a in ("--box", *map(str, b))], *FAST, "--no-progress", "-o", str(out)]
+    argv = [
+        "decompose",
+        str(SHAPES),
+        *[a for b in BOXES for a in ("--box", *map(str, b))],
+        *FAST,
+        "--no-progress",
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     return out
 

@@ -167,17 +167,37 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
             layer = next(layer for layer in other.layers if layer.id == edit.layer)
             src, origin = crop(layer.rgba, what=f"{where}: layer {edit.layer!r}")
             node = dict(other.graph.nodes[edit.layer]) if edit.layer in other.graph else {}
-            new = Placed(_free_id(edit.id or edit.layer, order), src, origin, np.eye(2),
-                          np.array([edit.x - origin[0], edit.y - origin[1]]), layer, node, moved=True, inserted=True,
-                          prompt={"inserted_from": str(edit.source) if isinstance(edit.source, (str, Path)) else "memory",
-                                  "layer": edit.layer})
+            new = Placed(
+                _free_id(edit.id or edit.layer, order),
+                src,
+                origin,
+                np.eye(2),
+                np.array([edit.x - origin[0], edit.y - origin[1]]),
+                layer,
+                node,
+                moved=True,
+                inserted=True,
+                prompt={
+                    "inserted_from": str(edit.source) if isinstance(edit.source, (str, Path)) else "memory",
+                    "layer": edit.layer,
+                },
+            )
             order.insert(_insert_at(edit.depth, order, where), new)
         elif isinstance(edit, InsertImage):
             rgba = _read_rgba(edit.image)
             src, origin = crop(rgba, what=f"{where}: `image`")
-            new = Placed(_free_id(edit.id, order), src, origin, np.eye(2), np.array([edit.x, edit.y], np.float64),
-                          None, {}, moved=True, inserted=True,
-                          prompt={"inserted_image": str(edit.image) if isinstance(edit.image, (str, Path)) else "memory"})
+            new = Placed(
+                _free_id(edit.id, order),
+                src,
+                origin,
+                np.eye(2),
+                np.array([edit.x, edit.y], np.float64),
+                None,
+                {},
+                moved=True,
+                inserted=True,
+                prompt={"inserted_image": str(edit.image) if isinstance(edit.image, (str, Path)) else "memory"},
+            )
             order.insert(_insert_at(edit.depth, order, where), new)
         else:
             raise InputError(f"{where}: not an edit: {edit!r}")
@@ -186,7 +206,9 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
 
 def _insert_at(depth: int, order: list, where: str) -> int:
     if depth > len(order):
-        raise InputError(f"{where}: `depth` must lie in 0..{len(order)} (0 = front-most, {len(order)} = behind all), got {depth}")
+        raise InputError(
+            f"{where}: `depth` must lie in 0..{len(order)} (0 = front-most, {len(order)} = behind all), got {depth}"
+        )
     return depth
 
 

@@ -102,7 +102,9 @@ class Scale:
             c = self.center
             if isinstance(c, (str, bytes)) or not hasattr(c, "__len__") or len(c) != 2:
                 raise InputError(f"{self.op}: `center` must be [x, y], got {c!r}")
-            object.__setattr__(self, "center", (_finite(c[0], "center[0]", self.op), _finite(c[1], "center[1]", self.op)))
+            object.__setattr__(
+                self, "center", (_finite(c[0], "center[0]", self.op), _finite(c[1], "center[1]", self.op))
+            )
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,9 @@ class Insert:
     def __post_init__(self):
         _layer_id(self.layer, self.op)
         if not isinstance(self.source, (str, Path)) and not hasattr(self.source, "layers"):
-            raise InputError(f"{self.op}: `source` must be a decomposition folder or a Decomposition, got {self.source!r}")
+            raise InputError(
+                f"{self.op}: `source` must be a decomposition folder or a Decomposition, got {self.source!r}"
+            )
         object.__setattr__(self, "x", _finite(self.x, "x", self.op))
         object.__setattr__(self, "y", _finite(self.y, "y", self.op))
         object.__setattr__(self, "id", _new_id(self.id, self.op))
@@ -209,7 +213,9 @@ class InsertImage:
             if self.image.ndim != 3 or self.image.shape[2] != 4 or min(self.image.shape[:2]) < 1:
                 raise InputError(f"{self.op}: `image` array must have shape (h, w, 4), got {self.image.shape}")
         elif not isinstance(self.image, (str, Path)):
-            raise InputError(f"{self.op}: `image` must be a file path or an (h, w, 4) array, got {type(self.image).__name__}")
+            raise InputError(
+                f"{self.op}: `image` must be a file path or an (h, w, 4) array, got {type(self.image).__name__}"
+            )
         object.__setattr__(self, "x", _finite(self.x, "x", self.op))
         object.__setattr__(self, "y", _finite(self.y, "y", self.op))
         object.__setattr__(self, "id", _new_id(self.id, self.op) or "inserted")
@@ -219,4 +225,6 @@ class InsertImage:
 Edit = Remove | Translate | Scale | Flip | Raise | Lower | Insert | InsertImage
 
 #: Operation name -> edit class.
-OPERATIONS: dict[str, type] = {cls.op: cls for cls in (Remove, Translate, Scale, Flip, Raise, Lower, Insert, InsertImage)}
+OPERATIONS: dict[str, type] = {
+    cls.op: cls for cls in (Remove, Translate, Scale, Flip, Raise, Lower, Insert, InsertImage)
+}

@@ -93,7 +93,9 @@ def parse_settings(data) -> dict:
         raise InputError(f"`settings` must be an object, got {type(data).__name__}")
     unknown = sorted(set(data) - set(SETTINGS_KEYS))
     if unknown:
-        raise InputError(f"`settings`: unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(SETTINGS_KEYS)}")
+        raise InputError(
+            f"`settings`: unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(SETTINGS_KEYS)}"
+        )
     over = {}
     if data.get("samples") is not None:
         over["samples"] = _int(data["samples"], "samples", 1, 64)
@@ -194,7 +196,13 @@ def run_decompose(image: np.ndarray, prompts_data, settings_data, *, discover: b
     s = parse_settings(settings_data)
     prompts = parse_prompts(prompts_data, image.shape[:2], discover=discover)
     config = PeelConfig(amcp=s["config"], duplicates="merge" if discover else "error")
-    kwargs = {"painter": s["painter"], "projector": s["projector"], "config": config, "seed": s["seed"], "progress": True}
+    kwargs = {
+        "painter": s["painter"],
+        "projector": s["projector"],
+        "config": config,
+        "seed": s["seed"],
+        "progress": True,
+    }
     done = threading.Event()
     watcher = threading.Thread(target=_watch_bars, args=(report, len(prompts), done), daemon=True)
     if report is not None:

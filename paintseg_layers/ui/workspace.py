@@ -46,7 +46,9 @@ def safe_name(text: str, *, what: str = "name") -> str:
         If it is empty, too long, starts with a dot or holds other characters.
     """
     if not isinstance(text, str) or not _NAME.match(text) or ".." in text:
-        raise InputError(f"`{what}` must be 1-80 letters, digits, '.', '_' or '-' (not starting with '.'), got {text!r}")
+        raise InputError(
+            f"`{what}` must be 1-80 letters, digits, '.', '_' or '-' (not starting with '.'), got {text!r}"
+        )
     return text
 
 
@@ -109,7 +111,9 @@ class Workspace:
 
     # -- listing -------------------------------------------------------------------------------------
     def images(self) -> list[str]:
-        return sorted(p.name for p in (self.root / "images").glob("*.png") if p.is_file() and not p.name.startswith("."))
+        return sorted(
+            p.name for p in (self.root / "images").glob("*.png") if p.is_file() and not p.name.startswith(".")
+        )
 
     def decompositions(self) -> list[str]:
         return sorted(p.name for p in (self.root / "layers").iterdir()
@@ -157,7 +161,9 @@ class Workspace:
         except Image.DecompressionBombError:
             raise InputError(f"image must have at most {self.max_pixels} pixels (decompression bomb refused)") from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise InputError(f"upload is not a readable image (PNG, JPEG, WebP, TIFF...): {exc.__class__.__name__}") from None
+            raise InputError(
+                f"upload is not a readable image (PNG, JPEG, WebP, TIFF...): {exc.__class__.__name__}"
+            ) from None
         return rgb
 
     def add_image(self, data: bytes, filename: str) -> str:
