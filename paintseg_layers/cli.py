@@ -14,7 +14,7 @@ import sys
 from .errors import BackendError, InputError
 
 #: Subcommand modules under ``paintseg_layers.commands``, in the order ``--help`` lists them.
-COMMANDS = ["segment", "remove", "decompose", "compose", "export", "import_", "eval", "backends", "env"]
+COMMANDS = ["segment", "remove", "decompose", "compose", "export", "import_", "eval", "batch", "backends", "env"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,145 @@
+"""Where the images of a batch are processed: local processes, or a Ray cluster through Ray Data.
+
+Both engines build one :class:`~paintseg_layers.batch.tasks.Worker` (the backends) per process
+and hand each finished image's record to a callback in the calling process, as soon as it is done.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
+import cv2
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .. import BackendError
+from .inputs import Item
+from .settings import BatchSettings
+from .tasks import Worker, single_thread
+
+ENGINES = ("local", "ray")
+
+_WORKER: Worker | None = None  # the worker of a pool process
+
+
+def _init_process(settings: dict, out_dir: str) -> None:
+    global _WORKER
+    single_thread()
+    _WORKER = Worker(BatchSettings.from_dict(settings), out_dir)
+    single_thread()  # again: building the backends may have loaded more thread pools (torch)
+
+
+def _process(item: dict) -> dict:
+    return _WORKER(Item.from_dict(item))
+
+
+def run_local(items, settings: BatchSettings, out_dir, on_done, *, workers: int = 1) -> None:
+    """Process ``items`` in this process (``workers == 1``) or in a pool of spawned processes.
+
+    ``on_done(item, record)`` is called in this process as each image finishes.
+
+    Raises
+    ------
+    BackendError
+        If a worker process died (killed, out of memory): the finished images are recorded; rerun to resume.
+    """
+    if not items:
+        return
+    if workers == 1:
+        threads = cv2.getNumThreads()
+        try:
+            with threadpool_limits(1):
+                cv2.setNumThreads(1)
+                worker = Worker(settings, out_dir)
+                for item in items:
+                    on_done(item, worker(item))
+        finally:
+            cv2.setNumThreads(threads)
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=mp.get_context("spawn"),
+                               initializer=_init_process, initargs=(settings.to_dict(), str(out_dir)))
+    try:
+        futures = {pool.submit(_process, item.to_dict()): item for item in items}
+        for fut in as_completed(futures):
+            on_done(futures[fut], fut.result())
+    except BrokenProcessPool:
+        raise BackendError("a worker process died (killed or out of memory); finished images are recorded, "
+                           "rerun the same command to resume") from None
+    except BaseException:
+        # interrupted: stop the workers now; each output is written atomically, so nothing is half-written
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+class RayWorker:
+    """Ray Data actor: builds the backends once, then processes one image per batch.
+
+    Parameters
+    ----------
+    settings : dict
+        ``BatchSettings.to_dict()``.
+    out_dir : str
+        The output folder, as seen from the worker's node (a shared file system on a cluster).
+    """
+
+    def __init__(self, settings: dict, out_dir: str):
+        single_thread()
+        self.worker = Worker(BatchSettings.from_dict(settings), out_dir)
+        single_thread()
+
+    def __call__(self, batch: dict) -> dict:
+        out = []
+        for text in batch["item"]:
+            item = Item.from_dict(json.loads(text))
+            out.append(json.dumps({"name": item.name, **self.worker(item)}))
+        return {"record": np.array(out, dtype=object)}
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # needs the Ray Data dependencies (pandas, pyarrow)
+    except ImportError as exc:
+        raise BackendError(f"`--engine ray` needs Ray Data: pip install 'paintseg_layers[cluster]' ({exc})") from None
+    return ray
+
+
+def run_ray(items, settings: BatchSettings, out_dir, on_done, *, workers: int = 1, address: str | None = None,
+            num_gpus: float = 0) -> None:
+    """Process ``items`` with Ray Data: ``map_batches`` over ``workers`` :class:`RayWorker` actors.
+
+    Joins the cluster at ``address`` (``"auto"``, ``"ray://HOST:PORT"``), or the Ray instance this
+    process already started, or else starts a local one with ``workers`` CPUs and shuts it down after.
+    Each actor asks for one CPU and ``num_gpus`` GPUs.
+    """
+    if not items:
+        return
+    ray = _import_ray()
+    started = False
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}})
+        started = True
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False  # the caller shows one bar over the images
+        by_name = {item.name: item for item in items}
+        ds = ray.data.from_items([{"item": json.dumps(item.to_dict())} for item in items])
+        ds = ds.map_batches(RayWorker, fn_constructor_kwargs={"settings": settings.to_dict(), "out_dir": str(out_dir)},
+                            concurrency=min(workers, len(items)), batch_size=1, num_cpus=1,
+                            num_gpus=num_gpus or None, batch_format="numpy")
+        for row in ds.iter_rows():
+            rec = json.loads(row["record"])
+            on_done(by_name[rec.pop("name")], rec)
+    finally:
+        if started:
+            ray.shutdown()
