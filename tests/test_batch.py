@@ -16,6 +16,7 @@ import pytest
 from paintseg_layers import AMCPConfig, InputError, make_scene, write_image
 from paintseg_layers.batch import RESULTS, read_prompts, run
 from paintseg_layers.batch.inputs import list_images, make_items
+from paintseg_layers.batch.tasks import Worker
 from paintseg_layers.cli import main
 
 FAST = AMCPConfig(samples=2, steps="IO")
@@ -126,16 +127,24 @@ def test_corrupt_image_isolated_and_missing_prompts_skipped(local_one):
     assert [r["name"] for r in records(out)] == [r["name"] for r in report.records]  # one record per image
 
 
-def test_two_workers_identical_to_one_and_cli_exit_code(local_one, dataset, tmp_path, capsys):
+def test_two_workers_identical_to_one_and_cli_exit_code(local_one, dataset, tmp_path, capsys, monkeypatch):
     images, prompts, _ = dataset
     out = tmp_path / "out"
+    compute = Worker.__call__
+
+    def slow(self, item):  # this process is slowed down, so the spawned one surely takes images too
+        time.sleep(1.5)
+        return compute(self, item)
+
+    monkeypatch.setattr(Worker, "__call__", slow)
     code = main(["batch", str(images), "--task", "segment", "--prompts", str(prompts), "-o", str(out),
                  "--workers", "2", *FAST_FLAGS])
     printed = capsys.readouterr().out
     assert code == 1  # one image failed
     assert "failed: broken: " in printed and "6 ok, 1 failed, 1 skipped" in printed
     assert tree_hashes(out, "masks") == tree_hashes(local_one[0], "masks")
-    assert len(records(out)) == 8
+    recs = records(out)
+    assert len(recs) == 8 and len({r["pid"] for r in recs if "pid" in r}) == 2  # both processes computed images
 
 
 def test_resume_skips_finished_and_changed_settings_recompute(dataset, tmp_path):

@@ -6,9 +6,12 @@ and hand each finished image's record to a callback in the calling process, as s
 
 from __future__ import annotations
 
+import collections
 import json
 import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import queue
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import cv2
@@ -36,10 +39,15 @@ def _process(item: dict) -> dict:
     return _WORKER(Item.from_dict(item))
 
 
-def run_local(items, settings: BatchSettings, out_dir, on_done, *, workers: int = 1) -> None:
-    """Process ``items`` in this process (``workers == 1``) or in a pool of spawned processes.
+def _ready() -> None:
+    """A no-op task: its completion says that a process has started and built its backends."""
 
-    ``on_done(item, record)`` is called in this process as each image finishes.
+
+def run_local(items, settings: BatchSettings, out_dir, on_done, *, workers: int = 1) -> None:
+    """Process ``items`` in this process and ``workers - 1`` spawned processes.
+
+    The calling process is one of the workers (in a thread), so images are done while the other
+    processes start. ``on_done(item, record)`` is called in the calling thread as each image finishes.
 
     Raises
     ------
@@ -48,33 +56,90 @@ def run_local(items, settings: BatchSettings, out_dir, on_done, *, workers: int 
     """
     if not items:
         return
-    if workers == 1:
-        threads = cv2.getNumThreads()
-        try:
-            with threadpool_limits(1):
-                cv2.setNumThreads(1)
+    threads = cv2.getNumThreads()
+    try:
+        with threadpool_limits(1):
+            cv2.setNumThreads(1)
+            if workers == 1 or len(items) == 1:
                 worker = Worker(settings, out_dir)
                 for item in items:
                     on_done(item, worker(item))
-        finally:
-            cv2.setNumThreads(threads)
-        return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=mp.get_context("spawn"),
+            else:
+                _run_shared(items, settings, out_dir, on_done, min(workers, len(items)) - 1)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def _run_shared(items, settings, out_dir, on_done, children: int) -> None:
+    """This process (a thread) and ``children`` spawned processes take images from one queue."""
+    pending = collections.deque(items)
+    lock = threading.Lock()
+    events: queue.Queue = queue.Queue()
+
+    def take():
+        with lock:
+            return pending.popleft() if pending else None
+
+    def here():
+        try:
+            worker = Worker(settings, out_dir)
+            while (item := take()) is not None:
+                events.put(("done", item, worker(item)))
+        except Exception as exc:  # noqa: BLE001 - handed to the calling thread, which raises it
+            events.put(("error", None, exc))
+        events.put(("idle", None, None))
+
+    pool = ProcessPoolExecutor(max_workers=children, mp_context=mp.get_context("spawn"),
                                initializer=_init_process, initargs=(settings.to_dict(), str(out_dir)))
+    outstanding = 0
+
+    def submit():
+        nonlocal outstanding
+        item = take()
+        if item is not None:
+            outstanding += 1
+            fut = pool.submit(_process, item.to_dict())
+            fut.add_done_callback(lambda f, item=item: events.put(("future", item, f)))
+
+    thread = threading.Thread(target=here, name="batch-worker", daemon=True)
     try:
-        futures = {pool.submit(_process, item.to_dict()): item for item in items}
-        for fut in as_completed(futures):
-            on_done(futures[fut], fut.result())
+        # an image goes to a process only once one is ready: this process works while the others start
+        for _ in range(children):
+            pool.submit(_ready).add_done_callback(lambda f: events.put(("ready", None, f)))
+        thread.start()
+        busy = True
+        while busy or outstanding:  # a process still starting when all is done is not waited for
+            kind, item, payload = events.get()
+            if kind == "idle":
+                busy = False
+            elif kind == "error":
+                raise payload
+            elif kind == "ready":
+                payload.result()
+                submit()
+            elif kind == "future":
+                outstanding -= 1
+                on_done(item, payload.result())
+                submit()
+            else:
+                on_done(item, payload)
     except BrokenProcessPool:
+        _stop(pool, pending, lock)
         raise BackendError("a worker process died (killed or out of memory); finished images are recorded, "
                            "rerun the same command to resume") from None
     except BaseException:
-        # interrupted: stop the workers now; each output is written atomically, so nothing is half-written
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop(pool, pending, lock)  # interrupted: outputs are written atomically, so nothing is half-written
         raise
-    pool.shutdown()
+    _stop(pool, pending, lock)
+    thread.join()
+
+
+def _stop(pool, pending, lock) -> None:
+    with lock:
+        pending.clear()  # the thread in this process stops after its current image
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 class RayWorker:

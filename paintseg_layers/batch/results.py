@@ -2,7 +2,8 @@
 
 Each record holds ``name``, ``image``, ``task``, ``output`` (relative to ``OUT``), ``status``
 (``ok``, ``failed``, ``skipped``), ``error``, ``seconds``, ``layers``, ``scores``, ``seed``,
-``settings_hash``, ``image_sha256``, ``prompts_sha256``, ``version`` and ``engine``. A record is
+``settings_hash``, ``image_sha256``, ``prompts_sha256``, ``version``, ``engine``, and the ``host``
+and ``pid`` of the process that computed it. A record is
 one line written with a single ``write`` and flushed to disk, so a killed run leaves at most one
 torn last line, which the next run ignores. At the end of a run the file is rewritten (atomically)
 with the latest record of each image, so it never holds duplicates.

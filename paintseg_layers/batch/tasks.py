@@ -9,6 +9,8 @@ to the record only.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
 import time
 from dataclasses import replace
@@ -90,7 +92,7 @@ class Worker:
         self.projector = get_projector(settings.projector, **settings.projector_options)
 
     def __call__(self, item: Item) -> dict:
-        """Process one image; returns ``{"status", "error", "seconds", "layers", "scores"}``.
+        """Process one image; returns ``{"status", "error", "seconds", "layers", "scores", "host", "pid"}``.
 
         Never raises for a bad image or prompt: the record says ``failed`` and why.
         """
@@ -111,7 +113,7 @@ class Worker:
             log.debug("image %s failed", item.path, exc_info=True)
             status, error, layers, scores = "failed", f"{exc.__class__.__name__}: {exc}", None, {}
         return {"status": status, "error": error, "seconds": round(time.perf_counter() - t0, 4),
-                "layers": layers, "scores": scores}
+                "layers": layers, "scores": scores, "host": socket.gethostname(), "pid": os.getpid()}
 
     def _one_prompt(self, image, prompts):
         if len(prompts) == 1:

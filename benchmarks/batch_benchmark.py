@@ -1,0 +1,115 @@
+"""Images per minute of ``paintseg batch`` on the local engine (1 and 2 workers) and on Ray (2 workers).
+
+    python benchmarks/batch_benchmark.py [--limit N] [--runs local-1,local-2,ray-2] [--smoke]
+
+Segments the GrabCut images (``../shared/data/grabcut``) from their ground-truth boxes (the prompts
+file of ``make_grabcut_prompts.py``), once per run into a fresh folder, with the library defaults
+and seed 0. Prints one table: wall time, images per minute and the ratio to the first run, the
+summed per-image compute seconds, and the overhead (wall time not spent on images: process or Ray
+start-up, scheduling). It also checks that every run wrote byte-identical masks. ``--smoke`` runs
+4 small generated scenes with 1 sample instead (a quick check that the script works).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_grabcut_prompts import DEFAULT_DATA, prompt_lines
+
+from paintseg_layers import AMCPConfig, make_scene, write_image
+from paintseg_layers.batch import run
+
+
+def parse_runs(text: str) -> list[tuple[str, int]]:
+    runs = []
+    for word in text.split(","):
+        engine, _, n = word.strip().partition("-")
+        if engine not in ("local", "ray") or not n.isdigit() or int(n) < 1:
+            raise SystemExit(f"--runs: expected ENGINE-N items such as local-2 or ray-2, got {word!r}")
+        runs.append((engine, int(n)))
+    return runs
+
+
+def smoke_inputs(folder: Path) -> tuple[Path, Path]:
+    images = folder / "images"
+    images.mkdir(parents=True)
+    lines = []
+    for seed in range(4):
+        scene = make_scene(seed, size=(128, 96), n_objects=2)
+        write_image(images / f"s{seed}.png", scene.image)
+        lines.append(json.dumps({"image": f"s{seed}.png", "objects": [{"box": list(scene.objects[0].visible_box)}]}))
+    prompts = folder / "prompts.jsonl"
+    prompts.write_text("\n".join(lines) + "\n")
+    return images, prompts
+
+
+def grabcut_inputs(folder: Path, data: Path, limit: int | None) -> tuple[Path, Path]:
+    lines = prompt_lines(data, limit)
+    listing = folder / "images.txt"
+    listing.write_text("".join(str((data / "images" / json.loads(line)["image"]).resolve()) + "\n" for line in lines))
+    prompts = folder / "prompts.jsonl"
+    prompts.write_text("\n".join(lines) + "\n")
+    return listing, prompts
+
+
+def mask_hashes(out: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted((out / "masks").glob("*.png")):
+        h.update(p.name.encode() + hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="batch_benchmark.py", description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="GrabCut-style folder (images/, masks/)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N images")
+    p.add_argument("--runs", default="local-1,local-2,ray-2", help="comma-separated ENGINE-WORKERS (first = baseline)")
+    p.add_argument("--samples", type=int, default=None, help="painted samples per step (default: the library's)")
+    p.add_argument("--smoke", action="store_true", help="4 generated scenes, 1 sample: checks that the script runs")
+    p.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    args = p.parse_args(argv)
+    runs = parse_runs(args.runs)
+    config = AMCPConfig(samples=1, steps="IO") if args.smoke else (
+        AMCPConfig() if args.samples is None else AMCPConfig(samples=args.samples))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="batch_bench.") as tmp:
+        tmp = Path(tmp)
+        inputs, prompts = smoke_inputs(tmp) if args.smoke else grabcut_inputs(tmp, args.data, args.limit)
+        for engine, workers in runs:
+            out = tmp / f"{engine}-{workers}"
+            t0 = time.perf_counter()
+            report = run(inputs, out, task="segment", prompts=prompts, config=config, engine=engine, workers=workers,
+                         progress=False)
+            wall = time.perf_counter() - t0
+            n = report.ok
+            compute = sum(r["seconds"] for r in report.records)
+            rows.append({"run": f"{engine}-{workers}", "images": n, "failed": report.failed, "wall_s": round(wall, 2),
+                         "images_per_min": round(60 * n / wall, 2), "compute_s": round(compute, 2),
+                         "overhead_s": round(wall - compute / workers, 2), "masks": mask_hashes(out)})
+    base = rows[0]["images_per_min"]
+    print(f"segment, {rows[0]['images']} images, {config.samples} samples, seed 0, {os.cpu_count()} CPUs "
+          f"(load average before the last run {os.getloadavg()[0]:.2f})")
+    print("| run | images | wall s | images/min | ratio | compute s (sum) | overhead s | masks sha256 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        r["ratio"] = round(r["images_per_min"] / base, 2)
+        print(f"| {r['run']} | {r['images']} | {r['wall_s']:.1f} | {r['images_per_min']:.1f} | {r['ratio']:.2f}x | "
+              f"{r['compute_s']:.1f} | {r['overhead_s']:.1f} | {r['masks']} |")
+    same = len({r["masks"] for r in rows}) == 1
+    print("identical masks in every run: " + ("yes" if same else "NO"))
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+    return 0 if same and not any(r["failed"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
