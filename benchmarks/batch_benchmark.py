@@ -5,10 +5,13 @@
 Segments the GrabCut images (``../shared/data/grabcut``) from their ground-truth boxes (the prompts
 file of ``make_grabcut_prompts.py``), once per run into a fresh folder, with the library defaults
 and seed 0. Prints one table: wall time, images per minute and the ratio to the first run, the
-summed per-image compute seconds, and the overhead (wall time not spent on images: process or actor
+summed per-image wall and CPU seconds, the CPU share (CPU time of the working threads over their
+wall time: 1 when each worker has a core to itself, lower when other programs take the cores, and
+then no engine can scale), and the overhead (wall time not spent on images: process or actor
 start-up, scheduling). A local Ray instance is started once before the Ray runs (as a cluster is
-started once and then used) and its start time is shown apart, with a row that includes it. It also checks that every run wrote byte-identical masks. ``--smoke`` runs
-4 small generated scenes with 1 sample instead (a quick check that the script works).
+started once, then used) and its start time is shown apart, with a row that includes it. It also
+checks that every run wrote byte-identical masks. ``--smoke`` runs 4 small generated scenes with
+1 sample instead (a quick check that the script works).
 """
 
 from __future__ import annotations
@@ -101,8 +104,10 @@ def main(argv=None) -> int:
             wall = time.perf_counter() - t0
             n = report.ok
             compute = sum(r["seconds"] for r in report.records)
+            cpu = sum(r.get("cpu_seconds", 0.0) for r in report.records)
             rows.append({"run": f"{engine}-{workers}", "images": n, "failed": report.failed, "wall_s": round(wall, 2),
-                         "images_per_min": round(60 * n / wall, 2), "compute_s": round(compute, 2),
+                         "images_per_min": round(60 * n / wall, 2), "compute_s": round(compute, 2), "cpu_s": round(cpu, 2),
+                         "cpu_share": round(cpu / compute, 2) if compute else 0.0,
                          "overhead_s": round(wall - compute / workers, 2), "masks": mask_hashes(out)})
             if engine == "ray":
                 w = wall + ray_start
@@ -113,12 +118,12 @@ def main(argv=None) -> int:
     base = rows[0]["images_per_min"]
     print(f"segment, {rows[0]['images']} images, {config.samples} samples, seed 0, {os.cpu_count()} CPUs "
           f"(load average before the last run {os.getloadavg()[0]:.2f})")
-    print("| run | images | wall s | images/min | ratio | compute s (sum) | overhead s | masks sha256 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | images | wall s | images/min | ratio | compute s (sum) | CPU s (sum) | CPU share | overhead s | masks sha256 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         r["ratio"] = round(r["images_per_min"] / base, 2)
         print(f"| {r['run']} | {r['images']} | {r['wall_s']:.1f} | {r['images_per_min']:.1f} | {r['ratio']:.2f}x | "
-              f"{r['compute_s']:.1f} | {r['overhead_s']:.1f} | {r['masks']} |")
+              f"{r['compute_s']:.1f} | {r['cpu_s']:.1f} | {r['cpu_share']:.2f} | {r['overhead_s']:.1f} | {r['masks']} |")
     if ray_start is not None:
         print(f"Ray instance start: {ray_start:.1f} s (once per cluster; the ray rows without it joined a running instance)")
     same = len({r["masks"] for r in rows}) == 1

@@ -258,3 +258,13 @@ def test_ray_engine_matches_local(ray_instance, local_one, dataset, tmp_path):
             progress=False)
     assert a.ok == b.ok == 2
     assert tree_hashes(tmp_path / "dl", "layers") == tree_hashes(tmp_path / "dr", "layers")
+
+
+def test_benchmark_smoke(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "batch_benchmark.py"
+    res = subprocess.run([sys.executable, str(script), "--smoke", "--runs", "local-1,local-2", "--json", str(tmp_path / "b.json")],
+                         check=False, capture_output=True, text=True, timeout=240, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "| local-2 | 4 |" in res.stdout and "identical masks in every run: yes" in res.stdout
+    rows = json.loads((tmp_path / "b.json").read_text())
+    assert [r["run"] for r in rows] == ["local-1", "local-2"] and rows[0]["ratio"] == 1.0
