@@ -161,6 +161,7 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
     if not (out.parent if str(out.parent) else Path(".")).is_dir():
         raise InputError(f"`out` parent folder does not exist: {out.parent}")
     out.mkdir(exist_ok=True)
+    out = out.absolute()  # workers may run in another folder (Ray)
     t0 = time.perf_counter()
     digest = settings.digest()
     results = ResultsFile(out)

@@ -180,7 +180,7 @@ def make_items(source, prompts_file=None) -> list[Item]:
     items = []
     for p in paths:
         objects = table.get(p.name, table.get(str(p.resolve())))
-        items.append(Item(p.stem, p, objects))
+        items.append(Item(p.stem, p.absolute(), objects))  # absolute: workers may run elsewhere
     return items
 
 
