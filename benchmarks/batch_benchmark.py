@@ -94,8 +94,7 @@ def main(argv=None) -> int:
                 import ray
 
                 t0 = time.perf_counter()
-                ray.init(num_cpus=max(w for e, w in runs if e == "ray"), include_dashboard=False, log_to_driver=False,
-                         runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+                ray.init(num_cpus=max(w for e, w in runs if e == "ray"), include_dashboard=False, log_to_driver=False)
                 ray_start = time.perf_counter() - t0
             out = tmp / f"{engine}-{workers}"
             t0 = time.perf_counter()

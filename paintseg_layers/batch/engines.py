@@ -189,14 +189,19 @@ def run_ray(items, settings: BatchSettings, out_dir, on_done, *, workers: int = 
     started = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, log_to_driver=False)
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise BackendError(f"cannot join the Ray cluster at `--address` {address!r}: {exc}") from None
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}})
+            # no job-wide runtime_env: it would keep the actors off the workers Ray starts in advance
+            # (about twice the start-up time); each actor limits its own thread pools instead
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         started = True
+    ctx = ray.data.DataContext.get_current()
+    bars = ctx.enable_progress_bars
+    ctx.enable_progress_bars = False  # the caller shows one bar over the images
     try:
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False  # the caller shows one bar over the images
         by_name = {item.name: item for item in items}
         ds = ray.data.from_items([{"item": json.dumps(item.to_dict())} for item in items])
         ds = ds.map_batches(RayWorker, fn_constructor_kwargs={"settings": settings.to_dict(), "out_dir": str(out_dir)},
@@ -205,6 +210,11 @@ def run_ray(items, settings: BatchSettings, out_dir, on_done, *, workers: int = 
         for row in ds.iter_rows():
             rec = json.loads(row["record"])
             on_done(by_name[rec.pop("name")], rec)
+    except ray.exceptions.RayError as exc:  # e.g. an actor could not build its backends
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        raise BackendError(f"the Ray job failed ({exc.__class__.__name__}: {first}); finished images are "
+                           "recorded, rerun to resume") from None
     finally:
+        ctx.enable_progress_bars = bars
         if started:
             ray.shutdown()
