@@ -79,50 +79,66 @@ def main(argv=None) -> int:
     p.add_argument("--runs", default="local-1,local-2,ray-2", help="comma-separated ENGINE-WORKERS (first = baseline)")
     p.add_argument("--samples", type=int, default=None, help="painted samples per step (default: the library's)")
     p.add_argument("--smoke", action="store_true", help="4 generated scenes, 1 sample: checks that the script runs")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="rounds over the runs, interleaved (each row is then the round with the median wall time)")
     p.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     args = p.parse_args(argv)
     runs = parse_runs(args.runs)
     config = AMCPConfig(samples=1, steps="IO") if args.smoke else (
         AMCPConfig() if args.samples is None else AMCPConfig(samples=args.samples))
-    rows = []
+    if args.repeat < 1:
+        raise SystemExit(f"--repeat: expected an integer >= 1, got {args.repeat}")
+    load = os.getloadavg()[0]
+    done: dict = {}
     with tempfile.TemporaryDirectory(prefix="batch_bench.") as tmp:
         tmp = Path(tmp)
         inputs, prompts = smoke_inputs(tmp) if args.smoke else grabcut_inputs(tmp, args.data, args.limit)
         ray_start = None
-        for engine, workers in runs:
-            if engine == "ray" and ray_start is None:  # started once, as a cluster would be; timed apart
-                import ray
+        for round_ in range(args.repeat):  # interleaved, so a change of machine load hits every run alike
+            for engine, workers in runs:
+                if engine == "ray" and ray_start is None:  # started once, as a cluster would be; timed apart
+                    import ray
 
+                    t0 = time.perf_counter()
+                    ray.init(num_cpus=max(w for e, w in runs if e == "ray"), include_dashboard=False, log_to_driver=False)
+                    ray_start = time.perf_counter() - t0
+                out = tmp / f"{engine}-{workers}-{round_}"
                 t0 = time.perf_counter()
-                ray.init(num_cpus=max(w for e, w in runs if e == "ray"), include_dashboard=False, log_to_driver=False)
-                ray_start = time.perf_counter() - t0
-            out = tmp / f"{engine}-{workers}"
-            t0 = time.perf_counter()
-            report = run(inputs, out, task="segment", prompts=prompts, config=config, engine=engine, workers=workers,
-                         progress=False)
-            wall = time.perf_counter() - t0
-            n = report.ok
-            compute = sum(r["seconds"] for r in report.records)
-            cpu = sum(r.get("cpu_seconds", 0.0) for r in report.records)
-            rows.append({"run": f"{engine}-{workers}", "images": n, "failed": report.failed, "wall_s": round(wall, 2),
-                         "images_per_min": round(60 * n / wall, 2), "compute_s": round(compute, 2), "cpu_s": round(cpu, 2),
-                         "cpu_share": round(cpu / compute, 2) if compute else 0.0,
-                         "overhead_s": round(wall - compute / workers, 2), "masks": mask_hashes(out)})
-            if engine == "ray":
-                w = wall + ray_start
-                rows.append({**rows[-1], "run": f"{engine}-{workers} incl. Ray start", "wall_s": round(w, 2),
-                             "images_per_min": round(60 * n / w, 2), "overhead_s": round(w - compute / workers, 2)})
+                report = run(inputs, out, task="segment", prompts=prompts, config=config, engine=engine,
+                             workers=workers, progress=False)
+                wall = time.perf_counter() - t0
+                n = report.ok
+                compute = sum(r["seconds"] for r in report.records)
+                cpu = sum(r.get("cpu_seconds", 0.0) for r in report.records)
+                done.setdefault(f"{engine}-{workers}", []).append({
+                    "run": f"{engine}-{workers}", "images": n, "failed": report.failed, "wall_s": round(wall, 2),
+                    "images_per_min": round(60 * n / wall, 2), "compute_s": round(compute, 2), "cpu_s": round(cpu, 2),
+                    "cpu_share": round(cpu / compute, 2) if compute else 0.0,
+                    "overhead_s": round(wall - compute / workers, 2), "masks": mask_hashes(out), "workers": workers})
         if ray_start is not None:
             ray.shutdown()
+    rows = []
+    for name, tries in done.items():
+        row = sorted(tries, key=lambda r: r["wall_s"])[(len(tries) - 1) // 2]
+        row["walls"] = [r["wall_s"] for r in tries]
+        row["masks"] = tries[0]["masks"] if len({r["masks"] for r in tries}) == 1 else "DIFFER"
+        rows.append(row)
+        if name.startswith("ray"):
+            w = row["wall_s"] + ray_start
+            rows.append({**row, "run": f"{name} incl. Ray start", "wall_s": round(w, 2),
+                         "images_per_min": round(60 * row["images"] / w, 2),
+                         "overhead_s": round(w - row["compute_s"] / row["workers"], 2)})
     base = rows[0]["images_per_min"]
-    print(f"segment, {rows[0]['images']} images, {config.samples} samples, seed 0, {os.cpu_count()} CPUs "
-          f"(load average before the last run {os.getloadavg()[0]:.2f})")
+    print(f"segment, {rows[0]['images']} images, {config.samples} samples, seed 0, {os.cpu_count()} CPUs, "
+          f"{args.repeat} round(s); load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print("| run | images | wall s | images/min | ratio | compute s (sum) | CPU s (sum) | CPU share | overhead s | masks sha256 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         r["ratio"] = round(r["images_per_min"] / base, 2)
         print(f"| {r['run']} | {r['images']} | {r['wall_s']:.1f} | {r['images_per_min']:.1f} | {r['ratio']:.2f}x | "
               f"{r['compute_s']:.1f} | {r['cpu_s']:.1f} | {r['cpu_share']:.2f} | {r['overhead_s']:.1f} | {r['masks']} |")
+    if args.repeat > 1:
+        print("wall s of every round: " + "; ".join(f"{r['run']} {r['walls']}" for r in rows if "incl." not in r["run"]))
     if ray_start is not None:
         print(f"Ray instance start: {ray_start:.1f} s (once per cluster; the ray rows without it joined a running instance)")
     same = len({r["masks"] for r in rows}) == 1
