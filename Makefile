@@ -11,7 +11,7 @@ $(BIN)/paintseg: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[dev,diffusion,ui]"
+	$(BIN)/pip install -q -e ".[dev,diffusion,ui,cluster]"
 	@touch $@
 
 install: $(BIN)/paintseg

@@ -52,18 +52,17 @@ def test_batch_decomposes_then_skips_finished(tmp_path):
         shutil.copy(ROOT / "examples" / "shapes.png", images / name)
     out = tmp_path / "out"
     args = [RECIPES / "batch.py", images, "--prompts", ROOT / "examples" / "shapes.prompts", "--out", out,
-            "--samples", "1", "--steps", "I"]
+            "--samples", "1"]
     res = run(args, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "2 decomposed, 0 skipped" in res.stdout
-    assert len(json.loads((out / "a" / "manifest.json").read_text())["layers"]) == 3
+    assert "2 ok, 0 failed, 0 skipped; 2 computed by this run, 0 already finished" in res.stdout
+    assert len(json.loads((out / "layers" / "a" / "manifest.json").read_text())["layers"]) == 3
     assert "%" in res.stderr  # the progress bar
 
-    (out / "b" / "manifest.json").unlink()  # as if b had not finished
-    shutil.rmtree(out / "b")
+    shutil.rmtree(out / "layers" / "b")  # as if b had not finished
     res = run(args, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "1 decomposed, 1 skipped" in res.stdout
+    assert "1 computed by this run, 1 already finished" in res.stdout
 
 
 def test_batch_reports_a_failing_image_and_goes_on(tmp_path):
@@ -72,4 +71,4 @@ def test_batch_reports_a_failing_image_and_goes_on(tmp_path):
     (images / "broken.png").write_bytes(b"not a png")
     res = run([RECIPES / "batch.py", images, "--out", tmp_path / "out"], cwd=tmp_path)
     assert res.returncode == 1
-    assert "1 failed: broken.png" in res.stdout
+    assert "failed: broken: `image` is not a readable image" in res.stdout

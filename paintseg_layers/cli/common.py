@@ -56,9 +56,11 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
-def make_backends(args):
-    """Painter and projector instances from the flags (model/device passed only when given)."""
+def backend_options(args):
+    """``(painter name, painter options, projector name, projector options)`` from the flags and ``--preset``.
 
+    ``--device`` goes to whichever backend is neural; ``--*-model`` to a neural backend only.
+    """
     preset = get_preset(args.preset) if getattr(args, "preset", None) else None
     pentry = PAINTERS.entry(args.painter or (preset.painter if preset else DEFAULT_PAINTER))
     jentry = PROJECTORS.entry(args.projector or (preset.projector if preset else DEFAULT_PROJECTOR))
@@ -76,11 +78,18 @@ def make_backends(args):
                  if v is not None and pentry.neural)
     jopts.update((k, v) for k, v in (("model", args.projector_model), ("device", args.device))
                  if v is not None and jentry.neural)
-    painter = get_painter(pentry.name, **popts)
-    if preset and preset.o_painter and pentry.name == preset.painter:
+    return pentry.name, popts, jentry.name, jopts
+
+
+def make_backends(args):
+    """Painter and projector instances from the flags (model/device passed only when given)."""
+    pname, popts, jname, jopts = backend_options(args)
+    preset = get_preset(args.preset) if getattr(args, "preset", None) else None
+    painter = get_painter(pname, **popts)
+    if preset and preset.o_painter and pname == preset.painter:
         device = {"device": args.device} if args.device is not None else {}
         painter = StepPainters(painter, get_painter(preset.o_painter, **preset.o_painter_options, **device))
-    return painter, get_projector(jentry.name, **jopts)
+    return painter, get_projector(jname, **jopts)
 
 
 def make_config(args):

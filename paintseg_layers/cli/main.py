@@ -15,7 +15,7 @@ from paintseg_layers.errors import BackendError, InputError
 from paintseg_layers.version import __version__
 
 #: Subcommand modules under ``paintseg_layers.cli``, in the order ``--help`` lists them.
-COMMANDS = ["segment", "remove", "decompose", "compose", "export", "import_", "eval", "backends", "env", "ui"]
+COMMANDS = ["segment", "remove", "decompose", "compose", "export", "import_", "eval", "batch", "backends", "env", "ui"]
 
 
 class _Parser(argparse.ArgumentParser):
