@@ -210,7 +210,7 @@ def test_export_import_cli_errors(tmp_path, capsys, truth):
         (["export", tmp_path / "dec", "-o", tmp_path / "x.tif"], "must be ora or psd"),
         (["export", tmp_path / "dec", "--format", "gif", "-o", tmp_path / "x.gif"], "invalid choice"),
         (["export", tmp_path / "nodec", "-o", tmp_path / "x.ora"], "manifest.json"),
-        (["export", tmp_path / "dec", "-o", tmp_path / "no" / "x.ora"], "does not exist"),
+        (["export", tmp_path / "dec", "-o", tmp_path / "dec" / "manifest.json" / "x.ora"], "a file stands"),
     ]
     for argv, message in cases:
         code, _, err = run(capsys, *argv)

@@ -96,8 +96,11 @@ def test_overwrite_rules(decomposition, tmp_path):
     with pytest.raises(InputError, match="not an empty folder"):
         decomposition.save(other)
     assert (other / "precious.txt").read_text() == "keep me"
-    with pytest.raises(InputError, match="parent"):
-        decomposition.save(tmp_path / "missing" / "dec")
+    # missing parents are created (issue 13 item 12); a file in the way is refused
+    assert (decomposition.save(tmp_path / "missing" / "dec") / "manifest.json").is_file()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="a file stands"):
+        decomposition.save(tmp_path / "afile" / "dec")
 
 
 def test_load_errors(decomposition, tmp_path):

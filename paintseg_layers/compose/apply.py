@@ -59,6 +59,10 @@ def _known(order: list[Placed], lid: str, where: str) -> int:
     raise InputError(f"{where}: unknown layer id {lid!r}; known ids: {known}")
 
 
+#: An inserted picture may be at most this many times the canvas per side.
+INSERT_OVERHANG = 2
+
+
 def _free_id(base: str, order: list[Placed]) -> str:
     taken = {p.id for p in order}
     if base not in taken:
@@ -79,10 +83,11 @@ def _load_source(source, cache: dict):
     return cache[key]
 
 
-def _read_rgba(image) -> np.ndarray:
+def _read_rgba(image, canvas) -> np.ndarray:
     if not isinstance(image, np.ndarray):
+        bound = (INSERT_OVERHANG * canvas[0], INSERT_OVERHANG * canvas[1])  # checked before decoding
         try:
-            return read_rgba(image, name="image")
+            return read_rgba(image, name="image", max_size=bound)
         except InputError as exc:
             raise InputError(f"insert_image: {exc}") from None
     arr = image
@@ -173,7 +178,7 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
                                   "layer": edit.layer})
             order.insert(_insert_at(edit.depth, order, where), new)
         elif isinstance(edit, InsertImage):
-            rgba = _read_rgba(edit.image)
+            rgba = _read_rgba(edit.image, decomposition.image_size)
             src, origin = crop(rgba, what=f"{where}: `image`")
             new = Placed(_free_id(edit.id, order), src, origin, np.eye(2), np.array([edit.x, edit.y], np.float64),
                           None, {}, moved=True, inserted=True,

@@ -150,6 +150,10 @@ def parse_edits(data, *, base_dir=None) -> tuple:
     return tuple(edit_from_dict(e, base_dir=base_dir, index=i) for i, e in enumerate(edits))
 
 
+#: Largest edit script read.
+MAX_SCRIPT_BYTES = 4 << 20
+
+
 def load_edits(path) -> tuple:
     """Read an edit script (``.json`` or ``.toml``); relative paths inside are taken from its folder.
 
@@ -164,12 +168,16 @@ def load_edits(path) -> tuple:
     suffix = p.suffix.lower()
     if suffix not in (".json", ".toml"):
         raise InputError(f"`--edits` file must end in .json or .toml, got {p.name!r}")
+    if p.stat().st_size > MAX_SCRIPT_BYTES:
+        raise InputError(f"`--edits` file must be at most {MAX_SCRIPT_BYTES} bytes, got {p.stat().st_size}: {p}")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"`--edits` file is not UTF-8 text: {p}") from None
     try:
         data = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+    except RecursionError:
+        raise InputError(f"`--edits` file {p} is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"`--edits` file {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -42,6 +42,8 @@ def detect_format(path) -> str:
         If the file is missing or is neither.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"layered file must be a .ora or .psd file, got a directory: {p}")
     if not p.is_file():
         raise InputError(f"layered file not found: {p}")
     with open(p, "rb") as fh:

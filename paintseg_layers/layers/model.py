@@ -209,7 +209,7 @@ class Decomposition:
         Parameters
         ----------
         directory : path
-            The folder to create. Its parent must exist.
+            The folder to create (missing parent folders are created).
         overwrite : bool
             Replace an existing decomposition folder (one holding ``manifest.json``) or an empty
             folder. Any other existing path is refused.
