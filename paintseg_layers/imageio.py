@@ -31,25 +31,22 @@ MIN_SIDE = 8
 MAX_ASPECT = 20
 
 
-def _describe(source) -> str:
-    return "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
-
-
 def _open(source, name: str, max_size: tuple[int, int] | None = None) -> Image.Image:
     """Open, size-check *before* decoding, then decode; every failure is one :class:`InputError`."""
+    label = f"`{name}`" if " " not in name else name  # an argument name, or a description of the input
     if isinstance(source, (bytes, bytearray)):
-        opener, where = (lambda: Image.open(io.BytesIO(source))), f"`{name}`"
+        opener, where = (lambda: Image.open(io.BytesIO(source))), label
     else:
         p = Path(source)
         if not p.exists():
             raise InputError(f"`{name}` file not found: {p}")
         if p.is_dir():
             raise InputError(f"`{name}` must be an image file, got a directory: {p}")
-        opener, where = (lambda: Image.open(p)), f"`{name}` {p}"
+        opener, where = (lambda: Image.open(p)), f"{label} {p}"
     try:
         with opener() as src:
             w, h = src.size  # declared in the header; nothing is decoded yet
-            check_pixels(w, h, name=f"{where}", max_size=max_size)
+            check_pixels(w, h, name=where, max_size=max_size)
             src.load()
             img = ImageOps.exif_transpose(src)  # a new, detached image with the orientation applied
     except InputError:
@@ -81,11 +78,11 @@ def check_pixels(width: int, height: int, *, name: str, max_size: tuple[int, int
     """
     if width < 1 or height < 1:
         raise InputError(f"{name} must be at least 1 x 1 px, got {width} x {height}")
+    if max_size is not None and (width > max_size[0] or height > max_size[1]):
+        raise InputError(f"{name} must be at most {max_size[0]} x {max_size[1]} (W x H), got {width} x {height}")
     if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
         raise InputError(f"{name} must be at most {MAX_SIDE} px per side and {MAX_PIXELS} px in all, "
                          f"got {width} x {height}")
-    if max_size is not None and (width > max_size[0] or height > max_size[1]):
-        raise InputError(f"{name} must be at most {max_size[0]} x {max_size[1]} (W x H), got {width} x {height}")
 
 
 def read_image(path, *, name: str = "image") -> np.ndarray:
