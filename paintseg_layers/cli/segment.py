@@ -18,6 +18,7 @@ from paintseg_layers.cli.common import (
 )
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, write_image, write_text
+from paintseg_layers.jsonable import without_timings
 from paintseg_layers.viz import draw_overlay
 
 
@@ -55,7 +56,6 @@ def run(args) -> int:
     if args.soft is not None:
         write_image(args.soft, res.soft)
     if args.json is not None:
-        summary = {k: v for k, v in res.to_dict().items() if k != "seconds"}  # same seed, same bytes
-        write_text(args.json, json.dumps(summary, indent=2))
+        write_text(args.json, json.dumps(without_timings(res.to_dict()), indent=2))  # same seed, same bytes
     print(f"wrote {args.output} ({int(res.mask.sum())} px object, {res.seconds:.2f} s)")
     return 0

@@ -131,7 +131,7 @@ def test_layer_folder_and_manifest_cases(world):
 
 
 def test_layered_file_cases(world):
-    big_layer = f'<image w="9" h="9"><stack><layer name="a" src="data/a.png"/></stack></image>'
+    big_layer = '<image w="9" h="9"><stack><layer name="a" src="data/a.png"/></stack></image>'
     honest = _ora(world, "mime_bomb.ora", [("mimetype", b"\0" * 50_000_000)])
     lying = _ora(world, "lying.ora", [("data/a.png", png_bomb(2000, 2000))], xml=big_layer)
     lie_about_size(lying, "data/a.png", 1000)
