@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (InputError, BackendError) as exc:
-        print(f"paintseg: error: {exc}", file=sys.stderr)
+        print(f"paintseg: error: {' '.join(str(exc).split())}", file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:
         print("paintseg: interrupted", file=sys.stderr)
@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: one line, details only with -v
         if args.verbose:
             logging.exception("unexpected failure")
-        print(f"paintseg: error: unexpected {exc.__class__.__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        text = " ".join(str(exc).split())[:200]  # one short line, whatever the exception carries
+        print(f"paintseg: error: unexpected {exc.__class__.__name__}: {text} (rerun with -v for details)",
+              file=sys.stderr)
         return 1
 
 
