@@ -81,7 +81,7 @@ def _ora(world: Path, name: str, members, *, xml='<image w="9" h="9"><stack/></i
     return path
 
 
-def test_layer_folder_and_manifest_cases(world):
+def _folder_cases(world):
     out = world / "outputs"
     out.mkdir(exist_ok=True)
     outside = str(world / "outside.png")
@@ -119,24 +119,21 @@ def test_layer_folder_and_manifest_cases(world):
         "graph_empty": (_graph(""), "graph.json"),
         "graph_bad": (_graph('{"nodes": 3}'), "graph.json"),
     }
-    argvs, expected = [], []
+    out_cases = []
     for name, (edit, message) in cases.items():
         folder = _folder(world, name, edit)
         for verb in (["compose", folder, "-o", out / f"{name}.png"], ["export", folder, "-o", out / f"{name}.ora"]):
-            argvs.append(verb)
-            expected.append((message, verb[-1]))
-    results = run_cli_cases(argvs, world / "run_folder")
-    for result, (message, written) in zip(results, expected):
-        assert_refused(result, message, watched=[written])
+            out_cases.append((verb, message, verb[-1]))
+    return out_cases
 
 
-def test_layered_file_cases(world):
+def _layered_cases(world):
     big_layer = '<image w="9" h="9"><stack><layer name="a" src="data/a.png"/></stack></image>'
     honest = _ora(world, "mime_bomb.ora", [("mimetype", b"\0" * 50_000_000)])
     lying = _ora(world, "lying.ora", [("data/a.png", png_bomb(2000, 2000))], xml=big_layer)
     lie_about_size(lying, "data/a.png", 1000)
     xml_bomb = _ora(world, "xml_bomb.ora", [("stack.xml", b" " * 50_000_000)])
-    layer_bomb = _ora(world, "layer_bomb.ora", [("data/a.png", png_bomb(*BOMB))], xml=big_layer)
+    layer_bomb = _ora(world, "layer_bomb.ora", [("data/a.png", (world / "bomb.png").read_bytes())], xml=big_layer)
     crc = _ora(world, "crc.ora", [("data/a.png", png_bomb(8, 8))], xml=big_layer)
     data = bytearray(crc.read_bytes())
     start = data.find(b"data/a.png") + len("data/a.png")
@@ -153,13 +150,11 @@ def test_layered_file_cases(world):
     out = world / "outputs"
     cases = [(honest, "mimetype"), (lying, "data/a.png"), (xml_bomb, "stack.xml"), (layer_bomb, "data/a.png"),
              (crc, "data/a.png"), (psd, "layer"), (world / "cases", "directory")]
-    argvs = [["import", path, "-o", out / f"imp_{k}"] for k, (path, _) in enumerate(cases)]
-    results = run_cli_cases(argvs, world / "run_layered")
-    for result, (path, message), argv in zip(results, cases, argvs):
-        assert_refused(result, [message, str(path)], watched=[argv[-1]])
+    return [(["import", path, "-o", out / f"imp_{k}"], [message, str(path)], out / f"imp_{k}")
+            for k, (path, message) in enumerate(cases)]
 
 
-def test_image_flag_and_output_cases(world):
+def _image_cases(world):
     photo, out = world / "photo.png", world / "outputs"
     box = ["--box", "10", "10", "40", "30"]
     edits = world / "cases" / "edits"
@@ -191,14 +186,28 @@ def test_image_flag_and_output_cases(world):
          out / "p.png"),
         (["decompose", photo, *box, "-o", photo], "-o", out / "never"),
     ]
-    results = run_cli_cases([argv for argv, _, _ in cases], world / "run_images")
-    for result, (_, message, written) in zip(results, cases):
-        assert_refused(result, message, watched=[written])
-    assert (world / "photo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return cases
 
 
-def test_bomb_png_is_small_on_disk_and_large_declared():
-    data = png_bomb(*BOMB)
+@pytest.fixture(scope="module")
+def refused(world):
+    """Every case of this module, run in one memory-capped worker (its start-up costs seconds)."""
+    groups = {"folder": _folder_cases(world), "layered": _layered_cases(world), "images": _image_cases(world)}
+    flat = [case for cases in groups.values() for case in cases]
+    results = iter(run_cli_cases([argv for argv, _, _ in flat], world / "run"))
+    return {group: [(next(results), names, written) for _, names, written in cases]
+            for group, cases in groups.items()}
+
+
+@pytest.mark.parametrize("group", ["folder", "layered", "images"])
+def test_hostile_inputs_are_refused(refused, group, world):
+    for result, names, written in refused[group]:
+        assert_refused(result, names, watched=[written])
+    assert (world / "photo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the input survived
+
+
+def test_bomb_png_is_small_on_disk_and_large_declared(world):
+    data = (world / "bomb.png").read_bytes()
     with Image.open(io.BytesIO(data)) as img:
         assert img.size == BOMB
     assert len(data) < 1_000_000

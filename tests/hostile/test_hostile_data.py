@@ -10,6 +10,7 @@ from PIL import Image
 from paintseg_layers.cli import main
 from paintseg_layers.eval.cache import read_entry, write_entry
 from paintseg_layers.eval.datasets import Sample
+from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
 
 
 def test_truncated_cache_npz_is_recomputed(tmp_path, caplog):
@@ -40,3 +41,15 @@ def test_failed_eval_leaves_no_report_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "a.png" in err, err
     assert not report.exists()
+
+
+def test_outputs_create_missing_parent_folders(tmp_path, capsys):
+    dec = ground_truth_decomposition(make_scene(2, size=(40, 32), n_objects=1, cutouts="none"))
+    dec.save(tmp_path / "out" / "shapes")  # the README's API snippet on a fresh clone
+    target = tmp_path / "results" / "scene1" / "dec.ora"
+    assert main(["export", str(tmp_path / "out" / "shapes"), "-o", str(target)]) == 0
+    assert target.is_file()
+    picture = tmp_path / "renders" / "a" / "b.png"
+    assert main(["compose", str(tmp_path / "out" / "shapes"), "-o", str(picture)]) == 0
+    assert picture.is_file()
+    capsys.readouterr()
