@@ -26,7 +26,8 @@ def _same(d1, d2):
     if d1.image is not None:
         assert np.array_equal(d1.image, d2.image)
     for a, b in zip(d1.layers, d2.layers):
-        assert (a.id, a.prompt_index, a.depth, a.prompt, a.scores) == (b.id, b.prompt_index, b.depth, b.prompt, b.scores)
+        for key in ("id", "prompt_index", "depth", "prompt", "scores"):
+            assert getattr(a, key) == getattr(b, key), key
         assert a.rgba.dtype == b.rgba.dtype == np.float32
         assert np.array_equal(a.rgba, b.rgba)
         assert np.array_equal(a.visible_mask, b.visible_mask) and np.array_equal(a.amodal_mask, b.amodal_mask)

@@ -83,8 +83,10 @@ def make_backends(args):
         raise InputError(f"`--device` applies to neural backends only; painter {pentry.name!r} and projector "
                          f"{jentry.name!r} are weight-free")
     # --device goes to whichever of the two backends is neural
-    popts = {k: v for k, v in (("model", args.painter_model), ("device", args.device)) if v is not None and pentry.neural}
-    jopts = {k: v for k, v in (("model", args.projector_model), ("device", args.device)) if v is not None and jentry.neural}
+    popts = {k: v for k, v in (("model", args.painter_model), ("device", args.device))
+             if v is not None and pentry.neural}
+    jopts = {k: v for k, v in (("model", args.projector_model), ("device", args.device))
+             if v is not None and jentry.neural}
     return get_painter(pentry.name, **popts), get_projector(jentry.name, **jopts)
 
 
@@ -105,13 +107,17 @@ def make_config(args):
 def add_prompt_flags(p: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
     """--box / --point / --neg-point / --mask / --scribble."""
     g = p.add_argument_group("prompt (one of)")
-    g.add_argument("--box", nargs=4, type=float, action="append" if repeatable else "store", metavar=("X0", "Y0", "X1", "Y1"),
+    action = "append" if repeatable else "store"
+    g.add_argument("--box", nargs=4, type=float, action=action, metavar=("X0", "Y0", "X1", "Y1"),
                    help="box around the object (pixels; x1, y1 exclusive)")
-    g.add_argument("--point", nargs=2, type=float, action="append", metavar=("X", "Y"), help="a click on the object (repeatable)")
-    g.add_argument("--neg-point", nargs=2, type=float, action="append", metavar=("X", "Y"), help="a click off the object (repeatable)")
-    g.add_argument("--mask", type=Path, action="append" if repeatable else "store", help="coarse mask file (non-zero = object)")
-    g.add_argument("--scribble", type=Path, action="append" if repeatable else "store",
-                   help="scribble file: 255 object strokes, 0 background strokes, 128 unmarked (or a plain stroke mask)")
+    g.add_argument("--point", nargs=2, type=float, action="append", metavar=("X", "Y"),
+                   help="a click on the object (repeatable)")
+    g.add_argument("--neg-point", nargs=2, type=float, action="append", metavar=("X", "Y"),
+                   help="a click off the object (repeatable)")
+    g.add_argument("--mask", type=Path, action=action, help="coarse mask file (non-zero = object)")
+    g.add_argument("--scribble", type=Path, action=action,
+                   help="scribble file: 255 object strokes, 0 background strokes, 128 unmarked "
+                        "(or a plain stroke mask)")
 
 
 def prompt_from_args(args, shape):

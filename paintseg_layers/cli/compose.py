@@ -39,14 +39,17 @@ def register(sub) -> None:
     p.add_argument("directory", type=Path, metavar="DIR", help="decomposition folder (with manifest.json)")
     g = p.add_argument_group("edits (repeatable, applied in command-line order)")
     g.add_argument("--remove", action=_Ordered, metavar="ID", help="delete a layer")
-    g.add_argument("--move", action=_Ordered, nargs=3, metavar=("ID", "DX", "DY"), help="translate a layer by DX, DY px")
-    g.add_argument("--scale", action=_Ordered, nargs=2, metavar=("ID", "S"), help="scale a layer by S about its box centre")
+    g.add_argument("--move", action=_Ordered, nargs=3, metavar=("ID", "DX", "DY"),
+                   help="translate a layer by DX, DY px")
+    g.add_argument("--scale", action=_Ordered, nargs=2, metavar=("ID", "S"),
+                   help="scale a layer by S about its box centre")
     g.add_argument("--flip", action=_Ordered, metavar="ID", help="mirror a layer left-right")
     g.add_argument("--front", action=_Ordered, metavar="ID", help="bring a layer in front of all others")
     g.add_argument("--back", action=_Ordered, metavar="ID", help="send a layer behind all others")
     g.add_argument("--insert", action=_Ordered, nargs=3, metavar=("OTHER_DIR:ID", "X", "Y"),
                    help="insert layer ID of another decomposition, its box's top-left at X, Y, in front")
-    p.add_argument("--edits", type=Path, default=None, metavar="FILE", help="edit script (.json or .toml), applied first")
+    p.add_argument("--edits", type=Path, default=None, metavar="FILE",
+                   help="edit script (.json or .toml), applied first")
     p.add_argument("--feather", default=None, metavar="SIGMA",
                    help="edge softening in px for every layer, 0..100 (default: soft edges on edited layers only; "
                         "0 = off)")
@@ -93,11 +96,13 @@ def edits_from_flags(items) -> list:
                 spec = values[0]
                 folder, sep, lid = spec.rpartition(":")
                 if not sep or not folder or not lid:
-                    raise InputError(f"`--insert` needs OTHER_DIR:ID (a decomposition folder and a layer id), got {spec!r}")
+                    raise InputError(f"`--insert` needs OTHER_DIR:ID (a decomposition folder and a layer id), "
+                                     f"got {spec!r}")
                 out.append(Insert(folder, lid, _number(values[1], flag, "X"), _number(values[2], flag, "Y")))
         except InputError as exc:
             msg = str(exc)
-            raise InputError(msg if msg.startswith("`") else f"`{flag} {' '.join(values)}`: {msg.split(': ', 1)[-1]}") from None
+            short = msg.split(": ", 1)[-1]
+            raise InputError(msg if msg.startswith("`") else f"`{flag} {' '.join(values)}`: {short}") from None
     return out
 
 

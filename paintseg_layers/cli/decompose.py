@@ -37,8 +37,10 @@ def register(sub) -> None:
                    help=f"at most K discovered objects, 0..{MAX_OBJECTS} (default 5)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="decomposition folder to write")
     p.add_argument("--amodal", choices=("paint", "nearest", "none"), default=None,
-                   help="hidden-part recovery: paint (re-segment on the painting; default), nearest (no-painter control), none")
-    p.add_argument("--merge-duplicates", action="store_true", help="merge prompts that name the same object instead of failing")
+                   help="hidden-part recovery: paint (re-segment on the painting; default), "
+                        "nearest (no-painter control), none")
+    p.add_argument("--merge-duplicates", action="store_true",
+                   help="merge prompts that name the same object instead of failing")
     p.add_argument("--no-contact-sheet", action="store_true", help="skip contact_sheet.png")
     add_backend_flags(p)
     p.set_defaults(func=run)

@@ -83,6 +83,10 @@ def _load_source(source, cache: dict):
     return cache[key]
 
 
+def _where_from(source) -> str:
+    return str(source) if isinstance(source, (str, Path)) else "memory"
+
+
 def _read_rgba(image, canvas) -> np.ndarray:
     if not isinstance(image, np.ndarray):
         bound = (INSERT_OVERHANG * canvas[0], INSERT_OVERHANG * canvas[1])  # checked before decoding
@@ -174,15 +178,14 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
             node = dict(other.graph.nodes[edit.layer]) if edit.layer in other.graph else {}
             new = Placed(_free_id(edit.id or edit.layer, order), src, origin, np.eye(2),
                           np.array([edit.x - origin[0], edit.y - origin[1]]), layer, node, moved=True, inserted=True,
-                          prompt={"inserted_from": str(edit.source) if isinstance(edit.source, (str, Path)) else "memory",
-                                  "layer": edit.layer})
+                          prompt={"inserted_from": _where_from(edit.source), "layer": edit.layer})
             order.insert(_insert_at(edit.depth, order, where), new)
         elif isinstance(edit, InsertImage):
             rgba = _read_rgba(edit.image, decomposition.image_size)
             src, origin = crop(rgba, what=f"{where}: `image`")
             new = Placed(_free_id(edit.id, order), src, origin, np.eye(2), np.array([edit.x, edit.y], np.float64),
                           None, {}, moved=True, inserted=True,
-                          prompt={"inserted_image": str(edit.image) if isinstance(edit.image, (str, Path)) else "memory"})
+                          prompt={"inserted_image": _where_from(edit.image)})
             order.insert(_insert_at(edit.depth, order, where), new)
         else:
             raise InputError(f"{where}: not an edit: {edit!r}")
@@ -191,7 +194,8 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
 
 def _insert_at(depth: int, order: list, where: str) -> int:
     if depth > len(order):
-        raise InputError(f"{where}: `depth` must lie in 0..{len(order)} (0 = front-most, {len(order)} = behind all), got {depth}")
+        raise InputError(f"{where}: `depth` must lie in 0..{len(order)} (0 = front-most, {len(order)} = behind all), "
+                         f"got {depth}")
     return depth
 
 

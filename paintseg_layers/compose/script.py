@@ -140,7 +140,8 @@ def parse_edits(data, *, base_dir=None) -> tuple:
         raise InputError(f"edit script must be a table/object with an `edits` list, got {type(data).__name__}")
     unknown = sorted(set(data) - {"version", "edits"})
     if unknown:
-        raise InputError(f"edit script: unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: version, edits")
+        raise InputError(f"edit script: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
+                         "allowed: version, edits")
     version = data.get("version", SCRIPT_VERSION)
     if version != SCRIPT_VERSION:
         raise InputError(f"edit script: `version` must be {SCRIPT_VERSION}, got {version!r}")

@@ -168,7 +168,8 @@ class Decomposition:
             if not isinstance(layer, Layer):
                 raise InputError(f"`layers` must hold Layer objects, got {type(layer).__name__}")
             if layer.shape != (h, w):
-                raise InputError(f"layer {layer.id!r} must be {w} x {h} (W x H), got {layer.shape[1]} x {layer.shape[0]}")
+                raise InputError(f"layer {layer.id!r} must be {w} x {h} (W x H), "
+                                 f"got {layer.shape[1]} x {layer.shape[0]}")
             if layer.depth != i:
                 raise InputError(f"`layers` must be ordered front to back with depth == position, "
                                  f"got depth {layer.depth} at position {i} ({layer.id!r})")
