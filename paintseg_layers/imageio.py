@@ -42,6 +42,8 @@ def _open(source, name: str, max_size: tuple[int, int] | None = None) -> Image.I
             raise InputError(f"`{name}` file not found: {p}")
         if p.is_dir():
             raise InputError(f"`{name}` must be an image file, got a directory: {p}")
+        if not p.is_file():  # a FIFO or a device (/dev/zero) would block or never end
+            raise InputError(f"`{name}` must be a regular image file, got a special file: {p}")
         opener, where = (lambda: Image.open(p)), f"{label} {p}"
     try:
         with opener() as src:

@@ -169,6 +169,7 @@ def _image_cases(world):
         (["segment", world / "thin.png", *box, "-o", out / "c.png"], "thin.png", out / "c.png"),
         (["segment", world / "truncated.png", *box, "-o", out / "d.png"], "truncated", out / "d.png"),
         (["segment", world / "cases", *box, "-o", out / "e.png"], "directory", out / "e.png"),
+        (["segment", "/dev/zero", *box, "-o", out / "e2.png"], "special file", out / "e2.png"),
         ([*seg, "-o", photo], "overwrite the input", out / "never"),
         ([*seg, "-o", out / "f.png", "--overlay", out / "f.png"], "same file", out / "f.png"),
         (["remove", photo, *box, "-o", out / "g.gif"], ".gif", out / "g.gif"),
