@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -171,14 +172,42 @@ def check_writable(path, name: str = "-o") -> Path:
     return target
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_siblings(target) -> list[Path]:
+    """Hidden temporaries beside ``target`` (``.NAME.PID.*``) whose writing process is gone (it was killed)."""
+    target = Path(target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.")
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in sorted(target.parent.iterdir()):
+            m = pattern.match(entry.name)
+            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+                found.append(entry)
+    return found
+
+
 @contextlib.contextmanager
 def atomic_path(path, *, suffix: str | None = None):
     """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds.
 
-    Missing parent folders are created.
+    Missing parent folders are created; temporaries left beside ``path`` by killed runs are removed.
     """
     target = make_parent(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
+    for stale in stale_siblings(target):
+        if stale.is_file():
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=suffix or target.suffix or ".tmp",
+                               dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)

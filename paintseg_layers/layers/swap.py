@@ -22,11 +22,12 @@ import ctypes.util
 import errno
 import logging
 import os
-import re
 import shutil
 import signal
 import tempfile
 from pathlib import Path
+
+from paintseg_layers.imageio import stale_siblings
 
 logger = logging.getLogger(__name__)
 
@@ -68,28 +69,13 @@ def step(k: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale(target: Path) -> None:
     """Undo what killed runs left beside ``target``: restore a moved-aside folder, delete temp folders."""
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.[^.]+\.(tmp|old)$")
-    with contextlib.suppress(OSError):
-        for entry in sorted(target.parent.iterdir()):
-            m = pattern.match(entry.name)
-            if not m or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
-                continue
-            if m.group(2) == "old" and not target.exists() and not target.is_symlink():
-                os.replace(entry, target)  # the fallback was killed between its two renames
-                logger.warning("restored %s from an interrupted replacement", target)
-                continue
+    for entry in stale_siblings(target):
+        if entry.name.endswith(".old") and entry.is_dir() and not target.exists() and not target.is_symlink():
+            os.replace(entry, target)  # the fallback was killed between its two renames
+            logger.warning("restored %s from an interrupted replacement", target)
+        elif entry.is_dir() and entry.name.endswith((".old", ".tmp")):
             logger.info("removing %s left by an interrupted run", entry)
             shutil.rmtree(entry, ignore_errors=True)
 

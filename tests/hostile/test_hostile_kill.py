@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from paintseg_layers.eval.scenes import ground_truth_decomposition, make_scene
+from paintseg_layers.imageio import write_image
 from paintseg_layers.layers import swap
 
 
@@ -101,3 +102,20 @@ def test_output_through_a_symlink_keeps_the_link(pair, tmp_path):
     link.symlink_to(real)
     new.save(link)
     assert link.is_symlink() and _fingerprint(real) == fp_new
+
+
+def test_next_write_removes_temp_files_of_killed_runs(tmp_path):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)  # a pid that no longer runs, like a killed writer's
+    dead_file = tmp_path / f".mask.png.{pid}.abcd.png"
+    dead_file.write_bytes(b"half a png")
+    dead_dir = tmp_path / f".dec.{pid}.abcd.tmp"
+    dead_dir.mkdir()
+    alive = tmp_path / f".mask.png.{os.getppid()}.efgh.png"  # a writer that still runs is left alone
+    alive.write_bytes(b"in progress")
+    write_image(tmp_path / "mask.png", np.zeros((4, 4), bool))
+    assert not dead_file.exists() and alive.exists()
+    swap.clean_stale(tmp_path / "dec")
+    assert not dead_dir.exists()
