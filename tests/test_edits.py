@@ -165,7 +165,8 @@ def test_compose_cli_insert_remove_back(tmp_path, capsys, truth_dir):
     (["--insert", "nowhere", "1", "2"], r"`--insert` needs OTHER_DIR:ID"),
     (["--insert", "/no/such/dir:obj0", "1", "2"], r"must be a decomposition folder"),
     (["--edits", "missing.toml"], r"`--edits` file not found"),
-    (["--feather", "-1"], r"`--feather` SIGMA must be >= 0"),
+    (["--feather", "-1"], r"`--feather` SIGMA must lie in \[0, 100.0\] px"),
+    (["--feather", "1e9"], r"`--feather` SIGMA must lie in \[0, 100.0\] px"),
     (["--move", "obj0", "1"], r"expected 3 arguments"),
 ])
 def test_compose_cli_errors_are_one_line(tmp_path, capsys, truth_dir, argv, message):

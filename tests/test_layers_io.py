@@ -26,7 +26,8 @@ def _same(d1, d2):
     if d1.image is not None:
         assert np.array_equal(d1.image, d2.image)
     for a, b in zip(d1.layers, d2.layers):
-        assert (a.id, a.prompt_index, a.depth, a.prompt, a.scores) == (b.id, b.prompt_index, b.depth, b.prompt, b.scores)
+        for key in ("id", "prompt_index", "depth", "prompt", "scores"):
+            assert getattr(a, key) == getattr(b, key), key
         assert a.rgba.dtype == b.rgba.dtype == np.float32
         assert np.array_equal(a.rgba, b.rgba)
         assert np.array_equal(a.visible_mask, b.visible_mask) and np.array_equal(a.amodal_mask, b.amodal_mask)
@@ -96,8 +97,11 @@ def test_overwrite_rules(decomposition, tmp_path):
     with pytest.raises(InputError, match="not an empty folder"):
         decomposition.save(other)
     assert (other / "precious.txt").read_text() == "keep me"
-    with pytest.raises(InputError, match="parent"):
-        decomposition.save(tmp_path / "missing" / "dec")
+    # missing parents are created (issue 13 item 12); a file in the way is refused
+    assert (decomposition.save(tmp_path / "missing" / "dec") / "manifest.json").is_file()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="a file stands"):
+        decomposition.save(tmp_path / "afile" / "dec")
 
 
 def test_load_errors(decomposition, tmp_path):

@@ -9,28 +9,44 @@ from pathlib import Path
 from paintseg_layers.amcp.config import AMCPConfig
 from paintseg_layers.amcp.presets import PRESETS, get_preset
 from paintseg_layers.errors import InputError
-from paintseg_layers.imageio import read_label_map, read_mask
+from paintseg_layers.imageio import check_writable, read_label_map, read_mask
 from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS, StepPainters, get_painter
 from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt
 
 
-def _int_at_least(minimum: int):
+def _int_at_least(minimum: int, maximum: int | None = None):
+    rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+
     def parse(text: str) -> int:
         try:
-            v = int(text)
+            v = int(text[:40])
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {v}")
+            raise argparse.ArgumentTypeError(f"expected an integer {rule}, got {text[:40]!r}") from None
+        if v < minimum or (maximum is not None and v > maximum):
+            raise argparse.ArgumentTypeError(f"expected an integer {rule}, got {v}")
         return v
 
     return parse
 
 
+def _steps(text: str) -> str:
+    if not 1 <= len(text) <= MAX_STEPS or set(text.upper()) - {"I", "O"}:
+        shown = text if len(text) <= 40 else f"{text[:37]}... ({len(text)} letters)"
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_STEPS} letters I and O (e.g. IOIOI), got {shown!r}")
+    return text
+
+
+#: Upper bounds of the size-like flags: work and memory grow with each.
+MAX_SAMPLES = 64
+MAX_STEPS = 32
+MAX_WORKING_SIZE = 4096
+MAX_SEED = 2**32 - 1
+
 #: argparse types: integers >= 1 and >= 0, with one-line messages naming the received value
 positive_int = _int_at_least(1)
 nonneg_int = _int_at_least(0)
+bounded_int = _int_at_least
 
 
 def add_backend_flags(p: argparse.ArgumentParser) -> None:
@@ -47,11 +63,14 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--painter-model", default=None, metavar="ID_OR_DIR", help="checkpoint for a neural painter")
     g.add_argument("--projector-model", default=None, metavar="ID_OR_DIR", help="checkpoint for a neural projector")
     g.add_argument("--device", default=None, help="torch device for neural backends (cpu, cuda, cuda:1, mps)")
-    g.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0); same seed, same result")
-    g.add_argument("--samples", type=positive_int, default=None, help="painted samples per step (default 5)")
-    g.add_argument("--steps", default=None, help="step sequence of I and O, e.g. IOIOI (default IOI)")
-    g.add_argument("--working-size", type=positive_int, default=None,
-                   help="long side of the working resolution (default 320)")
+    g.add_argument("--seed", type=_int_at_least(0, MAX_SEED), default=0,
+                   help=f"random seed in [0, {MAX_SEED}] (default 0); same seed, same result")
+    g.add_argument("--samples", type=_int_at_least(1, MAX_SAMPLES), default=None,
+                   help=f"painted samples per step, 1..{MAX_SAMPLES} (default 5)")
+    g.add_argument("--steps", type=_steps, default=None,
+                   help=f"step sequence of I and O, 1..{MAX_STEPS} letters, e.g. IOIOI (default IOI)")
+    g.add_argument("--working-size", type=_int_at_least(32, MAX_WORKING_SIZE), default=None,
+                   help=f"long side of the working resolution, 32..{MAX_WORKING_SIZE} (default 320)")
     g.add_argument("--no-refine", action="store_true", help="skip the graph-cut refinement")
     g.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
@@ -110,17 +129,17 @@ def make_config(args):
 def add_prompt_flags(p: argparse.ArgumentParser, *, repeatable: bool = False) -> None:
     """--box / --point / --neg-point / --mask / --scribble."""
     g = p.add_argument_group("prompt (one of)")
-    one = "append" if repeatable else "store"
-    g.add_argument("--box", nargs=4, type=float, action=one, metavar=("X0", "Y0", "X1", "Y1"),
+    action = "append" if repeatable else "store"
+    g.add_argument("--box", nargs=4, type=float, action=action, metavar=("X0", "Y0", "X1", "Y1"),
                    help="box around the object (pixels; x1, y1 exclusive)")
     g.add_argument("--point", nargs=2, type=float, action="append", metavar=("X", "Y"),
                    help="a click on the object (repeatable)")
     g.add_argument("--neg-point", nargs=2, type=float, action="append", metavar=("X", "Y"),
                    help="a click off the object (repeatable)")
-    g.add_argument("--mask", type=Path, action=one, help="coarse mask file (non-zero = object)")
-    g.add_argument("--scribble", type=Path, action=one,
-                   help="scribble file: 255 object strokes, 0 background strokes, 128 unmarked (or a plain stroke "
-                        "mask)")
+    g.add_argument("--mask", type=Path, action=action, help="coarse mask file (non-zero = object)")
+    g.add_argument("--scribble", type=Path, action=action,
+                   help="scribble file: 255 object strokes, 0 background strokes, 128 unmarked "
+                        "(or a plain stroke mask)")
 
 
 def prompt_from_args(args, shape):
@@ -145,10 +164,37 @@ def prompt_from_args(args, shape):
     return prompt
 
 
-def check_output(path: Path, name: str = "-o") -> Path:
+def check_output(path: Path, name: str = "-o", *, inputs=(), others=(), suffixes=None) -> Path:
+    """Refuse an output before any work: a directory, an input file, another output, a bad suffix, no permission.
+
+    Parameters
+    ----------
+    path : Path
+        The output file.
+    name : str
+        Its flag, for messages.
+    inputs : sequence of Path
+        Files the command reads; writing over one of them is refused.
+    others : sequence of (Path, str)
+        Other outputs of the same command and their flags; two outputs at one path are refused.
+    suffixes : sequence of str, optional
+        Accepted suffixes (lower case, with the dot).
+    """
     path = Path(path)
     if path.exists() and path.is_dir():
         raise InputError(f"`{name}` must be a file path, got a directory: {path}")
-    if not path.parent.exists():
-        raise InputError(f"`{name}` folder does not exist: {path.parent}")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise InputError(f"`{name}` must end in {', '.join(suffixes)}, got {path.name!r}")
+    here = path.resolve()
+    for source in inputs:
+        if source is not None and Path(source).resolve() == here:
+            raise InputError(f"`{name}` must not overwrite the input {source}; choose another file")
+    for other, flag in others:
+        if other is not None and Path(other).resolve() == here:
+            raise InputError(f"`{name}` and `{flag}` name the same file {path}; choose two files")
+    check_writable(path, name)
     return path
+
+
+#: Suffixes :func:`~paintseg_layers.imageio.write_image` can write.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")

@@ -10,14 +10,18 @@ import argparse
 import math
 from pathlib import Path
 
-from paintseg_layers.cli.common import check_output
+from paintseg_layers.cli.common import IMAGE_SUFFIXES, check_output
 from paintseg_layers.compose.apply import apply_edits
 from paintseg_layers.compose.edits import Flip, Insert, Lower, Raise, Remove, Scale, Translate
 from paintseg_layers.compose.render import render
 from paintseg_layers.compose.script import load_edits, save_edits
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import write_image
+from paintseg_layers.layers.folder import check_target
 from paintseg_layers.layers.model import Decomposition
+
+#: Largest ``--feather`` sigma in px (the blur kernel grows with it).
+MAX_FEATHER = 100.0
 
 
 class _Ordered(argparse.Action):
@@ -35,16 +39,20 @@ def register(sub) -> None:
     p.add_argument("directory", type=Path, metavar="DIR", help="decomposition folder (with manifest.json)")
     g = p.add_argument_group("edits (repeatable, applied in command-line order)")
     g.add_argument("--remove", action=_Ordered, metavar="ID", help="delete a layer")
-    g.add_argument("--move", action=_Ordered, nargs=3, metavar=("ID", "DX", "DY"), help="translate a layer by DX, DY px")
-    g.add_argument("--scale", action=_Ordered, nargs=2, metavar=("ID", "S"), help="scale a layer by S about its box centre")
+    g.add_argument("--move", action=_Ordered, nargs=3, metavar=("ID", "DX", "DY"),
+                   help="translate a layer by DX, DY px")
+    g.add_argument("--scale", action=_Ordered, nargs=2, metavar=("ID", "S"),
+                   help="scale a layer by S about its box centre")
     g.add_argument("--flip", action=_Ordered, metavar="ID", help="mirror a layer left-right")
     g.add_argument("--front", action=_Ordered, metavar="ID", help="bring a layer in front of all others")
     g.add_argument("--back", action=_Ordered, metavar="ID", help="send a layer behind all others")
     g.add_argument("--insert", action=_Ordered, nargs=3, metavar=("OTHER_DIR:ID", "X", "Y"),
                    help="insert layer ID of another decomposition, its box's top-left at X, Y, in front")
-    p.add_argument("--edits", type=Path, default=None, metavar="FILE", help="edit script (.json or .toml), applied first")
+    p.add_argument("--edits", type=Path, default=None, metavar="FILE",
+                   help="edit script (.json or .toml), applied first")
     p.add_argument("--feather", default=None, metavar="SIGMA",
-                   help="edge softening in px for every layer (default: soft edges on edited layers only; 0 = off)")
+                   help="edge softening in px for every layer, 0..100 (default: soft edges on edited layers only; "
+                        "0 = off)")
     p.add_argument("-o", "--output", type=Path, required=True, help="picture to write (.png, .jpg, .tif, .webp)")
     p.add_argument("--save-edits", type=Path, default=None, metavar="FILE",
                    help="also write all edits as a replayable script (.json or .toml)")
@@ -88,24 +96,30 @@ def edits_from_flags(items) -> list:
                 spec = values[0]
                 folder, sep, lid = spec.rpartition(":")
                 if not sep or not folder or not lid:
-                    raise InputError(f"`--insert` needs OTHER_DIR:ID (a decomposition folder and a layer id), got {spec!r}")
+                    raise InputError(f"`--insert` needs OTHER_DIR:ID (a decomposition folder and a layer id), "
+                                     f"got {spec!r}")
                 out.append(Insert(folder, lid, _number(values[1], flag, "X"), _number(values[2], flag, "Y")))
         except InputError as exc:
             msg = str(exc)
-            raise InputError(msg if msg.startswith("`") else f"`{flag} {' '.join(values)}`: {msg.split(': ', 1)[-1]}") from None
+            short = msg.split(": ", 1)[-1]
+            raise InputError(msg if msg.startswith("`") else f"`{flag} {' '.join(values)}`: {short}") from None
     return out
 
 
 def run(args) -> int:
 
-    check_output(args.output)
+    inputs = (args.edits,)
+    check_output(args.output, inputs=inputs, suffixes=IMAGE_SUFFIXES)
     if args.save_edits is not None:
-        check_output(args.save_edits, "--save-edits")
-        if args.save_edits.suffix.lower() not in (".json", ".toml"):
-            raise InputError(f"`--save-edits` must end in .json or .toml, got {args.save_edits.name!r}")
+        check_output(args.save_edits, "--save-edits", inputs=inputs, others=((args.output, "-o"),),
+                     suffixes=(".json", ".toml"))
+    if args.save_decomposition is not None:  # checked before anything is written
+        check_target(args.save_decomposition, name="--save-decomposition")
+        if Path(args.save_decomposition).resolve() == Path(args.directory).resolve():
+            raise InputError(f"`--save-decomposition` must not replace the input folder {args.directory}")
     feather = None if args.feather is None else _number(args.feather, "--feather", "SIGMA")
-    if feather is not None and feather < 0:
-        raise InputError(f"`--feather` SIGMA must be >= 0, got {args.feather!r}")
+    if feather is not None and not 0 <= feather <= MAX_FEATHER:
+        raise InputError(f"`--feather` SIGMA must lie in [0, {MAX_FEATHER}] px, got {args.feather!r}")
     edits = list(load_edits(args.edits)) if args.edits is not None else []
     edits += edits_from_flags(args.cli_edits)
     decomposition = Decomposition.load(args.directory)

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paintseg_layers.cli.common import add_backend_flags, make_backends, make_config
+from paintseg_layers.cli.common import add_backend_flags, bounded_int, make_backends, make_config
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, read_mask
+from paintseg_layers.layers.folder import check_target
 from paintseg_layers.peel import decompose
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
+
+#: Upper bound of ``--max-objects``.
+MAX_OBJECTS = 50
 
 
 def register(sub) -> None:
@@ -29,11 +33,14 @@ def register(sub) -> None:
     g.add_argument("--point", nargs=2, type=float, action="append", metavar=("X", "Y"), help="a click on one object")
     g.add_argument("--mask", type=Path, action="append", help="coarse mask file of one object (non-zero = object)")
     g.add_argument("--discover", action="store_true", help="also discover objects beyond the given prompts")
-    g.add_argument("--max-objects", type=int, default=None, metavar="K", help="at most K discovered objects (default 5)")
+    g.add_argument("--max-objects", type=bounded_int(0, MAX_OBJECTS), default=None, metavar="K",
+                   help=f"at most K discovered objects, 0..{MAX_OBJECTS} (default 5)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="decomposition folder to write")
     p.add_argument("--amodal", choices=("paint", "nearest", "none"), default=None,
-                   help="hidden-part recovery: paint (re-segment on the painting; default), nearest (no-painter control), none")
-    p.add_argument("--merge-duplicates", action="store_true", help="merge prompts that name the same object instead of failing")
+                   help="hidden-part recovery: paint (re-segment on the painting; default), "
+                        "nearest (no-painter control), none")
+    p.add_argument("--merge-duplicates", action="store_true",
+                   help="merge prompts that name the same object instead of failing")
     p.add_argument("--no-contact-sheet", action="store_true", help="skip contact_sheet.png")
     add_backend_flags(p)
     p.set_defaults(func=run)
@@ -53,15 +60,10 @@ def prompts_from_args(args, shape) -> list:
 def run(args) -> int:
 
     out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"`-o` must be a folder path, got an existing file: {out}")
-    if not (out.parent if str(out.parent) else Path(".")).is_dir():
-        raise InputError(f"`-o` parent folder does not exist: {out.parent}")
+    check_target(out, name="-o")  # refused before any work: a file, a foreign folder, no permission
     image = read_image(args.image)
     args.allow_empty = True  # no prompts: discover objects
     prompts = prompts_from_args(args, image.shape[:2])
-    if args.max_objects is not None and args.max_objects < 0:
-        raise InputError(f"`--max-objects` must be >= 0, got {args.max_objects}")
     painter, projector = make_backends(args)
     opts = {"amcp": make_config(args)}
     if args.amodal is not None:

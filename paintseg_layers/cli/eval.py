@@ -9,6 +9,7 @@ Per-image results are cached (``--cache``), so an interrupted run resumes and pr
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from paintseg_layers import eval as evaluation
@@ -64,6 +65,16 @@ def _check_flags(args) -> None:
 
 def run(args) -> int:
     _check_flags(args)
+    fresh = args.report is not None and not args.report.exists()
+    try:
+        return _run(args)
+    except BaseException:
+        if fresh:  # a failed run leaves no half-written report folder (nor the cache it started in it)
+            shutil.rmtree(args.report, ignore_errors=True)
+        raise
+
+
+def _run(args) -> int:
     evaluation.list_dataset(args.data_dir)  # a bad DATA_DIR is reported before the backends load
     painter, projector = make_backends(args)  # validates the backend flags before any work
     popts = {k: v for k, v in (("model", args.painter_model), ("device", args.device)) if v is not None}

@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
 
-    check_output(args.output)
+    check_output(args.output, inputs=(args.directory,))
     suffix = args.output.suffix.lower().lstrip(".")
     fmt = args.format or suffix
     if fmt not in ("ora", "psd"):

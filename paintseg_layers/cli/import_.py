@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from paintseg_layers.io import import_decomposition
+from paintseg_layers.layers.folder import check_target
 
 
 def register(sub) -> None:
@@ -22,6 +23,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
 
+    check_target(args.output, name="-o")
     decomposition = import_decomposition(args.file)
     decomposition.save(args.output)
     print(f"wrote {args.output} ({len(decomposition.layers)} layers: {', '.join(decomposition.order) or 'none'})")

@@ -57,11 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its one-line usage error
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
     except (InputError, BackendError) as exc:
-        print(f"paintseg: error: {exc}", file=sys.stderr)
+        print(f"paintseg: error: {' '.join(str(exc).split())}", file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:
         print("paintseg: interrupted", file=sys.stderr)
@@ -75,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: one line, details only with -v
         if args.verbose:
             logging.exception("unexpected failure")
-        print(f"paintseg: error: unexpected {exc.__class__.__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        text = " ".join(str(exc).split())[:200]  # one short line, whatever the exception carries
+        print(f"paintseg: error: unexpected {exc.__class__.__name__}: {text} (rerun with -v for details)",
+              file=sys.stderr)
         return 1
 
 

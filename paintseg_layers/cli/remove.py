@@ -6,6 +6,7 @@ from pathlib import Path
 
 from paintseg_layers.amcp.segmenter import Segmenter
 from paintseg_layers.cli.common import (
+    IMAGE_SUFFIXES,
     add_backend_flags,
     add_prompt_flags,
     check_output,
@@ -28,9 +29,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
 
-    check_output(args.output)
+    inputs = (args.image, args.mask, args.scribble)
+    check_output(args.output, inputs=inputs, suffixes=IMAGE_SUFFIXES)
     if args.mask_out is not None:
-        check_output(args.mask_out, "--mask-out")
+        check_output(args.mask_out, "--mask-out", inputs=inputs, others=((args.output, "-o"),),
+                     suffixes=IMAGE_SUFFIXES)
     image = read_image(args.image)
     prompt = prompt_from_args(args, image.shape[:2])
     painter, projector = make_backends(args)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from paintseg_layers.amcp.segmenter import Segmenter
 from paintseg_layers.cli.common import (
+    IMAGE_SUFFIXES,
     add_backend_flags,
     add_prompt_flags,
     check_output,
@@ -17,6 +18,7 @@ from paintseg_layers.cli.common import (
 )
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, write_image, write_text
+from paintseg_layers.jsonable import without_timings
 from paintseg_layers.viz import draw_overlay
 
 
@@ -34,11 +36,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
 
-    for path, flag in ((args.output, "-o"), (args.overlay, "--overlay"), (args.soft, "--soft"), (args.json, "--json")):
-        if path is not None:
-            check_output(path, flag)
     if args.output.suffix.lower() != ".png":
         raise InputError(f"`-o` must be a .png file (masks are lossless), got {args.output.name!r}")
+    outputs = ((args.output, "-o"), (args.overlay, "--overlay"), (args.soft, "--soft"), (args.json, "--json"))
+    inputs = (args.image, args.mask, args.scribble)
+    for k, (path, flag) in enumerate(outputs):
+        if path is not None:
+            check_output(path, flag, inputs=inputs, others=outputs[:k],
+                         suffixes=(".json",) if flag == "--json" else IMAGE_SUFFIXES)
     image = read_image(args.image)
     prompt = prompt_from_args(args, image.shape[:2])
     painter, projector = make_backends(args)
@@ -51,6 +56,6 @@ def run(args) -> int:
     if args.soft is not None:
         write_image(args.soft, res.soft)
     if args.json is not None:
-        write_text(args.json, json.dumps(res.to_dict(), indent=2))
+        write_text(args.json, json.dumps(without_timings(res.to_dict()), indent=2))  # same seed, same bytes
     print(f"wrote {args.output} ({int(res.mask.sum())} px object, {res.seconds:.2f} s)")
     return 0

@@ -59,6 +59,10 @@ def _known(order: list[Placed], lid: str, where: str) -> int:
     raise InputError(f"{where}: unknown layer id {lid!r}; known ids: {known}")
 
 
+#: An inserted picture may be at most this many times the canvas per side.
+INSERT_OVERHANG = 2
+
+
 def _free_id(base: str, order: list[Placed]) -> str:
     taken = {p.id for p in order}
     if base not in taken:
@@ -79,10 +83,15 @@ def _load_source(source, cache: dict):
     return cache[key]
 
 
-def _read_rgba(image) -> np.ndarray:
+def _where_from(source) -> str:
+    return str(source) if isinstance(source, (str, Path)) else "memory"
+
+
+def _read_rgba(image, canvas) -> np.ndarray:
     if not isinstance(image, np.ndarray):
+        bound = (INSERT_OVERHANG * canvas[0], INSERT_OVERHANG * canvas[1])  # checked before decoding
         try:
-            return read_rgba(image, name="image")
+            return read_rgba(image, name="image", max_size=bound)
         except InputError as exc:
             raise InputError(f"insert_image: {exc}") from None
     arr = image
@@ -167,37 +176,16 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
             layer = next(layer for layer in other.layers if layer.id == edit.layer)
             src, origin = crop(layer.rgba, what=f"{where}: layer {edit.layer!r}")
             node = dict(other.graph.nodes[edit.layer]) if edit.layer in other.graph else {}
-            new = Placed(
-                _free_id(edit.id or edit.layer, order),
-                src,
-                origin,
-                np.eye(2),
-                np.array([edit.x - origin[0], edit.y - origin[1]]),
-                layer,
-                node,
-                moved=True,
-                inserted=True,
-                prompt={
-                    "inserted_from": str(edit.source) if isinstance(edit.source, (str, Path)) else "memory",
-                    "layer": edit.layer,
-                },
-            )
+            new = Placed(_free_id(edit.id or edit.layer, order), src, origin, np.eye(2),
+                          np.array([edit.x - origin[0], edit.y - origin[1]]), layer, node, moved=True, inserted=True,
+                          prompt={"inserted_from": _where_from(edit.source), "layer": edit.layer})
             order.insert(_insert_at(edit.depth, order, where), new)
         elif isinstance(edit, InsertImage):
-            rgba = _read_rgba(edit.image)
+            rgba = _read_rgba(edit.image, decomposition.image_size)
             src, origin = crop(rgba, what=f"{where}: `image`")
-            new = Placed(
-                _free_id(edit.id, order),
-                src,
-                origin,
-                np.eye(2),
-                np.array([edit.x, edit.y], np.float64),
-                None,
-                {},
-                moved=True,
-                inserted=True,
-                prompt={"inserted_image": str(edit.image) if isinstance(edit.image, (str, Path)) else "memory"},
-            )
+            new = Placed(_free_id(edit.id, order), src, origin, np.eye(2), np.array([edit.x, edit.y], np.float64),
+                          None, {}, moved=True, inserted=True,
+                          prompt={"inserted_image": _where_from(edit.image)})
             order.insert(_insert_at(edit.depth, order, where), new)
         else:
             raise InputError(f"{where}: not an edit: {edit!r}")
@@ -206,9 +194,8 @@ def apply_edits(decomposition, edits=(), *, feather: float | None = None):
 
 def _insert_at(depth: int, order: list, where: str) -> int:
     if depth > len(order):
-        raise InputError(
-            f"{where}: `depth` must lie in 0..{len(order)} (0 = front-most, {len(order)} = behind all), got {depth}"
-        )
+        raise InputError(f"{where}: `depth` must lie in 0..{len(order)} (0 = front-most, {len(order)} = behind all), "
+                         f"got {depth}")
     return depth
 
 

@@ -140,9 +140,8 @@ def parse_edits(data, *, base_dir=None) -> tuple:
         raise InputError(f"edit script must be a table/object with an `edits` list, got {type(data).__name__}")
     unknown = sorted(set(data) - {"version", "edits"})
     if unknown:
-        raise InputError(
-            f"edit script: unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: version, edits"
-        )
+        raise InputError(f"edit script: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
+                         "allowed: version, edits")
     version = data.get("version", SCRIPT_VERSION)
     if version != SCRIPT_VERSION:
         raise InputError(f"edit script: `version` must be {SCRIPT_VERSION}, got {version!r}")
@@ -150,6 +149,10 @@ def parse_edits(data, *, base_dir=None) -> tuple:
     if not isinstance(edits, list):
         raise InputError(f"edit script: `edits` must be a list, got {type(edits).__name__}")
     return tuple(edit_from_dict(e, base_dir=base_dir, index=i) for i, e in enumerate(edits))
+
+
+#: Largest edit script read.
+MAX_SCRIPT_BYTES = 4 << 20
 
 
 def load_edits(path) -> tuple:
@@ -166,12 +169,16 @@ def load_edits(path) -> tuple:
     suffix = p.suffix.lower()
     if suffix not in (".json", ".toml"):
         raise InputError(f"`--edits` file must end in .json or .toml, got {p.name!r}")
+    if p.stat().st_size > MAX_SCRIPT_BYTES:
+        raise InputError(f"`--edits` file must be at most {MAX_SCRIPT_BYTES} bytes, got {p.stat().st_size}: {p}")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"`--edits` file is not UTF-8 text: {p}") from None
     try:
         data = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+    except RecursionError:
+        raise InputError(f"`--edits` file {p} is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"`--edits` file {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except tomllib.TOMLDecodeError as exc:

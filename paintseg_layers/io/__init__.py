@@ -42,6 +42,8 @@ def detect_format(path) -> str:
         If the file is missing or is neither.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"layered file must be a .ora or .psd file, got a directory: {p}")
     if not p.is_file():
         raise InputError(f"layered file not found: {p}")
     with open(p, "rb") as fh:
@@ -166,7 +168,8 @@ def layered_to_decomposition(image: LayeredImage, *, source: str = "layered file
     amodals = [rgba[..., 3] >= 0.5 for rgba in rgbas]
     layers = [Layer(id=raster.name, prompt_index=depth, depth=depth, rgba=rgba, visible_mask=visible,
                     amodal_mask=amodal, prompt={}, scores={"source": source})
-              for depth, (raster, rgba, amodal, visible) in enumerate(zip(objects, rgbas, amodals, visible_masks(amodals)))]
+              for depth, (raster, rgba, amodal, visible)
+              in enumerate(zip(objects, rgbas, amodals, visible_masks(amodals)))]
     edges = []
     for i in range(len(layers)):
         for j in range(i + 1, len(layers)):

@@ -8,6 +8,7 @@ PSD backend reverses the order at the file boundary.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,19 @@ from paintseg_layers.errors import InputError
 
 #: Longest canvas side accepted when reading a layered file.
 MAX_SIDE = 20_000
+#: A layer may reach this many times the canvas per side (editors keep pixels past the edge).
+LAYER_OVERHANG = 2
+#: Total decoded RGBA bytes of all layers of one file.
+MAX_DECODED_BYTES = 256 << 20
+
+
+def clean_name(name) -> str:
+    """A layer name as editors mean it: trailing NULs and padding dropped, Unicode in NFC form.
+
+    Krita writes a trailing NUL in PSD layer names, Photoshop pads Pascal strings, and macOS
+    editors may write decomposed (NFD) accents.
+    """
+    return unicodedata.normalize("NFC", str(name).rstrip("\x00").strip())
 
 
 @dataclass(frozen=True)

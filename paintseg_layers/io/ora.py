@@ -12,17 +12,29 @@ import io
 import math
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.imageio import atomic_path
-from paintseg_layers.io.base import MAX_SIDE, LayeredImage, RasterLayer
+from paintseg_layers.imageio import atomic_path, read_rgba8
+from paintseg_layers.io.base import (
+    LAYER_OVERHANG,
+    MAX_DECODED_BYTES,
+    MAX_SIDE,
+    LayeredImage,
+    RasterLayer,
+    clean_name,
+)
 
 MIMETYPE = "image/openraster"
-_MAX_MEMBER_BYTES = 2_000_000_000  # refuse zip bombs before decompressing
+#: Caps on inflated member sizes: ``mimetype`` and ``stack.xml`` are tiny in every real file.
+MAX_MIMETYPE_BYTES = 256
+MAX_STACK_BYTES = 1 << 20
+#: Fixed member timestamp, so the same layers give byte-identical files.
+_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def _png_bytes(arr: np.ndarray) -> bytes:
@@ -81,23 +93,39 @@ def write_ora(path, image: LayeredImage, *, merged: np.ndarray | None = None) ->
     thumb.thumbnail((256, 256))
     target = Path(path)
     with atomic_path(target, suffix=".ora") as tmp, zipfile.ZipFile(tmp, "w") as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
-        zf.writestr("stack.xml", xml, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(_member("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        zf.writestr(_member("stack.xml"), xml, compress_type=zipfile.ZIP_DEFLATED)
         for src, data in members:
-            zf.writestr(src, data, compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
-        zf.writestr("mergedimage.png", _png_bytes(merged), compress_type=zipfile.ZIP_STORED)
-        zf.writestr("Thumbnails/thumbnail.png", _png_bytes(np.asarray(thumb)), compress_type=zipfile.ZIP_STORED)
+            zf.writestr(_member(src), data, compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
+        zf.writestr(_member("mergedimage.png"), _png_bytes(merged), compress_type=zipfile.ZIP_STORED)
+        zf.writestr(_member("Thumbnails/thumbnail.png"), _png_bytes(np.asarray(thumb)),
+                    compress_type=zipfile.ZIP_STORED)
     return target
 
 
-def _read_member(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+def _member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, path: Path, cap: int) -> bytes:
+    """Inflate one member as a stream, stopping at ``cap`` bytes whatever its header claims."""
     try:
         info = zf.getinfo(name)
     except KeyError:
         raise InputError(f"OpenRaster file {path} lacks {name!r}") from None
-    if info.file_size > _MAX_MEMBER_BYTES:
-        raise InputError(f"OpenRaster file {path}: member {name!r} is too large ({info.file_size} bytes)")
-    return zf.read(info)
+    if info.file_size > cap:
+        raise InputError(f"OpenRaster file {path}: member {name!r} declares {info.file_size} bytes, "
+                         f"more than the {cap} allowed")
+    try:
+        with zf.open(info) as stream:
+            data = stream.read(cap + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise InputError(f"OpenRaster file {path}: member {name!r} is damaged ({exc.__class__.__name__})") from None
+    if len(data) > cap:
+        raise InputError(f"OpenRaster file {path}: member {name!r} inflates past the {cap} bytes allowed")
+    return data
 
 
 def _number(elem, key: str, default, kind, path: Path):
@@ -136,13 +164,13 @@ def read_ora(path) -> LayeredImage:
     except (zipfile.BadZipFile, OSError):
         raise InputError(f"not a readable OpenRaster file (not a zip archive): {p}") from None
     with zf:
-        mime = _read_member(zf, "mimetype", p).decode("ascii", "replace").strip()
-        if mime != MIMETYPE:
-            raise InputError(f"not an OpenRaster file: {p} has mimetype {mime!r}, expected {MIMETYPE!r}")
+        mime = _read_member(zf, "mimetype", p, MAX_MIMETYPE_BYTES).decode("ascii", "replace").strip()
+        if mime != MIMETYPE:  # the member's content is never echoed
+            raise InputError(f"not an OpenRaster file: {p} has a mimetype other than {MIMETYPE!r}")
         try:
-            root = ET.fromstring(_read_member(zf, "stack.xml", p))
-        except ET.ParseError as exc:
-            raise InputError(f"OpenRaster file {p}: stack.xml is not valid XML ({exc})") from None
+            root = ET.fromstring(_read_member(zf, "stack.xml", p, MAX_STACK_BYTES))
+        except (ET.ParseError, RecursionError) as exc:
+            raise InputError(f"OpenRaster file {p}: stack.xml is not valid XML ({exc.__class__.__name__})") from None
         if root.tag != "image":
             raise InputError(f"OpenRaster file {p}: stack.xml root must be <image>, got <{root.tag}>")
         width = _number(root, "w", None, int, p)
@@ -154,7 +182,7 @@ def read_ora(path) -> LayeredImage:
         stack = root.find("stack")
         if stack is None:
             raise InputError(f"OpenRaster file {p}: stack.xml has no <stack>")
-        layers = []
+        layers, budget = [], MAX_DECODED_BYTES
         for elem in stack:
             if elem.tag == "stack":
                 raise InputError(f"OpenRaster file {p}: layer groups are not supported; "
@@ -164,18 +192,15 @@ def read_ora(path) -> LayeredImage:
             src = elem.get("src")
             if not src:
                 raise InputError(f"OpenRaster file {p}: layer {elem.get('name')!r} has no src")
-            try:
-                with Image.open(io.BytesIO(_read_member(zf, src, p))) as img:
-                    if max(img.size) > MAX_SIDE:
-                        raise InputError(f"OpenRaster file {p}: layer {src!r} is larger than {MAX_SIDE} px")
-                    rgba = np.asarray(img.convert("RGBA"))
-            except (OSError, SyntaxError, ValueError) as exc:
-                if isinstance(exc, InputError):
-                    raise
-                raise InputError(f"OpenRaster file {p}: layer image {src!r} is not a readable PNG") from None
+            bound = (LAYER_OVERHANG * width, LAYER_OVERHANG * height)
+            data = _read_member(zf, src, p, 4 * bound[0] * bound[1] + (1 << 20))
+            rgba = read_rgba8(data, name=f"OpenRaster file {p}: layer {src!r}", max_size=bound)
+            budget -= rgba.nbytes
+            if budget < 0:
+                raise InputError(f"OpenRaster file {p}: its layers decode to more than {MAX_DECODED_BYTES} bytes")
             opacity = _number(elem, "opacity", 1.0, float, p)
             layers.append(RasterLayer(
-                name=elem.get("name", Path(src).stem),
+                name=clean_name(elem.get("name", Path(src).stem)),
                 rgba=rgba,
                 offset=(_number(elem, "x", 0, int, p), _number(elem, "y", 0, int, p)),
                 visible=elem.get("visibility", "visible") != "hidden",

@@ -18,8 +18,15 @@ from psd_tools import PSDImage
 from psd_tools.api.layers import PixelLayer
 
 from paintseg_layers.errors import InputError
-from paintseg_layers.imageio import atomic_path
-from paintseg_layers.io.base import MAX_SIDE, LayeredImage, RasterLayer
+from paintseg_layers.imageio import atomic_path, check_pixels
+from paintseg_layers.io.base import (
+    LAYER_OVERHANG,
+    MAX_DECODED_BYTES,
+    MAX_SIDE,
+    LayeredImage,
+    RasterLayer,
+    clean_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +110,7 @@ def read_psd(path) -> LayeredImage:
     mode = getattr(psd.color_mode, "name", str(psd.color_mode))
     if mode not in ("RGB", "GRAYSCALE"):
         raise InputError(f"PSD file {p}: colour mode must be RGB or grayscale, got {mode}; convert it in the editor")
-    layers = []
+    layers, budget = [], MAX_DECODED_BYTES
     for layer in reversed(list(psd)):  # psd-tools lists bottom first
         if layer.is_group():
             raise InputError(f"PSD file {p}: layer groups are not supported; ungroup {layer.name!r} and save again")
@@ -112,12 +119,23 @@ def read_psd(path) -> LayeredImage:
         blend = getattr(layer.blend_mode, "name", str(layer.blend_mode))
         if blend not in ("NORMAL", "PASS_THROUGH"):
             logger.warning("PSD layer %r uses blend mode %s; read as normal", layer.name, blend)
+        name = clean_name(layer.name)
+        # declared record sizes are checked before psd-tools decodes a single channel
+        check_pixels(int(layer.width), int(layer.height), name=f"PSD file {p}: layer {name!r}",
+                     max_size=(LAYER_OVERHANG * width, LAYER_OVERHANG * height))
+        if layer.has_mask() and layer.mask is not None:
+            check_pixels(max(int(layer.mask.width), 1), max(int(layer.mask.height), 1),
+                         name=f"PSD file {p}: mask of layer {name!r}",
+                         max_size=(LAYER_OVERHANG * width, LAYER_OVERHANG * height))
+        budget -= 4 * int(layer.width) * int(layer.height)
+        if budget < 0:
+            raise InputError(f"PSD file {p}: its layers decode to more than {MAX_DECODED_BYTES} bytes")
         try:
             rgba = _layer_rgba(layer)
         except Exception as exc:  # noqa: BLE001
-            raise InputError(f"PSD file {p}: layer {layer.name!r} cannot be read ({exc.__class__.__name__})") from None
+            raise InputError(f"PSD file {p}: layer {name!r} cannot be read ({exc.__class__.__name__})") from None
         layers.append(RasterLayer(
-            name=str(layer.name),
+            name=name,
             rgba=rgba,
             offset=(int(layer.left), int(layer.top)),
             visible=bool(layer.visible),

@@ -10,6 +10,7 @@
     <id>.visible.png     8-bit masks, 255 = inside
     <id>.amodal.png
     contact_sheet.png    input, each layer on a checkerboard, background, the graph drawn
+    timings.json         wall-clock seconds per layer and in all (the only file that differs between runs)
 
 ``manifest.json``::
 
@@ -30,26 +31,33 @@ place, so a reader never sees a half-written decomposition.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 from PIL import Image
 
 from paintseg_layers.errors import InputError
 from paintseg_layers.graph import from_json, to_json
 from paintseg_layers.image import to_uint8
+from paintseg_layers.imageio import check_writable, make_parent, read_rgba8
 from paintseg_layers.jsonable import jsonable
+from paintseg_layers.layers.schema import inside, parse_manifest
+from paintseg_layers.layers.swap import clean_stale, swap_into_place, temp_folder
 from paintseg_layers.viz import contact_sheet_image
 
 #: ``manifest.json`` format tag and version.
 FORMAT = "paintseg_layers.decomposition"
 VERSION = 1
 MANIFEST = "manifest.json"
+#: Wall-clock timings live in their own file, so the result files are byte-identical across runs.
+TIMINGS = "timings.json"
+TIMING = "seconds"
+#: Largest ``manifest.json`` / ``graph.json`` read.
+MAX_JSON_BYTES = 16 << 20
 
 
 def manifest(decomposition) -> dict:
@@ -74,7 +82,7 @@ def manifest(decomposition) -> dict:
                 "visible_mask": f"{layer.id}.visible.png",
                 "amodal_mask": f"{layer.id}.amodal.png",
                 "prompt": jsonable(layer.prompt),
-                "scores": jsonable(layer.scores),
+                "scores": jsonable({k: v for k, v in layer.scores.items() if k != TIMING}),
             }
             for layer in decomposition.layers
         ],
@@ -83,19 +91,16 @@ def manifest(decomposition) -> dict:
 
 
 def write(decomposition, directory, *, overwrite: bool = True, contact_sheet: bool = True) -> Path:
-    """Write ``decomposition``'s folder atomically; see :meth:`~paintseg_layers.layers.Decomposition.save`."""
-    target = Path(directory)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"output folder's parent does not exist: {parent}")
-    if target.exists():
-        if not target.is_dir():
-            raise InputError(f"`directory` must be a folder path, got an existing file: {target}")
-        replaceable = not any(target.iterdir()) or (target / MANIFEST).is_file()
-        if not overwrite or not replaceable:
-            raise InputError(f"`directory` exists and is not an empty folder or a decomposition: {target}")
+    """Write ``decomposition``'s folder atomically; see :meth:`~paintseg_layers.layers.Decomposition.save`.
+
+    Missing parent folders are created; a symlink at ``directory`` is followed (the folder it
+    points to is replaced, the link is kept); the replacement survives a kill (see :mod:`.swap`).
+    """
+    target = check_target(directory, overwrite=overwrite)
+    make_parent(target, "directory")
+    clean_stale(target)
     man = manifest(decomposition)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    tmp = temp_folder(target)
     try:
         _write_png(tmp / man["background"], to_uint8(decomposition.background))
         if decomposition.image is not None:
@@ -104,97 +109,131 @@ def write(decomposition, directory, *, overwrite: bool = True, contact_sheet: bo
             _write_png(tmp / entry["rgba"], to_uint8(layer.rgba))
             _write_png(tmp / entry["visible_mask"], to_uint8(layer.visible_mask))
             _write_png(tmp / entry["amodal_mask"], to_uint8(layer.amodal_mask))
-        (tmp / man["graph"]).write_text(to_json(decomposition.graph))
+        graph = decomposition.graph.copy()
+        timings = _timings(decomposition, graph.graph.pop(TIMING, None))
+        (tmp / man["graph"]).write_text(to_json(graph))
+        if timings:
+            (tmp / TIMINGS).write_text(json.dumps(timings, indent=1) + "\n")
         if contact_sheet:
             _write_png(tmp / man["contact_sheet"], contact_sheet_image(decomposition))
         else:
             man["contact_sheet"] = None
         (tmp / MANIFEST).write_text(json.dumps(man, indent=1) + "\n")
         os.chmod(tmp, 0o755)
-        _swap_into_place(tmp, target)
+        swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
 
 
+def check_target(directory, *, overwrite: bool = True, name: str = "directory") -> Path:
+    """The folder a decomposition will be written to, refused up front if it may not be replaced."""
+    target = Path(directory)
+    if target.is_symlink():
+        target = target.resolve()
+    if target.exists():
+        if not target.is_dir():
+            raise InputError(f"`{name}` must be a folder path, got an existing file: {target}")
+        replaceable = not any(target.iterdir()) or (target / MANIFEST).is_file()
+        if not overwrite or not replaceable:
+            raise InputError(f"`{name}` exists and is not an empty folder or a decomposition: {target}")
+    check_writable(target, name)
+    return target
+
+
 def read(directory) -> dict:
     """Read a layer folder into the keyword arguments of ``Decomposition`` (``layers``: a list of ``Layer`` kwargs).
+
+    The manifest is validated (:mod:`.schema`) before any file it names is opened; every file
+    must lie inside the folder and match the declared size before it is decoded.
 
     Raises
     ------
     InputError
-        If the folder, its manifest or a file it names is missing or malformed.
+        If the folder, its manifest or a file it names is missing, malformed or outside the folder.
     """
     root = Path(directory)
     mpath = root / MANIFEST
     if not mpath.is_file():
         raise InputError(f"`directory` must be a decomposition folder holding {MANIFEST}, got {root}")
-    try:
-        man = json.loads(mpath.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{mpath} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    for key in ("image_size", "background", "graph", "seed", "layers"):
-        if key not in man:
-            raise InputError(f"{mpath} must have a {key!r} entry; it has {sorted(man)}")
-    w, h = (int(v) for v in man["image_size"])
-    background = _read_png(root, man["background"], (h, w), 3).astype(np.float32) / np.float32(255)
+    man = parse_manifest(_read_json(mpath), mpath)
+    w, h = man.image_size
+    background = _read_png(root, man.background, "background", (w, h), "RGB").astype(np.float32) / np.float32(255)
     image = None
-    if man.get("image"):
-        image = _read_png(root, man["image"], (h, w), 3).astype(np.float32) / np.float32(255)
+    if man.image:
+        image = _read_png(root, man.image, "image", (w, h), "RGB").astype(np.float32) / np.float32(255)
     layers = []
-    for entry in man["layers"]:
-        for key in ("id", "prompt_index", "depth", "rgba", "visible_mask", "amodal_mask"):
-            if key not in entry:
-                raise InputError(f"{mpath}: every layer needs {key!r}; layer {entry.get('id', '?')!r} lacks it")
+    for k, entry in enumerate(man.layers):
         layers.append(dict(
-            id=str(entry["id"]),
-            prompt_index=int(entry["prompt_index"]),
-            depth=int(entry["depth"]),
-            rgba=_read_png(root, entry["rgba"], (h, w), 4).astype(np.float32) / np.float32(255),
-            visible_mask=_read_png(root, entry["visible_mask"], (h, w), 1) > 127,
-            amodal_mask=_read_png(root, entry["amodal_mask"], (h, w), 1) > 127,
-            prompt=entry.get("prompt", {}),
-            scores=entry.get("scores", {}),
+            id=entry.id,
+            prompt_index=entry.prompt_index,
+            depth=entry.depth,
+            rgba=_read_png(root, entry.rgba, f"layers[{k}].rgba", (w, h), "RGBA").astype(np.float32)
+            / np.float32(255),
+            visible_mask=_read_png(root, entry.visible_mask, f"layers[{k}].visible_mask", (w, h), "L") > 127,
+            amodal_mask=_read_png(root, entry.amodal_mask, f"layers[{k}].amodal_mask", (w, h), "L") > 127,
+            prompt=entry.prompt,
+            scores=entry.scores,
         ))
     layers.sort(key=lambda layer: layer["depth"])
-    gpath = root / man["graph"]
+    gpath = inside(root, man.graph, "graph")
     if not gpath.is_file():
-        raise InputError(f"{mpath} names graph file {man['graph']!r}, which is missing")
-    graph = from_json(gpath.read_text())
+        raise InputError(f"{mpath} names graph file {man.graph!r}, which is missing")
+    try:
+        graph = from_json(json.dumps(_read_json(gpath)))
+    except (KeyError, TypeError, ValueError, AttributeError, nx.NetworkXError) as exc:
+        raise InputError(f"{gpath} is not a node-link occlusion graph ({exc.__class__.__name__})") from None
+    _merge_timings(root, layers, graph)
     return {"layers": layers, "background": background, "graph": graph, "image_size": (w, h),
-            "seed": int(man["seed"]), "backends": man.get("backends", {}), "config": man.get("config", {}),
-            "image": image}
+            "seed": man.seed, "backends": man.backends, "config": man.config, "image": image}
+
+
+def _timings(decomposition, total) -> dict:
+    """Wall-clock seconds, kept out of the files that define the result (same seed, same bytes)."""
+    per_layer = {layer.id: layer.scores[TIMING] for layer in decomposition.layers if TIMING in layer.scores}
+    out = {"layers": jsonable(per_layer)} if per_layer else {}
+    if total is not None:
+        out["total"] = jsonable(total)
+    return out
+
+
+def _merge_timings(root: Path, layers: list, graph) -> None:
+    path = root / TIMINGS
+    if not path.is_file() or path.is_symlink():
+        return
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        return
+    per_layer = data.get("layers") if isinstance(data.get("layers"), dict) else {}
+    for entry in layers:
+        value = per_layer.get(entry["id"])
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            entry["scores"] = {**entry["scores"], TIMING: value}
+    if isinstance(data.get("total"), (int, float)) and not isinstance(data.get("total"), bool):
+        graph.graph[TIMING] = data["total"]
+
+
+def _read_json(path: Path):
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise InputError(f"{path} must be at most {MAX_JSON_BYTES} bytes, got {path.stat().st_size}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc.__class__.__name__})") from None
 
 
 def _write_png(path: Path, arr: np.ndarray) -> None:
     Image.fromarray(np.ascontiguousarray(arr)).save(path, format="PNG")
 
 
-def _read_png(root: Path, name: str, shape, channels: int) -> np.ndarray:
-    path = root / name
+def _read_png(root: Path, name: str, field: str, size, mode: str) -> np.ndarray:
+    path = inside(root, name, field)
     if not path.is_file():
         raise InputError(f"decomposition file {name!r} is missing from {root}")
-    mode = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
-    with Image.open(path) as img:
-        arr = np.asarray(img.convert(mode))
-    if arr.shape[:2] != tuple(shape):
-        raise InputError(f"{path} must be {shape[1]} x {shape[0]} (W x H), got {arr.shape[1]} x {arr.shape[0]}")
+    arr = read_rgba8(path, name=f"decomposition file {name!r}", max_size=size, mode=mode)
+    if arr.shape[:2] != (size[1], size[0]):
+        raise InputError(f"{path} must be {size[0]} x {size[1]} (W x H), got {arr.shape[1]} x {arr.shape[0]}")
     return arr
-
-
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``; an existing ``target`` is moved aside first and deleted after."""
-    if not target.exists():
-        os.replace(tmp, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=tmp.parent))
-    old.rmdir()
-    os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

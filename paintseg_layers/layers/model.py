@@ -168,9 +168,8 @@ class Decomposition:
             if not isinstance(layer, Layer):
                 raise InputError(f"`layers` must hold Layer objects, got {type(layer).__name__}")
             if layer.shape != (h, w):
-                raise InputError(
-                    f"layer {layer.id!r} must be {w} x {h} (W x H), got {layer.shape[1]} x {layer.shape[0]}"
-                )
+                raise InputError(f"layer {layer.id!r} must be {w} x {h} (W x H), "
+                                 f"got {layer.shape[1]} x {layer.shape[0]}")
             if layer.depth != i:
                 raise InputError(f"`layers` must be ordered front to back with depth == position, "
                                  f"got depth {layer.depth} at position {i} ({layer.id!r})")
@@ -211,7 +210,7 @@ class Decomposition:
         Parameters
         ----------
         directory : path
-            The folder to create. Its parent must exist.
+            The folder to create (missing parent folders are created).
         overwrite : bool
             Replace an existing decomposition folder (one holding ``manifest.json``) or an empty
             folder. Any other existing path is refused.
