@@ -100,7 +100,9 @@ def main(argv=None) -> int:
                     import ray
 
                     t0 = time.perf_counter()
-                    ray.init(num_cpus=max(w for e, w in runs if e == "ray"), include_dashboard=False, log_to_driver=False)
+                    ray.init(
+                        num_cpus=max(w for e, w in runs if e == "ray"), include_dashboard=False, log_to_driver=False
+                    )
                     ray_start = time.perf_counter() - t0
                 out = tmp / f"{engine}-{workers}-{round_}"
                 t0 = time.perf_counter()
@@ -131,16 +133,26 @@ def main(argv=None) -> int:
     base = rows[0]["images_per_min"]
     print(f"segment, {rows[0]['images']} images, {config.samples} samples, seed 0, {os.cpu_count()} CPUs, "
           f"{args.repeat} round(s); load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
-    print("| run | images | wall s | images/min | ratio | compute s (sum) | CPU s (sum) | CPU share | overhead s | masks sha256 |")
+    print(
+        "| run | images | wall s | images/min | ratio | compute s (sum) | CPU s (sum) | CPU share | overhead s "
+        "| masks sha256 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         r["ratio"] = round(r["images_per_min"] / base, 2)
-        print(f"| {r['run']} | {r['images']} | {r['wall_s']:.1f} | {r['images_per_min']:.1f} | {r['ratio']:.2f}x | "
-              f"{r['compute_s']:.1f} | {r['cpu_s']:.1f} | {r['cpu_share']:.2f} | {r['overhead_s']:.1f} | {r['masks']} |")
+        print(
+            f"| {r['run']} | {r['images']} | {r['wall_s']:.1f} | {r['images_per_min']:.1f} | {r['ratio']:.2f}x | "
+            f"{r['compute_s']:.1f} | {r['cpu_s']:.1f} | {r['cpu_share']:.2f} | {r['overhead_s']:.1f} | {r['masks']} |"
+        )
     if args.repeat > 1:
-        print("wall s of every round: " + "; ".join(f"{r['run']} {r['walls']}" for r in rows if "incl." not in r["run"]))
+        print(
+            "wall s of every round: " + "; ".join(f"{r['run']} {r['walls']}" for r in rows if "incl." not in r["run"])
+        )
     if ray_start is not None:
-        print(f"Ray instance start: {ray_start:.1f} s (once per cluster; the ray rows without it joined a running instance)")
+        print(
+            f"Ray instance start: {ray_start:.1f} s (once per cluster; the ray rows without it joined a running "
+            "instance)"
+        )
     same = len({r["masks"] for r in rows}) == 1
     print("identical masks in every run: " + ("yes" if same else "NO"))
     if args.json is not None:

@@ -36,8 +36,10 @@ def make_images(folder: Path, n: int, *, first_seed: int = 0) -> list[str]:
 
 
 def write_prompts(path: Path, lines, *, all_objects: bool = False) -> Path:
-    text = "".join(json.dumps({"image": name, "objects": [{"box": b} for b in (boxes if all_objects else boxes[:1])]}) + "\n"
-                   for name, boxes in lines)
+    text = "".join(
+        json.dumps({"image": name, "objects": [{"box": b} for b in (boxes if all_objects else boxes[:1])]}) + "\n"
+        for name, boxes in lines
+    )
     path.write_text(text)
     return path
 
@@ -262,8 +264,14 @@ def test_ray_engine_matches_local(ray_instance, local_one, dataset, tmp_path):
 
 def test_benchmark_smoke(tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "batch_benchmark.py"
-    res = subprocess.run([sys.executable, str(script), "--smoke", "--runs", "local-1,local-2", "--json", str(tmp_path / "b.json")],
-                         check=False, capture_output=True, text=True, timeout=240, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    res = subprocess.run(
+        [sys.executable, str(script), "--smoke", "--runs", "local-1,local-2", "--json", str(tmp_path / "b.json")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "| local-2 | 4 |" in res.stdout and "identical masks in every run: yes" in res.stdout
     rows = json.loads((tmp_path / "b.json").read_text())

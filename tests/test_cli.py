@@ -77,7 +77,12 @@ def test_remove(tmp_path, capsys, img_file):
 def test_same_seed_bit_identical(tmp_path, capsys, img_file):
     path, _, _ = img_file
     for name in ("a", "b"):
-        assert run(capsys, "segment", path, "--box", 30, 20, 100, 80, "-o", tmp_path / f"{name}.png", "--seed", 7, *FAST)[0] == 0
+        assert (
+            run(capsys, "segment", path, "--box", 30, 20, 100, 80, "-o", tmp_path / f"{name}.png", "--seed", 7, *FAST)[
+                0
+            ]
+            == 0
+        )
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
 
 

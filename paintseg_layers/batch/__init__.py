@@ -153,10 +153,18 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
         raise InputError(f"`config` must be a {want.__name__} for task {task!r}, got {type(config).__name__}")
     if task == "segment":
         config = replace(config, paint_result=False)  # a mask needs no object-free painting
-    settings = BatchSettings(task=task, painter=painter or "telea", projector=projector or "lab",
-                             painter_options=dict(painter_options or {}), projector_options=dict(projector_options or {}),
-                             config=config.to_dict(), seed=seed, discover=bool(discover), max_objects=max_objects,
-                             contact_sheet=bool(contact_sheet))
+    settings = BatchSettings(
+        task=task,
+        painter=painter or "telea",
+        projector=projector or "lab",
+        painter_options=dict(painter_options or {}),
+        projector_options=dict(projector_options or {}),
+        config=config.to_dict(),
+        seed=seed,
+        discover=bool(discover),
+        max_objects=max_objects,
+        contact_sheet=bool(contact_sheet),
+    )
     PAINTERS.entry(settings.painter).load()  # an unknown name or a missing extra fails now, not per image
     PROJECTORS.entry(settings.projector).load()
     items = make_items(inputs, prompts)
@@ -184,7 +192,10 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
 
         for item in items:
             try:
-                keys[item.name] = {"image_sha256": file_sha256(item.path), "prompts_sha256": prompts_sha256(item.objects)}
+                keys[item.name] = {
+                    "image_sha256": file_sha256(item.path),
+                    "prompts_sha256": prompts_sha256(item.objects),
+                }
             except OSError as exc:
                 keys[item.name] = {"image_sha256": None, "prompts_sha256": None}
                 record(item, {"status": "failed", "error": f"cannot read the image file: {exc.strerror or exc}"})
@@ -192,12 +203,16 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
             if item.objects is None and not discover:
                 record(item, {"status": "skipped", "error": "no prompts for this image (add it to the prompts file, "
                                                             "or use discover)"})
-            elif is_finished(previous.get(item.name), {**base, **keys[item.name]}, output_path(out, settings, item.name)):
+            elif is_finished(
+                previous.get(item.name), {**base, **keys[item.name]}, output_path(out, settings, item.name)
+            ):
                 reused += 1
                 bar.update(1)
             else:
                 todo.append(item)
-        log.info("%d images: %d already finished, %d to compute on %s x %d", len(items), reused, len(todo), engine, workers)
+        log.info(
+            "%d images: %d already finished, %d to compute on %s x %d", len(items), reused, len(todo), engine, workers
+        )
         try:
             if engine == "local":
                 run_local(todo, settings, out, record, workers=workers)

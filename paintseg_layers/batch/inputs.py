@@ -52,7 +52,11 @@ class Item:
 
     def to_dict(self) -> dict:
         """JSON-ready form (what is sent to a worker)."""
-        return {"name": self.name, "path": str(self.path), "objects": None if self.objects is None else list(self.objects)}
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "objects": None if self.objects is None else list(self.objects),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Item:
@@ -77,7 +81,9 @@ def list_images(source) -> list[Path]:
         try:
             lines = src.read_text().splitlines()
         except UnicodeDecodeError:
-            raise InputError(f"`INPUT` must be a folder or a text file of image paths, got a binary file: {src}") from None
+            raise InputError(
+                f"`INPUT` must be a folder or a text file of image paths, got a binary file: {src}"
+            ) from None
         paths = []
         for line in lines:
             text = line.split("#", 1)[0].strip()
@@ -93,7 +99,7 @@ def list_images(source) -> list[Path]:
 
 def _check_object(obj, where: str, root: Path) -> dict:
     if not isinstance(obj, dict):
-        raise InputError(f"{where}: each object must be a JSON object such as {{\"box\": [x0, y0, x1, y1]}}, got {obj!r}")
+        raise InputError(f'{where}: each object must be a JSON object such as {{"box": [x0, y0, x1, y1]}}, got {obj!r}')
     kinds = [k for k in OBJECT_KINDS if k in obj]
     unknown = sorted(set(obj) - set(OBJECT_KINDS) - {"neg_points"})
     if len(kinds) != 1 or unknown:
@@ -148,8 +154,14 @@ def read_prompts(path) -> dict:
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not valid JSON ({exc.msg}); expected "
                              '{"image": NAME, "objects": [{"box": [x0, y0, x1, y1]}, ...]}') from None
-        if not isinstance(entry, dict) or not isinstance(entry.get("image"), str) or not isinstance(entry.get("objects"), list):
-            raise InputError(f"{where}: each line must be {{\"image\": NAME, \"objects\": [...]}}, got {line.strip()[:80]!r}")
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("image"), str)
+            or not isinstance(entry.get("objects"), list)
+        ):
+            raise InputError(
+                f'{where}: each line must be {{"image": NAME, "objects": [...]}}, got {line.strip()[:80]!r}'
+            )
         unknown = sorted(set(entry) - {"image", "objects"})
         if unknown:
             raise InputError(f"{where}: unknown key(s) {unknown}; known: ['image', 'objects']")
@@ -174,7 +186,9 @@ def make_items(source, prompts_file=None) -> list[Item]:
     seen: dict = {}
     for p in paths:
         if p.stem in seen:
-            raise InputError(f"two images share the name {p.stem!r} (their outputs would collide): {seen[p.stem]} and {p}")
+            raise InputError(
+                f"two images share the name {p.stem!r} (their outputs would collide): {seen[p.stem]} and {p}"
+            )
         seen[p.stem] = p
     table = read_prompts(prompts_file) if prompts_file is not None else {}
     items = []

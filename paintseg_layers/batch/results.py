@@ -1,7 +1,8 @@
 """``OUT/results.jsonl``: one JSON record per image, appended as each image finishes.
 
 Each record holds ``name``, ``image``, ``task``, ``output`` (relative to ``OUT``), ``status``
-(``ok``, ``failed``, ``skipped``), ``error``, ``seconds``, ``cpu_seconds`` (of the thread that did the work), ``layers``, ``scores``, ``seed``,
+(``ok``, ``failed``, ``skipped``), ``error``, ``seconds``, ``cpu_seconds`` (of the thread that did the work),
+``layers``, ``scores``, ``seed``,
 ``settings_hash``, ``image_sha256``, ``prompts_sha256``, ``version``, ``engine``, and the ``host``
 and ``pid`` of the process that computed it. A record is
 one line written with a single ``write`` and flushed to disk, so a killed run leaves at most one

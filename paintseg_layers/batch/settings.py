@@ -63,7 +63,9 @@ class BatchSettings:
             try:
                 json.dumps(getattr(self, name), sort_keys=True)
             except TypeError as exc:
-                raise InputError(f"`{name}` must be JSON-ready (strings, numbers, lists, dicts), got an error: {exc}") from None
+                raise InputError(
+                    f"`{name}` must be JSON-ready (strings, numbers, lists, dicts), got an error: {exc}"
+                ) from None
         self.peel_config() if self.task == "decompose" else self.amcp_config()  # check the config now
 
     def amcp_config(self) -> AMCPConfig:

@@ -85,7 +85,9 @@ class Worker:
         self.projector = get_projector(settings.projector, **settings.projector_options)
 
     def __call__(self, item: Item) -> dict:
-        """Process one image; returns ``{"status", "error", "seconds", "cpu_seconds", "layers", "scores", "host", "pid"}``.
+        """Process one image.
+
+        Returns ``{"status", "error", "seconds", "cpu_seconds", "layers", "scores", "host", "pid"}``.
 
         Never raises for a bad image or prompt: the record says ``failed`` and why.
         """
@@ -105,8 +107,16 @@ class Worker:
         except Exception as exc:  # one image's failure must not stop the batch
             log.debug("image %s failed", item.path, exc_info=True)
             status, error, layers, scores = "failed", f"{exc.__class__.__name__}: {exc}", None, {}
-        return {"status": status, "error": error, "seconds": round(time.perf_counter() - t0, 4),
-                "cpu_seconds": round(time.thread_time() - c0, 4), "layers": layers, "scores": scores, "host": socket.gethostname(), "pid": os.getpid()}
+        return {
+            "status": status,
+            "error": error,
+            "seconds": round(time.perf_counter() - t0, 4),
+            "cpu_seconds": round(time.thread_time() - c0, 4),
+            "layers": layers,
+            "scores": scores,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
 
     def _one_prompt(self, image, prompts):
         if len(prompts) == 1:

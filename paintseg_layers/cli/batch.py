@@ -39,13 +39,19 @@ def register(sub) -> None:
     p.add_argument("--prompts", type=Path, default=None, metavar="FILE", help="JSON Lines prompts file (see above)")
     p.add_argument("--discover", action="store_true",
                    help="discover objects in images without prompts (decompose: also beside the given ones)")
-    p.add_argument("--max-objects", type=positive_int, default=5, metavar="K", help="at most K discovered objects (default 5)")
-    p.add_argument("--amodal", choices=("paint", "nearest", "none"), default=None, help="decompose: hidden-part recovery")
+    p.add_argument(
+        "--max-objects", type=positive_int, default=5, metavar="K", help="at most K discovered objects (default 5)"
+    )
+    p.add_argument(
+        "--amodal", choices=("paint", "nearest", "none"), default=None, help="decompose: hidden-part recovery"
+    )
     p.add_argument("--contact-sheet", action="store_true", help="decompose: also draw each folder's contact_sheet.png")
     g = p.add_argument_group("engine")
     g.add_argument("--engine", choices=ENGINES, default="local", help="local processes (default) or a Ray cluster")
     g.add_argument("--workers", type=positive_int, default=1, help="processes or Ray actors (default 1)")
-    g.add_argument("--address", default=None, help="Ray cluster to join: auto, or ray://HOST:PORT (default: a local Ray)")
+    g.add_argument(
+        "--address", default=None, help="Ray cluster to join: auto, or ray://HOST:PORT (default: a local Ray)"
+    )
     g.add_argument("--num-gpus", type=_nonneg_float, default=0, help="GPUs per Ray actor, e.g. 1 or 0.5 (default 0)")
     add_backend_flags(p)
     p.set_defaults(func=run)

@@ -16,7 +16,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
 
-    print(f"paintseg_layers {__version__}  python {platform.python_version()}  {platform.system()} {platform.machine()}")
+    print(
+        f"paintseg_layers {__version__}  python {platform.python_version()}  {platform.system()} {platform.machine()}"
+    )
     for pkg in ("numpy", "opencv-python-headless", "scikit-image", "scikit-learn", "torch", "diffusers", "transformers",
                 "accelerate", "pypatchmatch", "PyMaxflow", "psd-tools", "networkx"):
         try:
@@ -32,8 +34,13 @@ def run(args) -> int:
         print(f"  device: {dev}; torch threads {torch.get_num_threads()}")
     except ImportError:
         print("  device: torch not installed")
-    offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-    print(f"  offline: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '')!s:<3} (neural backends "
-          f"{'use only the local cache' if offline else 'may download; set HF_HUB_OFFLINE=1 or pass a local folder to --painter-model/--projector-model'})")
+    offline = any(
+        os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+    print(
+        f"  offline: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '')!s:<3} (neural backends "
+        + ("use only the local cache)" if offline else
+           "may download; set HF_HUB_OFFLINE=1 or pass a local folder to --painter-model/--projector-model)")
+    )
     print(f"  hf cache: {os.environ.get('HF_HOME', os.path.expanduser('~/.cache/huggingface'))}")
     return 0

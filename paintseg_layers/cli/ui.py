@@ -62,7 +62,9 @@ def run(args) -> int:
     sock.listen(128)  # connections made as soon as the URL is printed wait for uvicorn instead of failing
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"paintseg ui: http://{host}:{port}/{query}  (workspace {app.state.workspace.root}; Ctrl+C to stop)", flush=True)
+    print(
+        f"paintseg ui: http://{host}:{port}/{query}  (workspace {app.state.workspace.root}; Ctrl+C to stop)", flush=True
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
     return 0
