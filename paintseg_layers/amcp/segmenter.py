@@ -35,6 +35,7 @@ from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_s
 from paintseg_layers.painters import Painter, get_painter
 from paintseg_layers.projectors import Projector, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
+from paintseg_layers.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ class Segmenter:
         self.scale = working_scale(self.image.shape[:2], self.config.working_size)
         h, w = self.image.shape[:2]
         self.work_shape = (max(2, round(h * self.scale)), max(2, round(w * self.scale)))
-        self.work = resize_image(self.image, self.work_shape)
+        with stage("segment.resize"):
+            self.work = resize_image(self.image, self.work_shape)
         self._feat_cache: dict = {}
         self._full_features: np.ndarray | None = None
 
@@ -92,11 +94,13 @@ class Segmenter:
 
     def potential(self, paintings: np.ndarray, box) -> np.ndarray:
         """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
-        f0 = self._original_features(box)
-        fp = self.projector.project(paintings)
+        with stage("segment.project"):
+            f0 = self._original_features(box)
+            fp = self.projector.project(paintings)
         if fp.shape[1:3] != f0.shape[:2]:
             raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
-        return ((fp - f0[None]) ** 2).sum(axis=-1)
+        with stage("segment.contrast"):
+            return ((fp - f0[None]) ** 2).sum(axis=-1)
 
     # -- one step ------------------------------------------------------------------------------
     def _crop_box(self, mask, rng, extra: int):
@@ -142,28 +146,19 @@ class Segmenter:
         x0, y0, x1, y1 = box
         crop = self.work[y0:y1, x0:x1]
         # one painter call per distinct region shape keeps the backend's batching where regions agree
-        paintings = np.empty((n, *crop.shape), np.float32)
-        groups: dict[bytes, list[int]] = {}
-        for i, reg in enumerate(regions):
-            groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
-        if self.painter.batches_masks and len(groups) > 1:
-            # backends that batch per mask (diffusion) paint all N samples in one call; they
-            # choose their own resolution, so `paint_size` does not apply
-            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
-            paintings[:] = self.painter.paint_batch(crop, regs, seed=int(rng.integers(2**31)))
-        else:
-            for gi, idx in enumerate(groups.values()):
-                region = regions[idx[0]][y0:y1, x0:x1]
-                paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
+        with stage(f"segment.paint.{step_index}{kind}"):
+            paintings = self._paint_samples(crop, regions, box, rng)
         pot = self.potential(paintings, box)
-        logp = np.log(pot + _EPS)
-        if bump is not None:
-            logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
-        regs = np.stack([r[y0:y1, x0:x1] for r in regions])
-        vals = logp[regs]
+        with stage("segment.contrast"):
+            logp = np.log(pot + _EPS)
+            if bump is not None:
+                logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
+            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+            vals = logp[regs]
         if vals.size == 0:
             return mask.copy(), np.zeros(self.work_shape, np.float32)
-        labels, _ = kmeans_1d(vals, k, seed=seed + step_index)
+        with stage("segment.cluster"):
+            labels, _ = kmeans_1d(vals, k, seed=seed + step_index)
         top = labels.max()
         if kind == "I":
             is_obj = labels >= (top - keep_top + 1)
@@ -183,6 +178,25 @@ class Segmenter:
             new = mask | (soft >= 0.5)
         new &= valid
         return new, soft
+
+    def _paint_samples(self, crop, regions, box, rng):
+        """The ``N`` paintings of ``crop``, one per region (full working-size masks cut to ``box``)."""
+        x0, y0, x1, y1 = box
+        n = len(regions)
+        paintings = np.empty((n, *crop.shape), np.float32)
+        groups: dict[bytes, list[int]] = {}
+        for i, reg in enumerate(regions):
+            groups.setdefault(np.packbits(reg[y0:y1, x0:x1]).tobytes(), []).append(i)
+        if self.painter.batches_masks and len(groups) > 1:
+            # backends that batch per mask (diffusion) paint all N samples in one call; they
+            # choose their own resolution, so `paint_size` does not apply
+            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+            paintings[:] = self.painter.paint_batch(crop, regs, seed=int(rng.integers(2**31)))
+        else:
+            for gi, idx in enumerate(groups.values()):
+                region = regions[idx[0]][y0:y1, x0:x1]
+                paintings[idx] = self._paint(crop, region, len(idx), int(rng.integers(2**31)) + gi)
+        return paintings
 
     # -- public ---------------------------------------------------------------------------------
     def segment(self, prompt, *, seed: int = 0) -> SegmentationResult:
@@ -238,14 +252,19 @@ class Segmenter:
         amcp_mask = mask
         final = mask
         if cfg.refine:
-            final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
-                                weight=cfg.refine_weight, seed=seed)
-        full_mask = morph.upsample(final, self.image.shape[:2])
-        painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
+            with stage("segment.refine"):
+                final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
+                                    weight=cfg.refine_weight, seed=seed)
+        with stage("segment.resize"):
+            full_mask = morph.upsample(final, self.image.shape[:2])
+            full_soft = np.clip(upsample_soft(soft, full_shape), 0, 1)
+            full_amcp = morph.upsample(amcp_mask, self.image.shape[:2])
+        with stage("segment.paint_out"):
+            painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
         return SegmentationResult(
             mask=full_mask,
-            soft=np.clip(upsample_soft(soft, full_shape), 0, 1),
-            amcp_mask=morph.upsample(amcp_mask, self.image.shape[:2]),
+            soft=full_soft,
+            amcp_mask=full_amcp,
             painting=painting,
             history=tuple(history),
             seed=seed,
@@ -299,7 +318,8 @@ def segment(image, prompt, *, painter=None, projector=None, config: AMCPConfig |
     if overrides:
         check_known_keys(overrides, {f.name for f in fields(AMCPConfig)}, "AMCP")
         cfg = replace(cfg, **overrides)
-    return Segmenter(image, painter=painter, projector=projector, config=cfg, progress=progress).segment(prompt, seed=seed)
+    seg = Segmenter(image, painter=painter, projector=projector, config=cfg, progress=progress)
+    return seg.segment(prompt, seed=seed)
 
 
 def remove_object(image, prompt, *, painter=None, projector=None, config=None, seed: int = 0, **overrides):

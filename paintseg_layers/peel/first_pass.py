@@ -16,6 +16,7 @@ from paintseg_layers.errors import InputError
 from paintseg_layers.image import as_rgb
 from paintseg_layers.peel.joint import joint_labelling
 from paintseg_layers.prompts import check_prompt
+from paintseg_layers.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
     return float((d > tolerance).mean())
 
 
-def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400, seed: int = 0) -> list[np.ndarray]:
+def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400,
+                      seed: int = 0) -> list[np.ndarray]:
     """Give every pixel that several masks claim to the claimant whose colours fit it best.
 
     Each object's colour model is a random sample of its uncontested pixels (Lab); a contested pixel
@@ -102,65 +104,6 @@ def check_inputs(image, prompts, seed):
     return rgb, prompts
 
 
-def _first_pass(rgb, prompts, seg, cfg, seed, progress):
-    """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels."""
-    h, w = rgb.shape[:2]
-    n = len(prompts)
-    # 1. segment every prompt on the input
-    masks, scores = [], []
-    it = range(n)
-    if progress:
-
-        it = tqdm(it, desc="segment", unit="obj", leave=False)
-    for i in it:
-        t0 = time.perf_counter()
-        res = seg.segment(prompts[i], seed=seed + i)
-        m = res.mask
-        contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
-        empty = not m.any() or contrast < cfg.min_contrast
-        if empty:
-            log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
-                        "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
-            m = np.zeros((h, w), bool)
-        masks.append(m)
-        scores.append({"contrast": round(contrast, 6), "empty": bool(empty), "seconds": round(time.perf_counter() - t0, 4)})
-
-    # duplicates: identical prompts, or masks that are the same object
-    owner = list(range(n))  # prompt -> prompt index of the layer it belongs to
-    for i in range(n):
-        for j in range(i + 1, n):
-            if owner[j] != j or owner[i] != i:
-                continue
-            same = prompts[i].to_dict() == prompts[j].to_dict() and type(prompts[i]) is type(prompts[j])
-            if not same and masks[i].any() and masks[j].any():
-                # both the prompts and the masks must agree: two different objects can get the same
-                # mask when one prompt's box holds the other object
-                regions = morph.iou(prompts[i].initial_mask((h, w)), prompts[j].initial_mask((h, w)), empty=0.0)
-                same = min(regions, morph.iou(masks[i], masks[j], empty=0.0)) >= cfg.duplicate_iou
-            if not same:
-                continue
-            if cfg.duplicates == "error":
-                raise InputError(f"prompts {i} and {j} name the same object (prompt and mask IoU >= "
-                                 f"duplicate_iou {cfg.duplicate_iou}); "
-                                 "give one prompt per object or use duplicates='merge'")
-            owner[j] = i
-            masks[i] = masks[i] | masks[j]
-            log.info("prompt %d merged into prompt %d (same object)", j, i)
-    kept = [i for i in range(n) if owner[i] == i]
-    for i in kept:
-        scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
-
-    # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
-    resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
-    if cfg.joint and len(kept) > 1:
-        valid = [prompts[i].valid_region((h, w)) for i in kept]
-        resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
-    for i, m in zip(kept, resolved):
-        masks[i] = m
-
-    return masks, scores, kept
-
-
 def first_pass(rgb, prompts, seg, cfg, seed, progress):
     """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels."""
     h, w = rgb.shape[:2]
@@ -173,16 +116,18 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
         it = tqdm(it, desc="segment", unit="obj", leave=False)
     for i in it:
         t0 = time.perf_counter()
-        res = seg.segment(prompts[i], seed=seed + i)
-        m = res.mask
-        contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
+        with stage("decompose.segment"):
+            m = seg.segment(prompts[i], seed=seed + i).mask
+        with stage("decompose.object_contrast"):
+            contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
         empty = not m.any() or contrast < cfg.min_contrast
         if empty:
             log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
                         "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
             m = np.zeros((h, w), bool)
         masks.append(m)
-        scores.append({"contrast": round(contrast, 6), "empty": bool(empty), "seconds": round(time.perf_counter() - t0, 4)})
+        scores.append({"contrast": round(contrast, 6), "empty": bool(empty),
+                       "seconds": round(time.perf_counter() - t0, 4)})
 
     # duplicates: identical prompts, or masks that are the same object
     owner = list(range(n))  # prompt -> prompt index of the layer it belongs to
@@ -210,10 +155,11 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
         scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
 
     # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
-    resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
-    if cfg.joint and len(kept) > 1:
-        valid = [prompts[i].valid_region((h, w)) for i in kept]
-        resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
+    with stage("decompose.joint"):
+        resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
+        if cfg.joint and len(kept) > 1:
+            valid = [prompts[i].valid_region((h, w)) for i in kept]
+            resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m
 

@@ -1,0 +1,88 @@
+"""Per-stage timings (:mod:`paintseg_layers.timing`) and the speed benchmark's ``--smoke`` run (issue 14)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from paintseg_layers import BoxPrompt
+from paintseg_layers.amcp import AMCPConfig, segment
+from paintseg_layers.peel import decompose
+from paintseg_layers.timing import record_timings, stage
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+def _two_squares():
+    img = np.full((96, 96, 3), 0.9, np.float32)
+    img[20:70, 10:60] = (0.1, 0.2, 0.8)
+    img[40:85, 40:90] = (0.9, 0.2, 0.1)
+    return img, [BoxPrompt((10, 20, 60, 70)), BoxPrompt((40, 40, 90, 85))]
+
+
+def test_stage_sums_repeated_entries_and_is_silent_outside_a_recording():
+    with stage("outside"):  # no recording: nothing to collect, no error
+        pass
+    with record_timings() as t:
+        for _ in range(3):
+            with stage("sleep"):
+                time.sleep(0.01)
+        with record_timings() as inner:
+            with stage("inner"):
+                pass
+    assert set(t) == {"sleep"} and set(inner) == {"inner"}
+    assert 0.03 <= t["sleep"] < 1.0
+
+
+def test_segment_reports_every_amcp_stage_within_its_wall_time():
+    img, prompts = _two_squares()
+    cfg = AMCPConfig(steps="IOI", paint_result=False)
+    t0 = time.perf_counter()
+    with record_timings() as t:
+        res = segment(img, prompts[0], config=cfg, seed=0)
+    wall = time.perf_counter() - t0
+    for name in ("segment.project", "segment.contrast", "segment.cluster", "segment.refine", "segment.resize",
+                 "segment.paint.0I", "segment.paint.1O", "segment.paint.2I"):
+        assert name in t, name
+    assert sum(t.values()) <= wall
+    # timing changes nothing: the same call without a recording gives the same mask
+    assert np.array_equal(res.mask, segment(img, prompts[0], config=cfg, seed=0).mask)
+
+
+def test_decompose_reports_its_stages():
+    img, prompts = _two_squares()
+    with record_timings() as t:
+        dec = decompose(img, prompts, seed=0)
+    assert dec.order == ["obj1", "obj0"]
+    for name in ("decompose.segment", "decompose.joint", "decompose.order", "decompose.peel.0", "decompose.peel.1",
+                 "decompose.plate"):
+        assert name in t, name
+
+
+def test_speed_benchmark_smoke(tmp_path):
+    out = tmp_path / "speed.json"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--json", str(out)], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "cost model" in proc.stdout and "segment stages" in proc.stdout
+    data = json.loads(out.read_text())
+    rows = data["rows"]
+    assert data["reference_grabcut_seconds"] > 0
+    assert {r["table"] for r in rows} == {"segment", "decompose"}
+    assert {r["painter"] for r in rows if r["label"] == "painter"} == {"telea", "patchmatch"}
+    assert sorted({r["objects"] for r in rows if r["label"] == "objects"}) == [1, 2]
+    for r in rows:
+        assert r["seconds"] > 0 and r["ratio"] > 0 and r["peak_rss_mib"] > 0
+        # stages of one level (segment.* nest inside decompose.*) add up to at most the call's wall time
+        for level in ("segment.", "decompose."):
+            assert sum(v for k, v in r["stages"].items() if k.startswith(level)) <= r["seconds"] + 1e-6
+    model = data["cost_model"]
+    assert set(model["decompose_seconds"]) == {"a", "per_object"}
+    assert set(model["segment_seconds"]) == {"a", "per_sample"}
