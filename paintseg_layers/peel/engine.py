@@ -150,7 +150,8 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     projector = get_projector(projector)
     h, w = rgb.shape[:2]
     n = len(prompts)
-    amcp_cfg = replace(cfg.amcp, paint_result=True)
+    # the AMCP runs here need masks only; peeling paints the objects out itself
+    amcp_cfg = replace(cfg.amcp, paint_result=False)
 
     # 1. segment every prompt on the input
     seg = Segmenter(rgb, painter=painter, projector=projector, config=amcp_cfg)

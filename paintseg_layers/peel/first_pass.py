@@ -37,7 +37,10 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
     around = morph.dilate(mask, ring) & ~mask
     if not around.any():
         return 1.0
-    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    # only the pixels near the mask matter: convert their box, not the whole (maybe 24 Mpx) image
+    x0, y0, x1, y1 = morph.bbox(around | mask)
+    around, mask = around[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1], dtype=np.float32), cv2.COLOR_RGB2Lab)
     rng = np.random.default_rng(seed)
     ref = lab[around]
     if len(ref) > samples:
