@@ -86,3 +86,53 @@ def test_speed_benchmark_smoke(tmp_path):
     model = data["cost_model"]
     assert set(model["decompose_seconds"]) == {"a", "per_object"}
     assert set(model["segment_seconds"]) == {"a", "per_sample"}
+
+
+# -- the cuts keep results -------------------------------------------------------------------------
+def test_kmeans_1d_matches_scikit_learn_lloyd():
+    import warnings
+
+    from sklearn.cluster import KMeans
+
+    from paintseg_layers.amcp.clustering import kmeans_1d
+
+    rng = np.random.default_rng(1)
+    for t in range(20):
+        n = int(rng.integers(100, 20000))
+        v = np.log(np.abs(np.concatenate([rng.normal(-3, 1, n // 2), rng.lognormal(0, 1, n - n // 2)])) + 1e-4)
+        for k in (2, 3):
+            labels, centres = kmeans_1d(v, k, seed=t)
+            lo, hi = np.quantile(v, (0.02, 0.98))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                km = KMeans(n_clusters=k, init=np.linspace(lo, hi, k).reshape(-1, 1), n_init=1, max_iter=100,
+                            random_state=t).fit(v.reshape(-1, 1))
+            ref = np.sort(km.cluster_centers_.ravel())
+            np.testing.assert_allclose(centres, ref, rtol=1e-9, atol=1e-9)
+            assert np.array_equal(labels, np.searchsorted((ref[1:] + ref[:-1]) / 2, v))
+
+
+def test_layer_rgba_equals_the_quantised_formula():
+    from paintseg_layers.layers import quantize8
+    from paintseg_layers.peel.engine import layer_rgba
+
+    rng = np.random.default_rng(2)
+    rgb, painting = rng.random((300, 170, 3), dtype=np.float32), rng.random((300, 170, 3), dtype=np.float32)
+    vis = rng.random((300, 170)) > 0.5
+    amodal = vis | (rng.random((300, 170)) > 0.6)
+    ref = quantize8(np.concatenate([np.where(vis[..., None], rgb, painting) * amodal[..., None],
+                                    amodal[..., None].astype(np.float32)], axis=2))
+    assert np.array_equal(layer_rgba(rgb, painting, vis, amodal, rows=64), ref)
+
+
+def test_telea_samples_with_one_radius_share_one_fill():
+    from paintseg_layers.painters import get_painter
+
+    img = np.random.default_rng(3).random((40, 50, 3), dtype=np.float32)
+    hole = np.zeros((40, 50), bool)
+    hole[10:30, 15:35] = True
+    out = get_painter("telea").paint(img, hole, n=8, seed=4)
+    distinct = {out[i].tobytes() for i in range(8)}
+    assert 1 < len(distinct) <= 5  # radius 5 +- 2: at most five different fills
+    assert np.array_equal(out[:, ~hole], np.repeat(img[None], 8, axis=0)[:, ~hole])
+

@@ -134,6 +134,23 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
         return _decompose(image, prompts, painter, projector, config, seed, progress)
 
 
+def layer_rgba(rgb: np.ndarray, painting: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *,
+               rows: int = 256) -> np.ndarray:
+    """A layer's RGBA on the 8-bit grid: the input where visible, the painting where hidden, alpha = ``amodal``.
+
+    Equal to ``quantize8(concat(where(visible, rgb, painting) * amodal, amodal))``, built ``rows`` image rows
+    at a time, so that a 24-Mpx photo needs the output and a few strips, not five full-size float copies.
+    """
+    h, w = visible.shape
+    out = np.empty((h, w, 4), np.float32)
+    for y in range(0, h, rows):
+        sl = slice(y, min(h, y + rows))
+        a = amodal[sl, :, None]
+        colour = np.where(visible[sl, :, None], rgb[sl], painting[sl]) * a
+        out[sl] = quantize8(np.concatenate([colour, a.astype(np.float32)], axis=2))
+    return out
+
+
 def _decompose(image, prompts, painter, projector, config, seed, progress) -> Decomposition:
     t_start = time.perf_counter()
     rgb, prompts = check_inputs(image, prompts, seed)
@@ -203,13 +220,12 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                     extra = np.zeros((h, w), bool)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            colour = np.where(vis[..., None], rgb, painting)
-            rgba = np.concatenate([colour * grown[..., None], grown[..., None].astype(np.float32)], axis=2)
+            rgba = layer_rgba(rgb, painting, vis, grown)
             sc = dict(scores[i])
             sc.update({"visible_area": int(vis.sum()), "amodal_area": int(grown.sum()),
                        "hidden_fraction": round(1 - vis.sum() / grown.sum(), 6) if grown.any() else 0.0})
             sc["seconds"] = round(sc["seconds"] + time.perf_counter() - t0, 4)
-            layers.append(Layer(id=ids[i], prompt_index=i, depth=rank, rgba=quantize8(rgba), visible_mask=vis.copy(),
+            layers.append(Layer(id=ids[i], prompt_index=i, depth=rank, rgba=rgba, visible_mask=vis.copy(),
                                 amodal_mask=grown.copy(), prompt=prompts[i].to_dict(), scores=sc))
             region = (grown | vis) & ~removed_so_far
             if region.any() and (rank < len(order) - 1 or cfg.plate == "peel"):

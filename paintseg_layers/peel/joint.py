@@ -180,9 +180,16 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                 unary[~v, k + 1] = _INF
             labels = alpha_expansion(unary, weights, labels)
     if scale != 1.0:
-        ind = np.stack([cv2.resize((labels == k).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-                        for k in range(len(ms) + 1)], axis=-1)
-        labels = np.argmax(ind, axis=-1)
+        # arg-max over the upsampled label indicators, one label at a time: two full-size arrays, not L + 1
+        # (strictly greater keeps the first maximum, as np.argmax does)
+        best = cv2.resize((labels == 0).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        full = np.zeros((h, w), np.int64)
+        for k in range(1, len(ms) + 1):
+            ind = cv2.resize((labels == k).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+            better = ind > best
+            full[better] = k
+            np.maximum(best, ind, out=best)
+        labels = full
     for k, i in enumerate(active):
         out[i] = (labels == k + 1) & valid[i]
     return out
