@@ -94,13 +94,17 @@ class Segmenter:
 
     def potential(self, paintings: np.ndarray, box) -> np.ndarray:
         """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
+        # samples often repeat (a deterministic painter given the same region and radius): project each once
+        first: dict[bytes, int] = {}
+        slot = [first.setdefault(p.tobytes(), len(first)) for p in paintings]
+        unique = [slot.index(k) for k in range(len(first))]
         with stage("segment.project"):
             f0 = self._original_features(box)
-            fp = self.projector.project(paintings)
+            fp = self.projector.project(paintings[unique])
         if fp.shape[1:3] != f0.shape[:2]:
             raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
         with stage("segment.contrast"):
-            return ((fp - f0[None]) ** 2).sum(axis=-1)
+            return ((fp - f0[None]) ** 2).sum(axis=-1)[slot]
 
     # -- one step ------------------------------------------------------------------------------
     def _crop_box(self, mask, rng, extra: int):
