@@ -10,4 +10,5 @@ from paintseg_layers.amcp.refine import refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.amcp.segmenter import Segmenter, paint_out, remove_object, segment
 
-__all__ = ["AMCPConfig", "SegmentationResult", "Segmenter", "StepRecord", "paint_out", "refine_mask", "remove_object", "segment"]
+__all__ = ["AMCPConfig", "SegmentationResult", "Segmenter", "StepRecord", "paint_out", "refine_mask", "remove_object",
+           "segment"]

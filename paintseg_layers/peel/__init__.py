@@ -1,8 +1,9 @@
 """Layer peeling: repeated AMCP whose object-free paintings reveal what was hidden.
 
-``entry`` (:func:`decompose`, the one entry point, with or without discovery), ``engine`` (the peeling rounds), ``config`` (:class:`PeelConfig`), ``first_pass`` (segment, de-duplicate,
-share contested pixels), ``joint`` (the multi-label graph cut), ``order`` (depth cues and the occlusion
-graph), ``amodal`` (hidden parts).
+``entry`` (:func:`decompose`, the one entry point, with or without discovery), ``engine`` (the peeling
+rounds), ``config`` (:class:`PeelConfig`), ``first_pass`` (segment, de-duplicate, share contested pixels),
+``joint`` (the multi-label graph cut), ``order`` (depth cues and the occlusion graph), ``amodal`` (hidden
+parts).
 """
 
 from paintseg_layers.peel.amodal import nearest_fill
