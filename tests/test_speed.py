@@ -136,3 +136,20 @@ def test_telea_samples_with_one_radius_share_one_fill():
     assert 1 < len(distinct) <= 5  # radius 5 +- 2: at most five different fills
     assert np.array_equal(out[:, ~hole], np.repeat(img[None], 8, axis=0)[:, ~hole])
 
+
+
+def test_large_radius_dilation_equals_the_disk():
+    import cv2
+
+    from paintseg_layers import masks as morph
+
+    rng = np.random.default_rng(6)
+    for t in range(12):
+        h, w = (int(v) for v in rng.integers(20, 200, 2))
+        m = rng.random((h, w)) > 0.995
+        if t % 3 == 0:  # a block against the border
+            m[:] = False
+            m[h // 2 :, : w // 3] = True
+        for r in (7, 8, 9, 21, 50):
+            assert np.array_equal(morph.dilate(m, r), cv2.dilate(m.astype(np.uint8), morph.disk(r)) > 0), (t, r)
+    assert not morph.dilate(np.zeros((30, 40), bool), 20).any()
