@@ -153,3 +153,16 @@ def test_large_radius_dilation_equals_the_disk():
         for r in (7, 8, 9, 21, 50):
             assert np.array_equal(morph.dilate(m, r), cv2.dilate(m.astype(np.uint8), morph.disk(r)) > 0), (t, r)
     assert not morph.dilate(np.zeros((30, 40), bool), 20).any()
+
+
+def test_decompose_with_prompts_claiming_every_pixel():
+    # two objects filling the image, one box each: the joint labelling's background model had no pixel
+    rng = np.random.default_rng(0)
+    img = np.zeros((96, 96, 3), np.float32)
+    img[:, :48] = (0.1, 0.2, 0.8)
+    img[:, 48:] = (0.9, 0.2, 0.1)
+    img = np.clip(img + rng.normal(0, 0.02, img.shape), 0, 1).astype(np.float32)
+    dec = decompose(img, [BoxPrompt((0, 0, 48, 96)), BoxPrompt((48, 0, 96, 96))], seed=0)
+    left, right = (dec.layer(i).visible_mask for i in (0, 1))
+    assert left[:, :40].all() and right[:, 56:].all()
+    assert not (left & right).any()

@@ -173,7 +173,10 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         for _ in range(rounds):
             unary = np.empty((sh, sw, len(ms) + 1))
             bg = labels == 0
-            unary[..., 0] = _colour_cost(lab, bg if bg.sum() >= 20 else ~claimed, rng) + prior * claimed
+            bg_sel = bg if bg.sum() >= 20 else ~claimed
+            if bg_sel.sum() < 20:  # the prompts claim (nearly) every pixel: the background learns from all
+                bg_sel = np.ones_like(bg)
+            unary[..., 0] = _colour_cost(lab, bg_sel, rng) + prior * claimed
             for k, (m, v) in enumerate(zip(ms, vs)):
                 own = labels == k + 1
                 unary[..., k + 1] = _colour_cost(lab, own if own.sum() >= 20 else m, rng) + prior * ~m
