@@ -166,3 +166,17 @@ def test_decompose_with_prompts_claiming_every_pixel():
     left, right = (dec.layer(i).visible_mask for i in (0, 1))
     assert left[:, :40].all() and right[:, 56:].all()
     assert not (left & right).any()
+
+
+def test_joint_labelling_with_a_mask_that_vanishes_at_working_size():
+    from paintseg_layers.peel.joint import joint_labelling
+
+    img = np.full((200, 200, 3), 0.8, np.float32)
+    img[40:160, 40:160] = (0.2, 0.3, 0.9)
+    big = np.zeros((200, 200), bool)
+    big[40:160, 40:160] = True
+    sliver = np.zeros((200, 200), bool)
+    sliver[10, 10:13] = True  # three pixels: nothing left at 50 px
+    out = joint_labelling(img, [big, sliver], working_size=50, seed=0)
+    assert out[0][60:140, 60:140].all() and not out[0][:30].any()
+    assert not (out[0] & out[1]).any()

@@ -179,7 +179,10 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
             unary[..., 0] = _colour_cost(lab, bg_sel, rng) + prior * claimed
             for k, (m, v) in enumerate(zip(ms, vs)):
                 own = labels == k + 1
-                unary[..., k + 1] = _colour_cost(lab, own if own.sum() >= 20 else m, rng) + prior * ~m
+                sel = own if own.sum() >= 20 else m
+                if sel.sum() < 2:  # a sliver that vanished at working size: its prompt's region instead
+                    sel = m | v
+                unary[..., k + 1] = _colour_cost(lab, sel, rng) + prior * ~m
                 unary[~v, k + 1] = _INF
             labels = alpha_expansion(unary, weights, labels)
     if scale != 1.0:
