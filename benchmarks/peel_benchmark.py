@@ -130,7 +130,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", default="IOI")
     p.add_argument("--no-refine", action="store_true", help="skip AMCP's graph-cut refinement (faster)")
     p.add_argument("--threads", type=int, default=None,
-                   help="BLAS/OpenMP threads inside decompose (default: the library's, 1; 0 = leave the pools alone, the old behaviour, for a baseline)")
+                   help="BLAS/OpenMP threads inside decompose (default: the library's, 1; "
+                        "0 = leave the pools alone, the old behaviour, for a baseline)")
     p.add_argument("--cutouts", default=None, help="folder of images/ + masks/ (default ../shared/data/grabcut)")
     p.add_argument("--json", type=Path, default=None, help="also write per-scene rows here")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -157,7 +158,8 @@ def main(argv=None) -> int:
     correct = sum(r["correct"] for r in rows)
     secs = np.array([r["seconds"] for r in rows])
     am, gu, co = cat("amodal"), cat("guess"), cat("control")
-    print(f"peel benchmark: {len(rows)} scenes ({args.size[0]}x{args.size[1]}, {args.objects[0]}-{args.objects[1]} objects, "
+    print(f"peel benchmark: {len(rows)} scenes ({args.size[0]}x{args.size[1]}, "
+          f"{args.objects[0]}-{args.objects[1]} objects, "
           f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
           f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
           f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, refine={not args.no_refine}, "
@@ -168,7 +170,8 @@ def main(argv=None) -> int:
     print(f"{'mean amodal IoU, occluded: peel (' + args.amodal + ')':<52} {am.mean():8.3f}")
     print(f"{'mean amodal IoU, occluded: visible-mask guess':<52} {gu.mean():8.3f}")
     print(f"{'mean amodal IoU, occluded: nearest-pixel control':<52} {co.mean():8.3f}")
-    print(f"{'  peel beats guess / beats control (objects)':<52} {int((am > gu + 1e-9).sum()):>3} / {int((am > co + 1e-9).sum())}")
+    beats = f"{int((am > gu + 1e-9).sum()):>3} / {int((am > co + 1e-9).sum())}"
+    print(f"{'  peel beats guess / beats control (objects)':<52} {beats}")
     print(f"{'pairwise depth-order accuracy':<52} {correct / max(1, pairs):8.3f}")
     touching = sum(r["touching"] for r in rows)
     print(f"{'  on the ' + str(touching) + ' pairs whose visible parts touch':<52} "

@@ -14,11 +14,34 @@ def disk(radius: int) -> np.ndarray:
     return morphology.disk(max(0, int(radius))).astype(np.uint8)
 
 
+#: From this radius on, :func:`dilate` thresholds a distance transform instead of sliding the disk.
+_EDT_RADIUS = 8
+
+
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Binary dilation by a disk of ``radius`` px (OpenCV: fast on large masks)."""
+    """Binary dilation by a disk of ``radius`` px.
+
+    Small disks slide over the mask (OpenCV). A disk's cost grows with its area (a 0.15-image contact radius
+    on a 6000 x 4000 photo is a 1800 px disk: hours), so from ``_EDT_RADIUS`` on the dilation is read off the
+    exact Euclidean distance transform instead: a pixel is inside iff some mask pixel lies within
+    ``radius`` -- the same pixels as the disk ``x^2 + y^2 <= radius^2``.
+    """
     if radius <= 0:
         return mask.copy()
-    return cv2.dilate(mask.astype(np.uint8), disk(radius)) > 0
+    if radius < _EDT_RADIUS:
+        return cv2.dilate(mask.astype(np.uint8), disk(radius)) > 0
+    m = np.asarray(mask, bool)
+    box = bbox(m)
+    if box is None:
+        return np.zeros(m.shape, bool)
+    # only the mask's box grown by the radius can change: transform that window, not the whole image
+    x0, y0, x1, y1 = box
+    r = int(radius)
+    wy0, wx0 = max(0, y0 - r), max(0, x0 - r)
+    wy1, wx1 = min(m.shape[0], y1 + r), min(m.shape[1], x1 + r)
+    out = np.zeros(m.shape, bool)
+    out[wy0:wy1, wx0:wx1] = ndi.distance_transform_edt(~m[wy0:wy1, wx0:wx1]) <= r
+    return out
 
 
 def erode(mask: np.ndarray, radius: int) -> np.ndarray:

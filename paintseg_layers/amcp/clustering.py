@@ -1,4 +1,4 @@
-"""1-D k-means binarisation of contrastive potentials (scikit-learn's KMeans)."""
+"""1-D k-means binarisation of contrastive potentials (scikit-learn's Lloyd iteration, run on sorted values)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,40 @@ from threadpoolctl import threadpool_limits
 
 #: Values beyond this many are subsampled (seeded) before fitting; all are then labelled.
 MAX_FIT = 60_000
+_MAX_ITER = 100
+_TOL = 1e-4  # scikit-learn's default: stop when the squared centre shift is below tol * variance
+
+
+def _lloyd_sorted(sorted_values: np.ndarray, init: np.ndarray) -> np.ndarray | None:
+    """Lloyd's k-means on sorted scalars from sorted ``init``, as scikit-learn's ``KMeans`` (``n_init=1``) runs it.
+
+    In 1-D each cluster is a run of the sorted values between the midpoints of neighbouring centres,
+    so one iteration is ``k`` binary searches and prefix-sum differences instead of an ``N x k``
+    distance matrix (about 20x faster on AMCP's 10^4-10^5 potentials). The stopping rules are
+    scikit-learn's: labels unchanged, or squared centre shift <= ``1e-4 * variance``. Returns None
+    when a cluster runs empty (scikit-learn then relocates it; the caller falls back to it).
+    """
+    v = sorted_values
+    csum = np.concatenate([[0.0], np.cumsum(v)])
+    tol = _TOL * float(np.var(v))
+    centres = init.astype(np.float64)
+    bounds = None
+    for _ in range(_MAX_ITER):
+        # a value exactly at a midpoint goes to the lower centre (scikit-learn's argmin keeps the first)
+        cuts = (centres[1:] + centres[:-1]) / 2
+        new_bounds = np.concatenate([[0], np.searchsorted(v, cuts, side="right"), [v.size]])
+        counts = np.diff(new_bounds)
+        if (counts == 0).any():
+            return None
+        new = (csum[new_bounds[1:]] - csum[new_bounds[:-1]]) / counts
+        if bounds is not None and np.array_equal(new_bounds, bounds):
+            break  # labels did not change: strict convergence
+        bounds = new_bounds
+        shift = float(((new - centres) ** 2).sum())
+        centres = new
+        if shift <= tol:
+            break
+    return centres
 
 
 def kmeans_1d(values: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -36,12 +70,14 @@ def kmeans_1d(values: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray,
     lo, hi = np.quantile(fit, (0.02, 0.98))
     if hi - lo < 1e-9:
         lo, hi = fit.min(), fit.max()
-    init = np.linspace(lo, hi, k).reshape(-1, 1)
-    with warnings.catch_warnings(), threadpool_limits(1):  # tiny 1-D problem: thread pools only cost
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=100, random_state=seed).fit(fit.reshape(-1, 1))
-    order = np.argsort(km.cluster_centers_.ravel())
-    centres = km.cluster_centers_.ravel()[order]
+    init = np.linspace(lo, hi, k)
+    centres = _lloyd_sorted(np.sort(fit), init)
+    if centres is None:  # a cluster ran empty: scikit-learn's relocation rule decides
+        with warnings.catch_warnings(), threadpool_limits(1):  # tiny 1-D problem: thread pools only cost
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            km = KMeans(n_clusters=k, init=init.reshape(-1, 1), n_init=1, max_iter=_MAX_ITER,
+                        random_state=seed).fit(fit.reshape(-1, 1))
+        centres = np.sort(km.cluster_centers_.ravel())
     # label every value by its nearest sorted centre (1-D: thresholds at midpoints)
     cuts = (centres[1:] + centres[:-1]) / 2
     return np.searchsorted(cuts, v), centres

@@ -35,6 +35,7 @@ from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_s
 from paintseg_layers.painters import Painter, get_painter
 from paintseg_layers.projectors import Projector, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
+from paintseg_layers.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ class Segmenter:
         self.scale = working_scale(self.image.shape[:2], self.config.working_size)
         h, w = self.image.shape[:2]
         self.work_shape = (max(2, round(h * self.scale)), max(2, round(w * self.scale)))
-        self.work = resize_image(self.image, self.work_shape)
+        with stage("segment.resize"):
+            self.work = resize_image(self.image, self.work_shape)
         self._feat_cache: dict = {}
         self._full_features: np.ndarray | None = None
 
@@ -94,17 +96,23 @@ class Segmenter:
 
     def potential(self, paintings: np.ndarray, box) -> np.ndarray:
         """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
-        f0 = self._original_features(box)
-        if hasattr(self.projector, "contrast"):  # the backend computes it where its features live
-            pot = np.asarray(self.projector.contrast(paintings, f0), np.float32)
-            if pot.shape != paintings.shape[:3]:
-                raise RuntimeError(f"projector {self.projector.name!r} returned a {pot.shape} potential for "
-                                   f"{paintings.shape[:3]} paintings")
-            return pot
-        fp = self.projector.project(paintings)
+        with stage("segment.project"):
+            f0 = self._original_features(box)
+            if hasattr(self.projector, "contrast"):  # the backend computes it where its features live
+                pot = np.asarray(self.projector.contrast(paintings, f0), np.float32)
+                if pot.shape != paintings.shape[:3]:
+                    raise RuntimeError(f"projector {self.projector.name!r} returned a {pot.shape} potential for "
+                                       f"{paintings.shape[:3]} paintings")
+                return pot
+            # samples often repeat (a deterministic painter given the same region and radius): project each once
+            first: dict[bytes, int] = {}
+            slot = [first.setdefault(p.tobytes(), len(first)) for p in paintings]
+            unique = [slot.index(k) for k in range(len(first))]
+            fp = self.projector.project(paintings[unique])
         if fp.shape[1:3] != f0.shape[:2]:
             raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
-        return ((fp - f0[None]) ** 2).sum(axis=-1)
+        with stage("segment.contrast"):
+            return ((fp - f0[None]) ** 2).sum(axis=-1)[slot]
 
     # -- one step ------------------------------------------------------------------------------
     def _crop_box(self, mask, rng, extra: int):
@@ -155,30 +163,21 @@ class Segmenter:
         view = np.s_[:, :] if context else np.s_[y0:y1, x0:x1]
         src = self.work[view]
         # one painter call per distinct region shape keeps the backend's batching where regions agree
-        paintings = np.empty((n, *src.shape), np.float32)
-        groups: dict[bytes, list[int]] = {}
-        for i, reg in enumerate(regions):
-            groups.setdefault(np.packbits(reg[view]).tobytes(), []).append(i)
-        if painter.batches_masks and len(groups) > 1:
-            # backends that batch per mask (diffusion) paint all N samples in one call; they
-            # choose their own resolution, so `paint_size` does not apply
-            regs = np.stack([r[view] for r in regions])
-            paintings[:] = painter.paint_batch(src, regs, seed=int(rng.integers(2**31)))
-        else:
-            for gi, idx in enumerate(groups.values()):
-                paintings[idx] = self._paint(painter, src, regions[idx[0]][view], len(idx),
-                                             int(rng.integers(2**31)) + gi)
+        with stage(f"segment.paint.{step_index}{kind}"):
+            paintings = self._paint_samples(painter, src, regions, view, rng)
         if context:
             paintings = paintings[:, y0:y1, x0:x1]
         pot = self.potential(paintings, box)
-        logp = np.log(pot + _EPS)
-        if bump is not None:
-            logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
-        regs = np.stack([r[y0:y1, x0:x1] for r in regions])
-        vals = logp[regs]
+        with stage("segment.contrast"):
+            logp = np.log(pot + _EPS)
+            if bump is not None:
+                logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
+            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+            vals = logp[regs]
         if vals.size == 0:
             return mask.copy(), np.zeros(self.work_shape, np.float32)
-        labels, _ = kmeans_1d(vals, k, seed=seed + step_index)
+        with stage("segment.cluster"):
+            labels, _ = kmeans_1d(vals, k, seed=seed + step_index)
         top = labels.max()
         if kind == "I":
             is_obj = labels >= (top - keep_top + 1)
@@ -198,6 +197,24 @@ class Segmenter:
             new = mask | (soft >= 0.5)
         new &= valid
         return new, soft
+
+    def _paint_samples(self, painter, src, regions, view, rng):
+        """The ``N`` paintings of ``src``, one per region (full working-size masks cut to ``view``)."""
+        n = len(regions)
+        paintings = np.empty((n, *src.shape), np.float32)
+        groups: dict[bytes, list[int]] = {}
+        for i, reg in enumerate(regions):
+            groups.setdefault(np.packbits(reg[view]).tobytes(), []).append(i)
+        if painter.batches_masks and len(groups) > 1:
+            # backends that batch per mask (diffusion) paint all N samples in one call; they
+            # choose their own resolution, so `paint_size` does not apply
+            regs = np.stack([r[view] for r in regions])
+            paintings[:] = painter.paint_batch(src, regs, seed=int(rng.integers(2**31)))
+        else:
+            for gi, idx in enumerate(groups.values()):
+                paintings[idx] = self._paint(painter, src, regions[idx[0]][view], len(idx),
+                                             int(rng.integers(2**31)) + gi)
+        return paintings
 
     # -- public ---------------------------------------------------------------------------------
     def segment(self, prompt, *, seed: int = 0) -> SegmentationResult:
@@ -253,14 +270,19 @@ class Segmenter:
         amcp_mask = mask
         final = mask
         if cfg.refine:
-            final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
-                                weight=cfg.refine_weight, seed=seed)
-        full_mask = morph.upsample(final, self.image.shape[:2])
-        painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
+            with stage("segment.refine"):
+                final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
+                                    weight=cfg.refine_weight, seed=seed)
+        with stage("segment.resize"):
+            full_mask = morph.upsample(final, self.image.shape[:2])
+            full_soft = np.clip(upsample_soft(soft, full_shape), 0, 1)
+            full_amcp = morph.upsample(amcp_mask, self.image.shape[:2])
+        with stage("segment.paint_out"):
+            painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
         return SegmentationResult(
             mask=full_mask,
-            soft=np.clip(upsample_soft(soft, full_shape), 0, 1),
-            amcp_mask=morph.upsample(amcp_mask, self.image.shape[:2]),
+            soft=full_soft,
+            amcp_mask=full_amcp,
             painting=painting,
             history=tuple(history),
             seed=seed,

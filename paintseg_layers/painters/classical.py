@@ -46,8 +46,13 @@ class OpenCVPainter(BasePainter):
         src = to_uint8(rgb)
         m8 = m.astype(np.uint8) * 255
         out = np.empty((n, *rgb.shape), np.float32)
+        done: dict[int, int] = {}  # radius -> first sample painted with it: the fill is deterministic
         for i, s in enumerate(sample_seeds(seed, n)):
             r = max(1, self.radius + int(np.random.default_rng(s).integers(-self.jitter, self.jitter + 1)))
+            if r in done:
+                out[i] = out[done[r]]
+                continue
+            done[r] = i
             out[i] = cv2.inpaint(src, m8, r, self._flag).astype(np.float32) / 255.0
         return keep_unmasked(rgb, out, m)
 

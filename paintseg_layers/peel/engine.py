@@ -69,6 +69,7 @@ from paintseg_layers.peel.first_pass import check_inputs, first_pass
 from paintseg_layers.peel.order import order_graph
 from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import MaskPrompt
+from paintseg_layers.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,23 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
         return _decompose(image, prompts, painter, projector, config, seed, progress)
 
 
+def layer_rgba(rgb: np.ndarray, painting: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *,
+               rows: int = 256) -> np.ndarray:
+    """A layer's RGBA on the 8-bit grid: the input where visible, the painting where hidden, alpha = ``amodal``.
+
+    Equal to ``quantize8(concat(where(visible, rgb, painting) * amodal, amodal))``, built ``rows`` image rows
+    at a time, so that a 24-Mpx photo needs the output and a few strips, not five full-size float copies.
+    """
+    h, w = visible.shape
+    out = np.empty((h, w, 4), np.float32)
+    for y in range(0, h, rows):
+        sl = slice(y, min(h, y + rows))
+        a = amodal[sl, :, None]
+        colour = np.where(visible[sl, :, None], rgb[sl], painting[sl]) * a
+        out[sl] = quantize8(np.concatenate([colour, a.astype(np.float32)], axis=2))
+    return out
+
+
 def _decompose(image, prompts, painter, projector, config, seed, progress) -> Decomposition:
     t_start = time.perf_counter()
     rgb, prompts = check_inputs(image, prompts, seed)
@@ -128,7 +146,8 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     projector = get_projector(projector)
     h, w = rgb.shape[:2]
     n = len(prompts)
-    amcp_cfg = replace(cfg.amcp, paint_result=True)
+    # the AMCP runs here need masks only; peeling paints the objects out itself
+    amcp_cfg = replace(cfg.amcp, paint_result=False)
 
     # 1. segment every prompt on the input
     seg = Segmenter(rgb, painter=painter, projector=projector, config=amcp_cfg)
@@ -138,8 +157,9 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     ids = {i: f"obj{i}" for i in kept}
     index_of = {lid: i for i, lid in ids.items()}
     radius = max(2, int(round(cfg.contact_radius * max(h, w))))
-    graph = order_graph({ids[i]: masks[i] for i in kept}, (h, w), working_size=amcp_cfg.working_size,
-                        contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence)
+    with stage("decompose.order"):
+        graph = order_graph({ids[i]: masks[i] for i in kept}, (h, w), working_size=amcp_cfg.working_size,
+                            contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence)
     for i in kept:
         graph.nodes[ids[i]]["prompt_index"] = i
     order = [index_of[lid] for lid in depth_order(graph)]
@@ -158,49 +178,50 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
 
         it = tqdm(list(it), desc="peel", unit="layer", leave=False)
     for rank, i in it:
-        t0 = time.perf_counter()
-        vis = visible[i]
-        front = np.zeros((h, w), bool)
-        for a in ancestors[i]:
-            front |= amodal.get(a, visible[a])
-        front &= ~vis
-        grown = vis.copy()
-        if vis.any() and front.any() and cfg.amodal != "none":
-            near = front & morph.dilate(vis, radius)
-            if cfg.amodal == "nearest":
-                others = [visible[j] for j in kept if j != i]
-                extra = nearest_fill([vis, *others], front)[0]
-            elif near.any():
-                sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
-                res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
-                extra = res.mask & front
-            else:
-                extra = np.zeros((h, w), bool)
-            grown = vis | connected_to(extra | vis, vis)
-        amodal[i] = grown
-        colour = np.where(vis[..., None], rgb, painting)
-        rgba = np.concatenate([colour * grown[..., None], grown[..., None].astype(np.float32)], axis=2)
-        sc = dict(scores[i])
-        sc.update({"visible_area": int(vis.sum()), "amodal_area": int(grown.sum()),
-                   "hidden_fraction": round(1 - vis.sum() / grown.sum(), 6) if grown.any() else 0.0})
-        sc["seconds"] = round(sc["seconds"] + time.perf_counter() - t0, 4)
-        layers.append(Layer(id=ids[i], prompt_index=i, depth=rank, rgba=quantize8(rgba), visible_mask=vis.copy(),
-                            amodal_mask=grown.copy(), prompt=prompts[i].to_dict(), scores=sc))
-        region = (grown | vis) & ~removed_so_far
-        if region.any() and (rank < len(order) - 1 or cfg.plate == "peel"):
-            painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i, working_size=amcp_cfg.working_size,
-                                 dilation=amcp_cfg.dilation)
-        removed_so_far |= grown | vis
+        with stage(f"decompose.peel.{rank}"):
+            t0 = time.perf_counter()
+            vis = visible[i]
+            front = np.zeros((h, w), bool)
+            for a in ancestors[i]:
+                front |= amodal.get(a, visible[a])
+            front &= ~vis
+            grown = vis.copy()
+            if vis.any() and front.any() and cfg.amodal != "none":
+                near = front & morph.dilate(vis, radius)
+                if cfg.amodal == "nearest":
+                    others = [visible[j] for j in kept if j != i]
+                    extra = nearest_fill([vis, *others], front)[0]
+                elif near.any():
+                    sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
+                    res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
+                    extra = res.mask & front
+                else:
+                    extra = np.zeros((h, w), bool)
+                grown = vis | connected_to(extra | vis, vis)
+            amodal[i] = grown
+            rgba = layer_rgba(rgb, painting, vis, grown)
+            sc = dict(scores[i])
+            sc.update({"visible_area": int(vis.sum()), "amodal_area": int(grown.sum()),
+                       "hidden_fraction": round(1 - vis.sum() / grown.sum(), 6) if grown.any() else 0.0})
+            sc["seconds"] = round(sc["seconds"] + time.perf_counter() - t0, 4)
+            layers.append(Layer(id=ids[i], prompt_index=i, depth=rank, rgba=rgba, visible_mask=vis.copy(),
+                                amodal_mask=grown.copy(), prompt=prompts[i].to_dict(), scores=sc))
+            region = (grown | vis) & ~removed_so_far
+            if region.any() and (rank < len(order) - 1 or cfg.plate == "peel"):
+                painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i,
+                                     working_size=amcp_cfg.working_size, dilation=amcp_cfg.dilation)
+            removed_so_far |= grown | vis
 
     # 4. background plate
-    if cfg.plate == "union":
-        union = np.zeros((h, w), bool)
-        for i in kept:
-            union |= amodal[i] | visible[i]
-        plate = paint_out(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
-                          dilation=amcp_cfg.dilation)
-    else:
-        plate = painting
+    with stage("decompose.plate"):
+        if cfg.plate == "union":
+            union = np.zeros((h, w), bool)
+            for i in kept:
+                union |= amodal[i] | visible[i]
+            plate = paint_out(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
+                              dilation=amcp_cfg.dilation)
+        else:
+            plate = painting
     for layer in layers:
         graph.nodes[layer.id].update({"depth": layer.depth, "visible_area": int(layer.visible_mask.sum()),
                                       "amodal_area": int(layer.amodal_mask.sum())})

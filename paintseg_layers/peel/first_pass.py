@@ -16,6 +16,7 @@ from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb
 from paintseg_layers.peel.joint import joint_labelling
 from paintseg_layers.prompts import check_prompt
+from paintseg_layers.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,10 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
     around = morph.dilate(mask, ring) & ~mask
     if not around.any():
         return 1.0
-    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    # only the pixels near the mask matter: convert their box, not the whole (maybe 24 Mpx) image
+    x0, y0, x1, y1 = morph.bbox(around | mask)
+    around, mask = around[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1], dtype=np.float32), cv2.COLOR_RGB2Lab)
     rng = np.random.default_rng(seed)
     ref = lab[around]
     if len(ref) > samples:
@@ -48,7 +52,8 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
     return float((d > tolerance).mean())
 
 
-def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400, seed: int = 0) -> list[np.ndarray]:
+def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400,
+                      seed: int = 0) -> list[np.ndarray]:
     """Give every pixel that several masks claim to the claimant whose colours fit it best.
 
     Each object's colour model is a random sample of its uncontested pixels (Lab); a contested pixel
@@ -114,16 +119,18 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
         it = tqdm(it, desc="segment", unit="obj", leave=False)
     for i in it:
         t0 = time.perf_counter()
-        res = seg.segment(prompts[i], seed=seed + i)
-        m = res.mask
-        contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
+        with stage("decompose.segment"):
+            m = seg.segment(prompts[i], seed=seed + i).mask
+        with stage("decompose.object_contrast"):
+            contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
         empty = not m.any() or contrast < cfg.min_contrast
         if empty:
             log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
                         "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
             m = np.zeros((h, w), bool)
         masks.append(m)
-        scores.append({"contrast": round(contrast, 6), "empty": bool(empty), "seconds": round(time.perf_counter() - t0, 4)})
+        scores.append({"contrast": round(contrast, 6), "empty": bool(empty),
+                       "seconds": round(time.perf_counter() - t0, 4)})
 
     # duplicates: identical prompts, or masks that are the same object
     owner = list(range(n))  # prompt -> prompt index of the layer it belongs to
@@ -151,10 +158,11 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
         scores[i]["merged_prompts"] = [j for j in range(n) if owner[j] == i]
 
     # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
-    resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
-    if cfg.joint and len(kept) > 1:
-        valid = [prompts[i].valid_region((h, w)) for i in kept]
-        resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
+    with stage("decompose.joint"):
+        resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
+        if cfg.joint and len(kept) > 1:
+            valid = [prompts[i].valid_region((h, w)) for i in kept]
+            resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m
 

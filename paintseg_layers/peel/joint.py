@@ -173,16 +173,29 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         for _ in range(rounds):
             unary = np.empty((sh, sw, len(ms) + 1))
             bg = labels == 0
-            unary[..., 0] = _colour_cost(lab, bg if bg.sum() >= 20 else ~claimed, rng) + prior * claimed
+            bg_sel = bg if bg.sum() >= 20 else ~claimed
+            if bg_sel.sum() < 20:  # the prompts claim (nearly) every pixel: the background learns from all
+                bg_sel = np.ones_like(bg)
+            unary[..., 0] = _colour_cost(lab, bg_sel, rng) + prior * claimed
             for k, (m, v) in enumerate(zip(ms, vs)):
                 own = labels == k + 1
-                unary[..., k + 1] = _colour_cost(lab, own if own.sum() >= 20 else m, rng) + prior * ~m
+                sel = own if own.sum() >= 20 else m
+                if sel.sum() < 2:  # a sliver that vanished at working size: its prompt's region instead
+                    sel = m | v
+                unary[..., k + 1] = _colour_cost(lab, sel, rng) + prior * ~m
                 unary[~v, k + 1] = _INF
             labels = alpha_expansion(unary, weights, labels)
     if scale != 1.0:
-        ind = np.stack([cv2.resize((labels == k).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-                        for k in range(len(ms) + 1)], axis=-1)
-        labels = np.argmax(ind, axis=-1)
+        # arg-max over the upsampled label indicators, one label at a time: two full-size arrays, not L + 1
+        # (strictly greater keeps the first maximum, as np.argmax does)
+        best = cv2.resize((labels == 0).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        full = np.zeros((h, w), np.int64)
+        for k in range(1, len(ms) + 1):
+            ind = cv2.resize((labels == k).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+            better = ind > best
+            full[better] = k
+            np.maximum(best, ind, out=best)
+        labels = full
     for k, i in enumerate(active):
         out[i] = (labels == k + 1) & valid[i]
     return out
