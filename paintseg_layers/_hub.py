@@ -6,6 +6,7 @@ here imports torch or the hub client at import time: they are optional (the ``di
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from pathlib import Path
@@ -128,13 +129,31 @@ def in_hub_cache(repo_id: str, filename: str) -> bool:
 
 
 class quiet_hub(warnings.catch_warnings):
-    """Silence huggingface_hub's deprecation noise about arguments its callers pass (not actionable here)."""
+    """Silence what the model libraries print while they import and load (not actionable for our users).
+
+    huggingface_hub's deprecation noise about arguments its callers pass, and transformers / diffusers log
+    lines (e.g. image processors falling back without torchvision) are muted; their verbosity is restored on
+    exit, so a model-loading error reaches the user as one line.
+    """
 
     def __enter__(self):
         out = super().__enter__()
         warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
         warnings.filterwarnings("ignore", message=".*resume_download.*")
+        self._levels = []
+        for name in ("transformers", "diffusers"):  # transformers first: importing diffusers logs through it
+            try:
+                lib = importlib.import_module(f"{name}.utils.logging")
+            except ImportError:
+                continue
+            self._levels.append((lib, lib.get_verbosity()))
+            lib.set_verbosity_error()
         return out
+
+    def __exit__(self, *exc):
+        for lib, level in reversed(self._levels):
+            lib.set_verbosity(level)
+        return super().__exit__(*exc)
 
 
 def first_line(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from paintseg_layers._hub import EXTRA_HINT, import_torch, offline_default, resolve_device, resolve_dtype
+from paintseg_layers._hub import EXTRA_HINT, import_torch, offline_default, quiet_hub, resolve_device, resolve_dtype
 from paintseg_layers.errors import BackendError, InputError, is_int
 from paintseg_layers.image import resize_image
 from paintseg_layers.painters import PAINTERS
@@ -159,7 +159,8 @@ class DiffusionPainter(BasePainter):
         self.skip_null_guidance = bool(skip_null_guidance)
         self._torch = import_torch("painter 'diffusion'")
         try:
-            import diffusers  # noqa: PLC0415, F401
+            with quiet_hub():
+                import diffusers  # noqa: PLC0415, F401
         except ImportError:
             raise BackendError(f"painter 'diffusion' needs diffusers, which is not installed: {EXTRA_HINT}") from None
 

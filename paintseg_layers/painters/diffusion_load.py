@@ -66,7 +66,8 @@ def load_pipeline(model: str, *, dtype, local_files_only: bool, variant: str | N
     BackendError
         If the model is not available (one line naming the id and how to pass a local folder).
     """
-    from diffusers import AutoPipelineForInpainting, DiffusionPipeline  # noqa: PLC0415 - optional heavy dependency
+    with quiet_hub():  # importing the pipelines logs transformers' image-processor fallbacks
+        from diffusers import AutoPipelineForInpainting, DiffusionPipeline  # noqa: PLC0415 - optional heavy dependency
 
     src, local = model_source(model, what=_WHAT, flag=_FLAG)
     missing = BackendError(not_local_message(model, what=_WHAT, flag=_FLAG, layout=_LAYOUT, offline=local_files_only))

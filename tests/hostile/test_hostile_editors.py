@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,3 +80,24 @@ def test_krita_style_ora_with_padded_names_and_extra_members(exported, tmp_path)
                          else zipfile.ZIP_DEFLATED)
         dst.writestr("documentinfo.xml", "<document-info/>")
     _same_pixels(dec, import_decomposition(tmp_path / "krita.ora"))
+
+
+@pytest.mark.parametrize("flags, name", [
+    (["--painter", "diffusion"], "stable-diffusion-v1-5/stable-diffusion-inpainting"),
+    (["--projector", "dino"], "facebook/dino-vits8"),
+])
+def test_missing_model_is_one_line_without_library_noise(tmp_path, flags, name):
+    """Offline, a model that is not cached gives one line naming it: no transformers / diffusers log lines first."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"), OMP_NUM_THREADS="1")
+    image = Path(__file__).resolve().parents[2] / "examples" / "shapes.png"
+    res = subprocess.run([sys.executable, "-m", "paintseg_layers", "segment", str(image), "--box", "186", "41", "319",
+                          "156", "-o", str(tmp_path / "m.png"), *flags], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("paintseg: error:") and name in lines[0], res.stderr
+    assert not (tmp_path / "m.png").exists()
