@@ -71,4 +71,5 @@ def test_batch_reports_a_failing_image_and_goes_on(tmp_path):
     (images / "broken.png").write_bytes(b"not a png")
     res = run([RECIPES / "batch.py", images, "--out", tmp_path / "out"], cwd=tmp_path)
     assert res.returncode == 1
-    assert "failed: broken: `image` is not a readable image" in res.stdout
+    line = next(x for x in res.stdout.splitlines() if x.startswith("failed: broken:"))
+    assert "broken.png" in line and "is not a readable image" in line, res.stdout
