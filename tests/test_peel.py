@@ -222,3 +222,34 @@ def test_cli_decompose(tmp_path, capsys):
     assert [e["prompt_index"] for e in man["layers"]] == [1, 0]
     assert main(["decompose", str(tmp_path / "in.png"), "-o", str(out), "--max-objects", "1",
                  "--working-size", "128", "--samples", "2", "--no-progress"]) == 0  # no prompts: discovery
+
+
+def test_a_nearly_hidden_object_is_completed_at_its_own_scale():
+    """A 6 x 10 px bump of an object behind a large occluder must not take over the occluder's region."""
+    from paintseg_layers.peel import within_reach  # noqa: F401 - the rule under test is public
+
+    img = np.full((120, 120, 3), 0.85, np.float32)
+    img[10:110, 10:110] = (0.85, 0.15, 0.1)  # a large occluder in front
+    img[50:60, 4:10] = (0.1, 0.25, 0.8)  # all that shows of the object behind it
+    prompts = [BoxPrompt((10, 10, 110, 110)), BoxPrompt((4, 50, 10, 60))]
+    areas = {}
+    for mode in ("nearest", "paint"):
+        for reach in (0.0, 2.0):
+            d = decompose(img, prompts, config=PeelConfig(amcp=AMCPConfig(samples=2), amodal=mode, hidden_reach=reach),
+                          seed=0)
+            layer = d.layer(1)
+            vis, amodal = layer.visible_mask, layer.amodal_mask
+            assert d.order == ["obj0", "obj1"] and vis.sum() == 60
+            areas[mode, reach] = int(amodal.sum())
+            if reach:
+                # every hidden pixel lies within reach x the visible part's own scale (radius of its area's disc)
+                dist = ndi.distance_transform_edt(~vis)
+                assert dist[amodal].max() <= reach * np.sqrt(vis.sum() / np.pi) + 1.5
+                assert amodal.sum() <= 4 * vis.sum(), areas
+    assert areas["nearest", 0.0] > 4 * 60, areas  # without the bound the control floods (515 px measured)
+
+
+def test_hidden_reach_is_checked():
+    with pytest.raises(InputError, match="hidden_reach"):
+        PeelConfig(hidden_reach=-1)
+    assert PeelConfig.from_dict({"hidden_reach": 0}).hidden_reach == 0

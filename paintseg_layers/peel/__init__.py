@@ -6,7 +6,7 @@ rounds), ``config`` (:class:`PeelConfig`), ``first_pass`` (segment, de-duplicate
 parts).
 """
 
-from paintseg_layers.peel.amodal import nearest_fill
+from paintseg_layers.peel.amodal import nearest_fill, within_reach
 from paintseg_layers.peel.config import AMODAL_MODES, PLATE_MODES, PeelConfig
 from paintseg_layers.peel.engine import peel_prompts
 from paintseg_layers.peel.entry import decompose
@@ -14,4 +14,4 @@ from paintseg_layers.peel.first_pass import object_contrast, resolve_contested
 from paintseg_layers.peel.order import junction_turn, order_evidence, order_graph
 
 __all__ = ["AMODAL_MODES", "PLATE_MODES", "PeelConfig", "decompose", "junction_turn", "nearest_fill",
-           "object_contrast", "order_evidence", "order_graph", "peel_prompts", "resolve_contested"]
+           "object_contrast", "order_evidence", "order_graph", "peel_prompts", "resolve_contested", "within_reach"]

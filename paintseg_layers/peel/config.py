@@ -38,6 +38,10 @@ class PeelConfig:
         Partition the image among the objects with one multi-label graph cut
         (:func:`paintseg_layers.peel.joint.joint_labelling`); False gives contested pixels to the
         nearest colour model (:func:`resolve_contested`) and keeps the rest of each mask.
+    hidden_reach : float
+        A hidden part reaches at most this many times the visible part's own scale (the radius of a disc of
+        the visible area) away from it (:func:`paintseg_layers.peel.amodal.within_reach`): a nearly hidden
+        object behind a large occluder cannot flood the occluder's region. 0 turns the bound off.
     """
 
     amcp: AMCPConfig = field(default_factory=AMCPConfig)
@@ -49,6 +53,7 @@ class PeelConfig:
     contact_radius: float = 0.15
     min_confidence: float = 0.02
     joint: bool = True
+    hidden_reach: float = 2.0
 
     def __post_init__(self):
         if not isinstance(self.amcp, AMCPConfig):
@@ -58,6 +63,9 @@ class PeelConfig:
                 raise InputError(f"`{name}` must be one of {allowed}, got {getattr(self, name)!r}")
         if not isinstance(self.joint, bool):
             raise InputError(f"`joint` must be True or False, got {self.joint!r}")
+        if isinstance(self.hidden_reach, bool) or not isinstance(self.hidden_reach, (int, float)) \
+                or not 0 <= self.hidden_reach <= 100:
+            raise InputError(f"`hidden_reach` must be a number in [0, 100], got {self.hidden_reach!r}")
         for name in ("duplicate_iou", "min_contrast", "contact_radius", "min_confidence"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:

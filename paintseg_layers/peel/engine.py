@@ -63,7 +63,7 @@ from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.graph import depth_order
 from paintseg_layers.layers import Decomposition, Layer, quantize8, visible_masks
 from paintseg_layers.painters import get_painter
-from paintseg_layers.peel.amodal import connected_to, nearest_fill
+from paintseg_layers.peel.amodal import connected_to, nearest_fill, within_reach
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import check_inputs, first_pass
 from paintseg_layers.peel.order import order_graph
@@ -197,6 +197,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                     extra = res.mask & front
                 else:
                     extra = np.zeros((h, w), bool)
+                extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
             rgba = layer_rgba(rgb, painting, vis, grown)
