@@ -43,7 +43,9 @@ def test_box_json_contract_and_metrics(grabcut_dir, tmp_path, capsys):
     assert (tmp_path / ".paintseg_cache" / "box").is_dir()  # default cache beside --json
 
 
-def test_resume_recomputes_nothing_and_prints_the_same_table(grabcut_dir, tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def evaluated(monkeypatch):
+    """The names of the images evaluated (not read from the cache) from now on, in order."""
     calls = []
     real = protocols.evaluate_image
 
@@ -52,6 +54,11 @@ def test_resume_recomputes_nothing_and_prints_the_same_table(grabcut_dir, tmp_pa
         return real(sample, spec, **kw)
 
     monkeypatch.setattr(protocols, "evaluate_image", counting)
+    return calls
+
+
+def test_resume_recomputes_nothing_and_prints_the_same_table(grabcut_dir, tmp_path, capsys, evaluated):
+    calls = evaluated
     cache = tmp_path / "cache"
     # an "interrupted" run: only the first image finished
     run_cli(capsys, grabcut_dir, "--prompt", "coarse", *FAST, "--limit", "1", "--cache", cache)
@@ -180,19 +187,13 @@ def test_run_api_rejects_bad_arguments(grabcut_dir, kw, match):
         evaluate.run(grabcut_dir, kw.pop("protocol"), progress=False, **kw)
 
 
-def test_damaged_cache_entries_are_recomputed(grabcut_dir, tmp_path, monkeypatch):
+def test_damaged_cache_entries_are_recomputed(grabcut_dir, tmp_path, evaluated):
     samples = evaluate.list_dataset(grabcut_dir, limit=2)
     spec = evaluate.EvalSpec("coarse", ("coarse", "grabcut_mask"))
     jobs = [(s, spec) for s in samples]
     first = evaluate.run_jobs(jobs, cache_dir=tmp_path, progress=False)
-    calls = []
-    real = protocols.evaluate_image
-
-    def counting(sample, spec, **kw):
-        calls.append(sample.name)
-        return real(sample, spec, **kw)
-
-    monkeypatch.setattr(protocols, "evaluate_image", counting)
+    calls = evaluated
+    calls.clear()
     assert evaluate.run_jobs(jobs, cache_dir=tmp_path, progress=False) == first
     assert calls == []
     (j0, n0), (j1, n1) = (cache_paths(tmp_path, s, spec) for s in samples)

@@ -26,7 +26,7 @@ from paintseg_layers.batch.settings import TASKS, BatchSettings
 from paintseg_layers.discovery import discover
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, read_mask, write_image
-from paintseg_layers.layers import Decomposition, Layer
+from paintseg_layers.layers import Decomposition
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import decompose
 from paintseg_layers.projectors import get_projector
@@ -60,9 +60,7 @@ def make_prompt(obj: dict, shape):
 
 def strip_timing(dec: Decomposition) -> Decomposition:
     """The decomposition without its wall-clock ``seconds`` (layer scores, graph attribute)."""
-    layers = tuple(Layer(id=la.id, prompt_index=la.prompt_index, depth=la.depth, rgba=la.rgba,
-                         visible_mask=la.visible_mask, amodal_mask=la.amodal_mask, prompt=la.prompt,
-                         scores={k: v for k, v in la.scores.items() if k != "seconds"}) for la in dec.layers)
+    layers = tuple(replace(la, scores={k: v for k, v in la.scores.items() if k != "seconds"}) for la in dec.layers)
     graph = nx.DiGraph(dec.graph)
     graph.graph.pop("seconds", None)
     return replace(dec, layers=layers, graph=graph)

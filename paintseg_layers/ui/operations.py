@@ -32,6 +32,7 @@ from paintseg_layers import (
     render,
     segment,
 )
+from paintseg_layers.errors import is_int
 from paintseg_layers.image import to_uint8
 from paintseg_layers.prompts import check_prompt
 from paintseg_layers.viz import draw_graph
@@ -75,7 +76,7 @@ def backends() -> dict:
 
 
 def _int(value, name: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+    if not is_int(value, minimum, maximum):
         raise InputError(f"`{name}` must be an integer in [{minimum}, {maximum}], got {value!r}")
     return value
 
