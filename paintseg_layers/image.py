@@ -86,3 +86,18 @@ def upsample_soft(soft: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if soft.shape == tuple(shape):
         return soft.astype(np.float32)
     return cv2.resize(soft.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def resize_window(image: np.ndarray, shape: tuple[int, int], box) -> np.ndarray:
+    """The window ``box`` ``(x0, y0, x1, y1)`` of a bilinear resize of ``image`` to ``shape`` ``(h, w)``.
+
+    Equal (up to rounding) to ``cv2.resize(image, (w, h), interpolation=INTER_LINEAR)[y0:y1, x0:x1]``, but only
+    the window is computed: a small hole of a 24-Mpx photo is filled from its working-resolution painting
+    without building a full-size copy.
+    """
+    x0, y0, x1, y1 = (int(v) for v in box)
+    sy, sx = image.shape[0] / shape[0], image.shape[1] / shape[1]
+    # destination pixel x samples the source at (x + 0.5) * sx - 0.5, as cv2.resize does
+    m = np.float32([[sx, 0, (x0 + 0.5) * sx - 0.5], [0, sy, (y0 + 0.5) * sy - 0.5]])
+    return cv2.warpAffine(image, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)

@@ -114,7 +114,7 @@ def test_kmeans_1d_matches_scikit_learn_lloyd():
 
 def test_layer_rgba_equals_the_quantised_formula():
     from paintseg_layers.layers import quantize8
-    from paintseg_layers.peel.engine import layer_rgba
+    from paintseg_layers.peel.lift import layer_rgba
 
     rng = np.random.default_rng(2)
     rgb, painting = rng.random((300, 170, 3), dtype=np.float32), rng.random((300, 170, 3), dtype=np.float32)
@@ -122,7 +122,7 @@ def test_layer_rgba_equals_the_quantised_formula():
     amodal = vis | (rng.random((300, 170)) > 0.6)
     ref = quantize8(np.concatenate([np.where(vis[..., None], rgb, painting) * amodal[..., None],
                                     amodal[..., None].astype(np.float32)], axis=2))
-    assert np.array_equal(layer_rgba(rgb, painting, vis, amodal, rows=64), ref)
+    assert np.array_equal(layer_rgba(rgb, painting, vis, amodal, rows=64).astype(np.float32) / np.float32(255), ref)
 
 
 def test_telea_samples_with_one_radius_share_one_fill():

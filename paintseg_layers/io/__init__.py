@@ -79,12 +79,12 @@ def decomposition_to_layered(decomposition, *, crop: bool = False) -> LayeredIma
     """
     layers = []
     for layer in decomposition.layers:
-        rgba = _u8(layer.rgba)
+        rgba = layer.rgba8
         offset = (0, 0)
         if crop:
             rgba, offset = crop_to_content(rgba)
         layers.append(RasterLayer(name=layer.id, rgba=rgba, offset=offset))
-    bg = _u8(decomposition.background)
+    bg = decomposition.background8
     bg = np.concatenate([bg, np.full(bg.shape[:2] + (1,), 255, np.uint8)], axis=2)
     layers.append(RasterLayer(name=BACKGROUND_NAME, rgba=bg))
     return LayeredImage(decomposition.image_size, tuple(layers))

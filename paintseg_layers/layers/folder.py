@@ -102,11 +102,11 @@ def write(decomposition, directory, *, overwrite: bool = True, contact_sheet: bo
     man = manifest(decomposition)
     tmp = temp_folder(target)
     try:
-        _write_png(tmp / man["background"], to_uint8(decomposition.background))
+        _write_png(tmp / man["background"], decomposition.background8)
         if decomposition.image is not None:
-            _write_png(tmp / man["image"], to_uint8(decomposition.image))
+            _write_png(tmp / man["image"], decomposition.image8)
         for layer, entry in zip(decomposition.layers, man["layers"]):
-            _write_png(tmp / entry["rgba"], to_uint8(layer.rgba))
+            _write_png(tmp / entry["rgba"], layer.rgba8)
             _write_png(tmp / entry["visible_mask"], to_uint8(layer.visible_mask))
             _write_png(tmp / entry["amodal_mask"], to_uint8(layer.amodal_mask))
         graph = decomposition.graph.copy()
@@ -159,18 +159,17 @@ def read(directory) -> dict:
         raise InputError(f"`directory` must be a decomposition folder holding {MANIFEST}, got {root}")
     man = parse_manifest(_read_json(mpath), mpath)
     w, h = man.image_size
-    background = _read_png(root, man.background, "background", (w, h), "RGB").astype(np.float32) / np.float32(255)
+    background = _read_png(root, man.background, "background", (w, h), "RGB")  # uint8: see layers.model.Grid8
     image = None
     if man.image:
-        image = _read_png(root, man.image, "image", (w, h), "RGB").astype(np.float32) / np.float32(255)
+        image = _read_png(root, man.image, "image", (w, h), "RGB")
     layers = []
     for k, entry in enumerate(man.layers):
         layers.append(dict(
             id=entry.id,
             prompt_index=entry.prompt_index,
             depth=entry.depth,
-            rgba=_read_png(root, entry.rgba, f"layers[{k}].rgba", (w, h), "RGBA").astype(np.float32)
-            / np.float32(255),
+            rgba=_read_png(root, entry.rgba, f"layers[{k}].rgba", (w, h), "RGBA"),
             visible_mask=_read_png(root, entry.visible_mask, f"layers[{k}].visible_mask", (w, h), "L") > 127,
             amodal_mask=_read_png(root, entry.amodal_mask, f"layers[{k}].amodal_mask", (w, h), "L") > 127,
             prompt=entry.prompt,

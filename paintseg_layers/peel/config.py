@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from paintseg_layers.amcp import AMCPConfig
-from paintseg_layers.errors import InputError, check_known_keys
+from paintseg_layers.errors import InputError, check_known_keys, is_int
 
 AMODAL_MODES = ("paint", "nearest", "none")
 PLATE_MODES = ("union", "peel")
@@ -54,6 +54,7 @@ class PeelConfig:
     min_confidence: float = 0.02
     joint: bool = True
     hidden_reach: float = 2.0
+    analysis_size: int = 1024
 
     def __post_init__(self):
         if not isinstance(self.amcp, AMCPConfig):
@@ -66,6 +67,8 @@ class PeelConfig:
         if isinstance(self.hidden_reach, bool) or not isinstance(self.hidden_reach, (int, float)) \
                 or not 0 <= self.hidden_reach <= 100:
             raise InputError(f"`hidden_reach` must be a number in [0, 100], got {self.hidden_reach!r}")
+        if not is_int(self.analysis_size, 0) or 0 < self.analysis_size < 64:
+            raise InputError(f"`analysis_size` must be 0 (full size) or an integer >= 64, got {self.analysis_size!r}")
         for name in ("duplicate_iou", "min_contrast", "contact_radius", "min_confidence"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:

@@ -61,11 +61,13 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp import AMCPConfig, Segmenter, paint_out
 from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.graph import depth_order
-from paintseg_layers.layers import Decomposition, Layer, quantize8, visible_masks
+from paintseg_layers.image import resize_image, working_scale
+from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, within_reach
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import check_inputs, first_pass
+from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
 from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import MaskPrompt
@@ -113,23 +115,6 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
         return _decompose(image, prompts, painter, projector, config, seed, progress)
 
 
-def layer_rgba(rgb: np.ndarray, painting: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *,
-               rows: int = 256) -> np.ndarray:
-    """A layer's RGBA on the 8-bit grid: the input where visible, the painting where hidden, alpha = ``amodal``.
-
-    Equal to ``quantize8(concat(where(visible, rgb, painting) * amodal, amodal))``, built ``rows`` image rows
-    at a time, so that a 24-Mpx photo needs the output and a few strips, not five full-size float copies.
-    """
-    h, w = visible.shape
-    out = np.empty((h, w, 4), np.float32)
-    for y in range(0, h, rows):
-        sl = slice(y, min(h, y + rows))
-        a = amodal[sl, :, None]
-        colour = np.where(visible[sl, :, None], rgb[sl], painting[sl]) * a
-        out[sl] = quantize8(np.concatenate([colour, a.astype(np.float32)], axis=2))
-    return out
-
-
 def _decompose(image, prompts, painter, projector, config, seed, progress) -> Decomposition:
     t_start = time.perf_counter()
     rgb, prompts = check_inputs(image, prompts, seed)
@@ -145,7 +130,50 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
     painter = get_painter(painter)
     projector = get_projector(projector)
     h, w = rgb.shape[:2]
-    n = len(prompts)
+    # peel a copy no larger than analysis_size; only the outputs are built at full size (peel.lift)
+    s = working_scale((h, w), cfg.analysis_size) if cfg.analysis_size else 1.0
+    work, work_prompts = rgb, prompts
+    if s < 1:
+        shape = (max(2, round(h * s)), max(2, round(w * s)))
+        with stage("decompose.resize"):
+            work = resize_image(rgb, shape)
+        work_prompts = [p.scaled(shape[1] / w, shape[0] / h) for p in prompts]
+        raw = np.asarray(image)
+        if raw.dtype in (np.uint8, np.float32) and raw.ndim == 3 and raw.shape[2] == 3:
+            rgb = raw  # the outputs are uint8 (to_uint8 clips): the caller's photo serves, no full-size copy
+    peeled = _peel(work, work_prompts, painter, projector, cfg, seed, progress)
+
+    with stage("decompose.lift"):
+        order = peeled["order"]
+        vis_full, amodal_full = lift_masks([peeled["visible"][i] for i in order],
+                                           [peeled["amodal"][i] for i in order], (h, w))
+        layers = []
+        for rank, (i, vis, grown) in enumerate(zip(order, vis_full, amodal_full)):
+            sc = dict(peeled["scores"][i])
+            n_vis, n_all = int(np.count_nonzero(vis)), int(np.count_nonzero(grown))
+            sc.update({"visible_area": n_vis, "amodal_area": n_all,
+                       "hidden_fraction": round(1 - n_vis / n_all, 6) if n_all else 0.0})
+            layers.append(Layer(id=f"obj{i}", prompt_index=i, depth=rank,
+                                rgba=layer_rgba(rgb, peeled["fill"][i], vis, grown), visible_mask=vis,
+                                amodal_mask=grown, prompt=prompts[i].to_dict(), scores=sc))
+        plate = lift_plate(rgb, peeled["plate"], work)
+    graph = peeled["graph"]
+    for *_, d in graph.edges(data=True):  # contested areas in full-size pixels
+        d["overlap"] = int(round(d.get("overlap", 0) / (s * s)))
+    for layer in layers:
+        graph.nodes[layer.id].update({"depth": layer.depth, "visible_area": layer.scores["visible_area"],
+                                      "amodal_area": layer.scores["amodal_area"]})
+    graph.graph["seconds"] = round(time.perf_counter() - t_start, 4)
+    log.info("decomposed %d prompts into %d layers in %.2f s", len(prompts), len(layers),
+             time.perf_counter() - t_start)
+    return Decomposition(layers=tuple(layers), background=plate, graph=graph, image_size=(w, h), seed=seed,
+                         backends={"painter": painter.name, "projector": projector.name}, config=cfg.to_dict(),
+                         image=uint8_strips(rgb))
+
+
+def _peel(rgb, prompts, painter, projector, cfg, seed, progress) -> dict:
+    """Stages 1-4 on ``rgb`` (the analysis copy): masks, fills and plate at its size, and the graph."""
+    h, w = rgb.shape[:2]
     # the AMCP runs here need masks only; peeling paints the objects out itself
     amcp_cfg = replace(cfg.amcp, paint_result=False)
 
@@ -170,8 +198,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
 
     # 3. peel front to back
     painting = rgb.copy()
-    amodal = {}
-    layers = []
+    amodal, fills = {}, {}
     removed_so_far = np.zeros((h, w), bool)
     it = enumerate(order)
     if progress:
@@ -200,13 +227,8 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            rgba = layer_rgba(rgb, painting, vis, grown)
-            sc = dict(scores[i])
-            sc.update({"visible_area": int(vis.sum()), "amodal_area": int(grown.sum()),
-                       "hidden_fraction": round(1 - vis.sum() / grown.sum(), 6) if grown.any() else 0.0})
-            sc["seconds"] = round(sc["seconds"] + time.perf_counter() - t0, 4)
-            layers.append(Layer(id=ids[i], prompt_index=i, depth=rank, rgba=rgba, visible_mask=vis.copy(),
-                                amodal_mask=grown.copy(), prompt=prompts[i].to_dict(), scores=sc))
+            fills[i] = painting  # what the hidden part shows: the painting that uncovered it
+            scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
             if region.any() and (rank < len(order) - 1 or cfg.plate == "peel"):
                 painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i,
@@ -223,11 +245,5 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                               dilation=amcp_cfg.dilation)
         else:
             plate = painting
-    for layer in layers:
-        graph.nodes[layer.id].update({"depth": layer.depth, "visible_area": int(layer.visible_mask.sum()),
-                                      "amodal_area": int(layer.amodal_mask.sum())})
-    graph.graph["seconds"] = round(time.perf_counter() - t_start, 4)
-    log.info("decomposed %d prompts into %d layers in %.2f s", n, len(layers), time.perf_counter() - t_start)
-    return Decomposition(layers=tuple(layers), background=quantize8(plate), graph=graph, image_size=(w, h), seed=seed,
-                         backends={"painter": painter.name, "projector": projector.name}, config=cfg.to_dict(),
-                         image=quantize8(rgb))
+    return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
+            "plate": plate, "graph": graph}
