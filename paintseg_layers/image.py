@@ -37,10 +37,10 @@ def as_rgb(image, *, name: str = "image") -> np.ndarray:
         return arr.astype(np.float32) / 65535.0
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise InputError(f"`{name}` must be uint8, uint16 or float, got dtype {arr.dtype}")
-    out = arr.astype(np.float32)
+    out = arr.astype(np.float32)  # a copy: the caller's array is never changed
     if not np.isfinite(out).all():
         raise InputError(f"`{name}` must be finite, got NaN or inf values")
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def as_mask(mask, *, shape: tuple[int, int] | None = None, name: str = "mask") -> np.ndarray:

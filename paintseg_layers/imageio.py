@@ -105,7 +105,9 @@ def read_image(path, *, name: str = "image") -> np.ndarray:
         return as_rgb(np.clip(arr / top, 0, 1).astype(np.float32), name=name)
     if img.mode == "F":
         return as_rgb(np.asarray(img, dtype=np.float32), name=name)
-    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+    arr = np.array(img.convert("RGB"), dtype=np.float32)
+    arr /= np.float32(255.0)  # in place: a 24-Mpx photo needs one float copy, not two
+    return arr
 
 
 def read_mask(path, *, shape: tuple[int, int] | None = None, name: str = "mask") -> np.ndarray:

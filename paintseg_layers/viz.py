@@ -100,17 +100,20 @@ def contact_sheet_image(decomposition, *, tile: int = 192) -> np.ndarray:
     w, h = d.image_size
     tiles = []
     if d.image is not None:
-        tiles.append(_label(_fit(d.image, tile), "input"))
-    board = checkerboard((h, w), square=max(4, max(h, w) // 24))
+        tiles.append(_label(_fit(d.image8, tile), "input"))
+    s = tile / max(h, w)  # every picture is shrunk first, so a 24-Mpx decomposition needs no full-size copy
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    board = checkerboard(size[::-1], square=max(2, max(size) // 24))
     for layer in d.layers:
-        a = layer.rgba[..., 3:4]
-        pic = layer.rgba[..., :3] * a + board * (1 - a)
+        rgba = cv2.resize(layer.rgba8, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        a = rgba[..., 3:4]
+        pic = rgba[..., :3] + board * (1 - a)  # the layer's colour is zero outside its alpha
         # outline the visible part so that the hidden (completed) part stands out
-        edge = layer.visible_mask & ~(cv2.erode(layer.visible_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-        pic = pic.copy()
+        vis = cv2.resize(layer.visible_mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 127
+        edge = vis & ~(cv2.erode(vis.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
         pic[edge] = (1.0, 0.1, 0.6)
-        tiles.append(_label(_fit(pic.astype(np.float32), tile), f"{layer.depth}: {layer.id} (p{layer.prompt_index})"))
-    tiles.append(_label(_fit(d.background, tile), "background"))
+        tiles.append(_label(_fit(pic, tile), f"{layer.depth}: {layer.id} (p{layer.prompt_index})"))
+    tiles.append(_label(_fit(d.background8, tile), "background"))
     tiles.append(_label(draw_graph(d.graph, d.order, size=tile), "occludes ->"))
     cols = min(4, len(tiles))
     rows = -(-len(tiles) // cols)
