@@ -189,3 +189,18 @@ def test_python_dash_m(tmp_path):
 
     r = subprocess.run([sys.executable, "-m", "paintseg_layers", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and "paintseg_layers" in r.stdout
+
+
+def test_a_reader_closing_the_pipe_is_not_an_error():
+    import subprocess
+    import sys
+
+    # `paintseg env | head -1`: the reader leaves after one line; the CLI must end quietly with status 0
+    proc = subprocess.Popen([sys.executable, "-m", "paintseg_layers", "env"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, bufsize=0)
+    first = proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert first and proc.wait(timeout=60) == 0
+    assert err == ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from paintseg_layers.errors import BackendError, InputError
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("paintseg: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader closed the pipe early (`paintseg env | head`): not a failure
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+        return 0
     except MemoryError:
         print("paintseg: error: out of memory; try a smaller --working-size", file=sys.stderr)
         return 1
