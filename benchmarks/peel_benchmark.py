@@ -42,6 +42,7 @@ from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.masks import dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
+from paintseg_layers.peel.config import AMODAL_MODES  # noqa: E402
 
 
 def psnr(x, y, region) -> float:
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
     p.add_argument("--prompt", choices=("box", "point"), default="box")
     p.add_argument("--painter", default=None)
     p.add_argument("--projector", default=None)
-    p.add_argument("--amodal", choices=("paint", "nearest", "none"), default="paint")
+    p.add_argument("--amodal", choices=AMODAL_MODES, default=PeelConfig().amodal)
     p.add_argument("--working-size", type=int, default=160)
     p.add_argument("--samples", type=int, default=5, help="AMCP samples (default: the library default, 5)")
     p.add_argument("--steps", default="IOI")

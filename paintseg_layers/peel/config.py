@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.errors import InputError, check_known_keys
 
-AMODAL_MODES = ("paint", "nearest", "none")
+AMODAL_MODES = ("shape", "paint", "nearest", "none")
 PLATE_MODES = ("union", "peel")
 DUPLICATE_MODES = ("error", "merge")
 
@@ -20,8 +20,11 @@ class PeelConfig:
     ----------
     amcp : AMCPConfig
         Settings of every AMCP segmentation.
-    amodal : {"paint", "nearest", "none"}
-        How hidden parts are recovered (see the module docstring).
+    amodal : {"shape", "paint", "nearest", "none"}
+        How hidden parts are recovered: ``shape`` continues the visible contour across the occluder
+        (:func:`paintseg_layers.peel.amodal.shape_hidden`), ``paint`` re-segments on the running painting,
+        ``nearest`` is the no-painter control, ``none`` keeps the visible mask (see
+        :mod:`paintseg_layers.peel.engine`).
     plate : {"union", "peel"}
         How the background plate is painted.
     duplicates : {"error", "merge"}
@@ -45,7 +48,7 @@ class PeelConfig:
     """
 
     amcp: AMCPConfig = field(default_factory=AMCPConfig)
-    amodal: str = "paint"
+    amodal: str = "shape"
     plate: str = "union"
     duplicates: str = "error"
     duplicate_iou: float = 0.85

@@ -33,7 +33,10 @@
    the objects already peeled are painted out of the running *painting* (each round's object-free
    painting feeds the next), and an object with occluders in front is re-segmented on that painting
    with a :class:`~paintseg_layers.prompts.MaskPrompt` covering its visible part plus the removed
-   regions next to it; growth is restricted to ``visible | removed`` and to parts connected to the
+   regions next to it (``amodal="paint"``), or, by default (``amodal="shape"``), the visible contour is
+   continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull, the
+   hull's sides continued, an ellipse through the free contour, kept where they agree with the
+   nearest-owner rule); growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
    the object is visible and the painting's where it was hidden; alpha = amodal mask.
    ``amodal="nearest"`` replaces the re-segmentation by a no-painter control (each removed pixel
@@ -63,7 +66,7 @@ from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.graph import depth_order
 from paintseg_layers.layers import Decomposition, Layer, quantize8, visible_masks
 from paintseg_layers.painters import get_painter
-from paintseg_layers.peel.amodal import connected_to, nearest_fill, within_reach
+from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import check_inputs, first_pass
 from paintseg_layers.peel.order import order_graph
@@ -188,8 +191,10 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
             grown = vis.copy()
             if vis.any() and front.any() and cfg.amodal != "none":
                 near = front & morph.dilate(vis, radius)
-                if cfg.amodal == "nearest":
-                    others = [visible[j] for j in kept if j != i]
+                others = [visible[j] for j in kept if j != i]
+                if cfg.amodal == "shape":
+                    extra = shape_hidden(vis, front, others)
+                elif cfg.amodal == "nearest":
                     extra = nearest_fill([vis, *others], front)[0]
                 elif near.any():
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
