@@ -45,3 +45,29 @@ def test_shape_completion_beats_the_nearest_owner_rule():
 def test_no_front_no_hidden_part():
     truth, vis, _ = _scene("ellipse")
     assert not shape_hidden(vis, np.zeros_like(vis), []).any()
+
+
+def test_hidden_part_takes_the_objects_colours_not_the_occluders():
+    from paintseg_layers.peel.appearance import own_appearance
+
+    truth, vis, occ = _scene("ellipse")
+    rgb = np.full((*truth.shape, 3), 0.9, np.float32)  # pale background
+    rgb[truth] = (0.1, 0.2, 0.8)  # a blue object ...
+    rgb[occ] = (0.8, 0.1, 0.1)  # ... half under a red disc
+    out = own_appearance(rgb, vis, truth)
+    hidden = truth & ~vis
+    assert np.abs(out[hidden] - (0.1, 0.2, 0.8)).max() < 0.03  # the object's own colour, no red, no background
+    assert np.array_equal(out[~hidden], rgb[~hidden])  # nothing else changes
+    assert np.array_equal(own_appearance(rgb, vis, vis), rgb)  # nothing hidden: nothing to fill
+
+
+def test_plate_dilation_is_checked():
+    import pytest
+
+    from paintseg_layers.errors import InputError
+    from paintseg_layers.peel import PeelConfig
+
+    for bad in (-1, 1.5, True, 51):
+        with pytest.raises(InputError, match="plate_dilation"):
+            PeelConfig(plate_dilation=bad)
+    assert PeelConfig.from_dict({"plate_dilation": 0}).plate_dilation == 0

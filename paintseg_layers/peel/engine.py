@@ -38,12 +38,13 @@
    hull's sides continued, an ellipse through the free contour, kept where they agree with the
    nearest-owner rule); growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
-   the object is visible and the painting's where it was hidden; alpha = amodal mask.
+   the object is visible and, where it was hidden, a fill from the object's own visible pixels
+   (:func:`paintseg_layers.peel.appearance.own_appearance`); alpha = amodal mask.
    ``amodal="nearest"`` replaces the re-segmentation by a no-painter control (each removed pixel
    takes the owner of the nearest non-removed pixel); ``amodal="none"`` keeps the visible mask.
 4. **Background plate**: ``plate="peel"`` keeps the painting after the last round; ``plate="union"``
-   (default) paints the union of every object's masks out of the *input* in one go, which avoids
-   compounding the painter's smear over rounds.
+   (default) paints the union of every object's masks (dilated by ``plate_dilation`` px at the working
+   resolution) out of the *input* in one go, which avoids compounding the painter's smear over rounds.
 
 All outputs are on the 8-bit grid (:func:`~paintseg_layers.layers.model.quantize8`), so saving and loading a
 decomposition is lossless.
@@ -67,6 +68,7 @@ from paintseg_layers.graph import depth_order
 from paintseg_layers.layers import Decomposition, Layer, quantize8, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
+from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import check_inputs, first_pass
 from paintseg_layers.peel.order import order_graph
@@ -205,7 +207,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            rgba = layer_rgba(rgb, painting, vis, grown)
+            rgba = layer_rgba(rgb, own_appearance(rgb, vis, grown), vis, grown)
             sc = dict(scores[i])
             sc.update({"visible_area": int(vis.sum()), "amodal_area": int(grown.sum()),
                        "hidden_fraction": round(1 - vis.sum() / grown.sum(), 6) if grown.any() else 0.0})
@@ -213,7 +215,9 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
             layers.append(Layer(id=ids[i], prompt_index=i, depth=rank, rgba=rgba, visible_mask=vis.copy(),
                                 amodal_mask=grown.copy(), prompt=prompts[i].to_dict(), scores=sc))
             region = (grown | vis) & ~removed_so_far
-            if region.any() and (rank < len(order) - 1 or cfg.plate == "peel"):
+            # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate
+            if region.any() and (cfg.amodal == "paint" or cfg.plate == "peel") \
+                    and (rank < len(order) - 1 or cfg.plate == "peel"):
                 painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i,
                                      working_size=amcp_cfg.working_size, dilation=amcp_cfg.dilation)
             removed_so_far |= grown | vis
@@ -225,7 +229,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
             for i in kept:
                 union |= amodal[i] | visible[i]
             plate = paint_out(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
-                              dilation=amcp_cfg.dilation)
+                              dilation=cfg.plate_dilation)
         else:
             plate = painting
     for layer in layers:
