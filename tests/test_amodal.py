@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
+from paintseg_layers.errors import InputError
 from paintseg_layers.masks import iou
+from paintseg_layers.peel import PeelConfig
 from paintseg_layers.peel.amodal import nearest_fill, shape_hidden, supporting_halfplanes
+from paintseg_layers.peel.appearance import own_appearance
 
 
 def _scene(kind: str):
@@ -48,8 +52,6 @@ def test_no_front_no_hidden_part():
 
 
 def test_hidden_part_takes_the_objects_colours_not_the_occluders():
-    from paintseg_layers.peel.appearance import own_appearance
-
     truth, vis, occ = _scene("ellipse")
     rgb = np.full((*truth.shape, 3), 0.9, np.float32)  # pale background
     rgb[truth] = (0.1, 0.2, 0.8)  # a blue object ...
@@ -62,11 +64,6 @@ def test_hidden_part_takes_the_objects_colours_not_the_occluders():
 
 
 def test_plate_dilation_is_checked():
-    import pytest
-
-    from paintseg_layers.errors import InputError
-    from paintseg_layers.peel import PeelConfig
-
     for bad in (-1, 1.5, True, 51):
         with pytest.raises(InputError, match="plate_dilation"):
             PeelConfig(plate_dilation=bad)
