@@ -54,7 +54,7 @@ def _fill_convex(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return out > 0
 
 
-def supporting_halfplanes(visible: np.ndarray, occluder: np.ndarray, *, max_on_occluder: float = 0.3):
+def supporting_halfplanes(visible: np.ndarray, occluder: np.ndarray, *, max_on_occluder: float = 0.5):
     """The convex hull of ``visible`` and the intersection of its sides' half-planes, chords left out.
 
     A hull edge that runs mostly (more than ``max_on_occluder`` of its length) over ``occluder`` is a chord
@@ -120,7 +120,7 @@ def ellipse_continuation(visible: np.ndarray, occluder: np.ndarray, *, min_point
     return filled > 0, misfit
 
 
-def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray], *, gap: int = 2,
+def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray], *, gap: int = 1,
                  ellipse_misfit: float = 0.04) -> np.ndarray:
     """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
 
