@@ -27,8 +27,8 @@
    front; its size gives the edge's confidence (0.5 rad = 1). **Ambiguous case**: when the margin is
    below ``min_confidence`` (e.g. two convex objects that merely touch along a straight cut) no edge is
    added: the pair gets no occlusion, and the depth order between them falls back to the order of
-   the prompts. Cycles are broken by :func:`paintseg_layers.graph.break_cycles` (lowest confidence
-   edge first).
+   the prompts. Contradictions (cycles) are resolved for the whole graph at once by
+   :func:`paintseg_layers.graph.agreeing_order` (the order contradicting the least total confidence).
 3. **Peel** front to back: each layer's visible mask is its mask minus the pixels of objects in front;
    the objects already peeled are painted out of the running *painting* (each round's object-free
    painting feeds the next), and an object with occluders in front is re-segmented on that painting
