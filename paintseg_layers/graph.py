@@ -8,7 +8,9 @@ of their prompts (``prompt_index``). A cycle (a occludes b occludes c occludes a
 interlocking objects, or from a wrong cue) has no depth order: :func:`break_cycles` removes, on each
 cycle found, the edge with the **lowest confidence** (ties: the smaller ``overlap``, then the larger
 ``(u, v)`` in string order, so the result is deterministic) until none is left. The removed edges
-are listed in ``graph.graph["removed_edges"]`` as ``[u, v, confidence]``.
+are listed in ``graph.graph["removed_edges"]`` as ``[u, v, confidence]``. :func:`agreeing_order`
+resolves the whole graph at once instead (the order contradicting the least total confidence); layer
+peeling uses it.
 """
 
 from __future__ import annotations
@@ -109,6 +111,54 @@ def break_cycles(graph: nx.DiGraph) -> nx.DiGraph:
     return g
 
 
+def agreeing_order(graph: nx.DiGraph, *, max_exact: int = 14) -> nx.DiGraph:
+    """A copy of ``graph`` keeping the edges of the depth order that agrees most with its evidence.
+
+    The whole graph is resolved at once: among all orders of the nodes, the one whose disagreeing
+    edges have the smallest total ``confidence`` (a minimum-weight feedback arc set, solved exactly
+    by dynamic programming over subsets up to ``max_exact`` nodes; ties go to the order of
+    ``prompt_index``); the edges it contradicts are removed and listed in
+    ``graph.graph["removed_edges"]`` like :func:`break_cycles`, which larger graphs fall back to. On an
+    acyclic graph nothing changes.
+
+    Examples
+    --------
+    >>> g = occlusion_graph(["a", "b", "c"], [("a", "b", {"confidence": 0.9}), ("b", "c", {"confidence": 0.8}),
+    ...                                       ("c", "a", {"confidence": 0.3})])
+    >>> agreeing_order(g).graph["removed_edges"]
+    [['c', 'a', 0.3]]
+    """
+    if nx.is_directed_acyclic_graph(graph) or graph.number_of_nodes() > max_exact:
+        return break_cycles(graph)
+    nodes = sorted(graph.nodes, key=lambda n: (graph.nodes[n].get("prompt_index", 0), str(n)))
+    k = len(nodes)
+    weight = [[0.0] * k for _ in range(k)]
+    for u, v, d in graph.edges(data=True):
+        weight[nodes.index(u)][nodes.index(v)] += float(d.get("confidence", 1.0))
+    best = {0: (0.0, ())}
+    for subset in range(1 << k):  # increasing integers: every subset comes after its subsets
+        if subset not in best:
+            continue
+        cost, order = best[subset]
+        for v in range(k):
+            if subset >> v & 1:
+                continue
+            # v goes behind everything in subset: its edges onto them (v occludes u) are contradicted
+            extra = sum(weight[v][u] for u in order)
+            nxt = subset | 1 << v
+            if nxt not in best or cost + extra < best[nxt][0] - 1e-12:
+                best[nxt] = (cost + extra, (*order, v))
+    rank = {nodes[v]: r for r, v in enumerate(best[(1 << k) - 1][1])}
+    g = graph.copy()
+    removed = list(g.graph.get("removed_edges", []))
+    for u, v in list(g.edges):
+        if rank[u] > rank[v]:
+            removed.append([u, v, float(g.edges[u, v].get("confidence", 1.0))])
+            g.remove_edge(u, v)
+    g.graph["removed_edges"] = removed
+    return g
+
+
 def depth_order(graph: nx.DiGraph) -> list:
     """Node ids front to back (topological order; ties by ``prompt_index``, then id).
 
@@ -148,5 +198,5 @@ def load_graph(path) -> nx.DiGraph:
     return from_json(p.read_text())
 
 
-__all__ = ["occlusion_graph", "find_cycles", "break_cycles", "depth_order", "to_json", "from_json", "save_graph",
-           "load_graph"]
+__all__ = ["occlusion_graph", "find_cycles", "break_cycles", "agreeing_order", "depth_order", "to_json", "from_json",
+           "save_graph", "load_graph"]

@@ -2,8 +2,10 @@
 
     python recipes/amodal_completion.py                 # examples/shapes.png, truth in examples/shapes_truth/
 
-Peeling removes the front objects and re-segments the ones behind on the painting, so their masks
-grow into the parts that were hidden. Each picture shows one layer: its *visible* mask (what the
+Peeling continues the visible contour of each object behind others across the objects in front
+(convex hull, straight sides, a fitted ellipse, checked against the nearest-owner rule), so its mask
+grows into the part that was hidden; the hidden part's colours come from the object's own visible
+pixels (exemplar synthesis). Each picture shows one layer: its *visible* mask (what the
 photo shows) in green and the recovered *hidden* part (amodal minus visible) in magenta. With
 ``--truth DIR`` (``objN.amodal.png`` files) it prints the amodal IoU next to the trivial guess
 (the visible mask). ``--amodal nearest`` is the no-painter control; real weights:

@@ -5,6 +5,7 @@ import pytest
 
 from paintseg_layers.errors import InputError
 from paintseg_layers.graph import (
+    agreeing_order,
     break_cycles,
     depth_order,
     find_cycles,
@@ -69,3 +70,18 @@ def test_json_round_trip(tmp_path):
     assert to_json(load_graph(path)) == to_json(g)
     with pytest.raises(InputError):
         load_graph(tmp_path / "missing.json")
+
+
+def test_agreeing_order_resolves_the_whole_graph_at_once():
+    # two cycles share the edge b -> c; cutting it (0.8) contradicts less evidence than cutting
+    # each cycle's weakest edge (a -> b 0.4 plus d -> b 0.5), which is what break_cycles does
+    edges = [("a", "b", {"confidence": 0.4}), ("b", "c", {"confidence": 0.8}), ("c", "a", {"confidence": 0.5}),
+             ("c", "d", {"confidence": 0.9}), ("d", "b", {"confidence": 0.5})]
+    g = occlusion_graph({n: {"prompt_index": k} for k, n in enumerate("abcd")}, edges)
+    pairwise = break_cycles(g)
+    whole = agreeing_order(g)
+    assert sum(e[2] for e in pairwise.graph["removed_edges"]) == pytest.approx(0.9)
+    assert whole.graph["removed_edges"] == [["b", "c", 0.8]]
+    assert depth_order(whole) == ["c", "a", "d", "b"]
+    acyclic = occlusion_graph(["x", "y"], [("y", "x")])
+    assert list(agreeing_order(acyclic).edges) == [("y", "x")] and agreeing_order(acyclic).graph["removed_edges"] == []

@@ -233,7 +233,7 @@ def test_a_nearly_hidden_object_is_completed_at_its_own_scale():
     img[50:60, 4:10] = (0.1, 0.25, 0.8)  # all that shows of the object behind it
     prompts = [BoxPrompt((10, 10, 110, 110)), BoxPrompt((4, 50, 10, 60))]
     areas = {}
-    for mode in ("nearest", "paint"):
+    for mode in ("shape", "nearest", "paint"):
         for reach in (0.0, 2.0):
             d = decompose(img, prompts, config=PeelConfig(amcp=AMCPConfig(samples=2), amodal=mode, hidden_reach=reach),
                           seed=0)

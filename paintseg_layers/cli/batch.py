@@ -18,6 +18,7 @@ from paintseg_layers.batch import run as run_batch
 from paintseg_layers.cli.common import add_backend_flags, backend_options, make_config, positive_int
 from paintseg_layers.errors import InputError
 from paintseg_layers.peel import PeelConfig
+from paintseg_layers.peel.config import AMODAL_MODES
 
 
 def _nonneg_float(text: str) -> float:
@@ -43,7 +44,7 @@ def register(sub) -> None:
         "--max-objects", type=positive_int, default=5, metavar="K", help="at most K discovered objects (default 5)"
     )
     p.add_argument(
-        "--amodal", choices=("paint", "nearest", "none"), default=None, help="decompose: hidden-part recovery"
+        "--amodal", choices=AMODAL_MODES, default=None, help="decompose: hidden-part recovery"
     )
     p.add_argument("--contact-sheet", action="store_true", help="decompose: also draw each folder's contact_sheet.png")
     g = p.add_argument_group("engine")

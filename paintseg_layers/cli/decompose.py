@@ -16,7 +16,7 @@ from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, read_mask
 from paintseg_layers.layers.folder import check_target
 from paintseg_layers.peel import decompose
-from paintseg_layers.peel.config import PeelConfig
+from paintseg_layers.peel.config import AMODAL_MODES, PeelConfig
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
 
 #: Upper bound of ``--max-objects``.
@@ -36,9 +36,9 @@ def register(sub) -> None:
     g.add_argument("--max-objects", type=bounded_int(0, MAX_OBJECTS), default=None, metavar="K",
                    help=f"at most K discovered objects, 0..{MAX_OBJECTS} (default 5)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="decomposition folder to write")
-    p.add_argument("--amodal", choices=("paint", "nearest", "none"), default=None,
-                   help="hidden-part recovery: paint (re-segment on the painting; default), "
-                        "nearest (no-painter control), none")
+    p.add_argument("--amodal", choices=AMODAL_MODES, default=None,
+                   help="hidden-part recovery: shape (continue the visible contour; default), paint (re-segment "
+                        "on the painting), nearest (no-painter control), none")
     p.add_argument("--merge-duplicates", action="store_true",
                    help="merge prompts that name the same object instead of failing")
     p.add_argument("--no-contact-sheet", action="store_true", help="skip contact_sheet.png")

@@ -46,3 +46,114 @@ def within_reach(hidden: np.ndarray, visible: np.ndarray, *, reach: float) -> np
         return hidden
     radius = reach * math.sqrt(np.count_nonzero(visible) / math.pi)
     return hidden & morph.dilate(visible, max(1, int(math.ceil(radius))))
+
+
+def _fill_convex(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    out = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(out, np.round(pts).astype(np.int32), 1)
+    return out > 0
+
+
+def supporting_halfplanes(visible: np.ndarray, occluder: np.ndarray, *, max_on_occluder: float = 0.5):
+    """The convex hull of ``visible`` and the intersection of its sides' half-planes, chords left out.
+
+    A hull edge that runs mostly (more than ``max_on_occluder`` of its length) over ``occluder`` is a chord
+    across the hidden part, not a side of the object; every other edge is a side whose line continues
+    straight across the occluder. For a convex object the true shape lies between the two.
+
+    Returns
+    -------
+    hull, continued : (H, W) bool
+    """
+    h, w = visible.shape
+    pts = cv2.findNonZero(visible.astype(np.uint8)).reshape(-1, 2).astype(float)
+    hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(float)
+    lower = _fill_convex((h, w), hull) | visible
+    centre = pts.mean(0)
+    ys, xs = np.mgrid[:h, :w]
+    upper = np.ones((h, w), bool)
+    for p, q in zip(hull, np.roll(hull, -1, axis=0)):
+        length = float(np.hypot(*(q - p)))
+        if length < 1:
+            continue
+        t = np.linspace(0, 1, max(3, int(length)))
+        sx = np.clip(np.round(p[0] + t * (q[0] - p[0])).astype(int), 0, w - 1)
+        sy = np.clip(np.round(p[1] + t * (q[1] - p[1])).astype(int), 0, h - 1)
+        if occluder[sy, sx].mean() > max_on_occluder:
+            continue
+        normal = np.array([q[1] - p[1], p[0] - q[0]]) / length
+        if (centre - p) @ normal < 0:
+            normal = -normal
+        upper &= (xs - p[0]) * normal[0] + (ys - p[1]) * normal[1] >= -1.0  # 1 px slack for the pixel grid
+    return lower, upper | lower
+
+
+def ellipse_continuation(visible: np.ndarray, occluder: np.ndarray, *, min_points: int = 8):
+    """An ellipse fitted to the visible contour where it is the object's own (not the occluder's edge or the frame).
+
+    Returns
+    -------
+    ellipse : (H, W) bool or None
+        None when too few free contour points remain or the fit is degenerate.
+    misfit : float
+        Mean distance of the free contour points to the ellipse, over the visible part's disc radius
+        (about 0.01-0.03 for an ellipse, 0.1 and more for a rectangle or a person).
+    """
+    h, w = visible.shape
+    contours, _ = cv2.findContours(visible.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cp = np.concatenate([c.reshape(-1, 2) for c in contours])
+    frame = (cp[:, 0] <= 0) | (cp[:, 1] <= 0) | (cp[:, 0] >= w - 1) | (cp[:, 1] >= h - 1)
+    free = cp[~occluder[cp[:, 1], cp[:, 0]] & ~frame]
+    if len(free) < min_points:
+        return None, math.inf
+    box = cv2.fitEllipse(free.astype(np.float32))
+    (_cx, _cy), (a, b), _angle = box
+    if not (0 < a < 4 * max(h, w) and 0 < b < 4 * max(h, w)):
+        return None, math.inf
+    filled, edge = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    cv2.ellipse(filled, box, 1, -1)
+    cv2.ellipse(edge, box, 1, 1)
+    if not edge.any():
+        return None, math.inf
+    dist = ndi.distance_transform_edt(edge == 0)
+    misfit = float(dist[free[:, 1], free[:, 0]].mean()) / max(1.0, math.sqrt(np.count_nonzero(visible) / math.pi))
+    return filled > 0, misfit
+
+
+def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray], *, gap: int = 1,
+                 ellipse_misfit: float = 0.04) -> np.ndarray:
+    """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
+
+    Three hypotheses, each restricted to ``front`` (the pixels of the objects in front): the convex hull of
+    the visible part (the least a convex object hides), the hull's sides continued straight across the
+    occluder (:func:`supporting_halfplanes`, the most), and an ellipse through the free contour
+    (:func:`ellipse_continuation`, used when it fits within ``ellipse_misfit``). Beyond the lower
+    bound (hull or ellipse), a pixel is kept where the continued sides and the no-painter rule
+    (:func:`nearest_fill`: the nearest unhidden owner is this object) agree: the contour's continuation
+    bounds how far the object goes, the nearest owner how far it plausibly reaches past the occluder's edge.
+
+    Parameters
+    ----------
+    visible, front : (H, W) bool
+        The object's visible part and the region of the objects in front of it.
+    others : list of (H, W) bool
+        The other objects' visible parts (owners for the nearest rule).
+    gap : int
+        Contour pixels within this many px of ``front`` belong to the occluder's edge, not the object's.
+    ellipse_misfit : float
+        Largest :func:`ellipse_continuation` misfit for the ellipse to be trusted.
+
+    Returns
+    -------
+    (H, W) bool
+        The hidden part (a subset of ``front``).
+    """
+    if not visible.any() or not front.any():
+        return np.zeros_like(front)
+    occluder = morph.dilate(front, gap)
+    lower, upper = supporting_halfplanes(visible, occluder)
+    ellipse, misfit = ellipse_continuation(visible, occluder)
+    if ellipse is not None and misfit < ellipse_misfit:
+        lower = lower | (ellipse & upper)
+    nearest = nearest_fill([visible, *others], front)[0]
+    return (lower | (upper & nearest)) & front

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.errors import InputError, check_known_keys, is_int
 
-AMODAL_MODES = ("paint", "nearest", "none")
+AMODAL_MODES = ("shape", "paint", "nearest", "none")
 PLATE_MODES = ("union", "peel")
 DUPLICATE_MODES = ("error", "merge")
 
@@ -20,8 +20,11 @@ class PeelConfig:
     ----------
     amcp : AMCPConfig
         Settings of every AMCP segmentation.
-    amodal : {"paint", "nearest", "none"}
-        How hidden parts are recovered (see the module docstring).
+    amodal : {"shape", "paint", "nearest", "none"}
+        How hidden parts are recovered: ``shape`` continues the visible contour across the occluder
+        (:func:`paintseg_layers.peel.amodal.shape_hidden`), ``paint`` re-segments on the running painting,
+        ``nearest`` is the no-painter control, ``none`` keeps the visible mask (see
+        :mod:`paintseg_layers.peel.engine`).
     plate : {"union", "peel"}
         How the background plate is painted.
     duplicates : {"error", "merge"}
@@ -42,10 +45,14 @@ class PeelConfig:
         A hidden part reaches at most this many times the visible part's own scale (the radius of a disc of
         the visible area) away from it (:func:`paintseg_layers.peel.amodal.within_reach`): a nearly hidden
         object behind a large occluder cannot flood the occluder's region. 0 turns the bound off.
+    plate_dilation : int
+        Margin in px (at the AMCP working resolution) added around the objects before the plate is painted;
+        a wide margin throws away background the painter could have used (the peel benchmark's plate: 19.3 dB
+        with 3 px, 19.8 dB with 1 px), too narrow a one keeps the halo of soft object edges.
     """
 
     amcp: AMCPConfig = field(default_factory=AMCPConfig)
-    amodal: str = "paint"
+    amodal: str = "shape"
     plate: str = "union"
     duplicates: str = "error"
     duplicate_iou: float = 0.85
@@ -55,6 +62,7 @@ class PeelConfig:
     joint: bool = True
     hidden_reach: float = 2.0
     analysis_size: int = 1024
+    plate_dilation: int = 1
 
     def __post_init__(self):
         if not isinstance(self.amcp, AMCPConfig):
@@ -69,6 +77,9 @@ class PeelConfig:
             raise InputError(f"`hidden_reach` must be a number in [0, 100], got {self.hidden_reach!r}")
         if not is_int(self.analysis_size, 0) or 0 < self.analysis_size < 64:
             raise InputError(f"`analysis_size` must be 0 (full size) or an integer >= 64, got {self.analysis_size!r}")
+        if isinstance(self.plate_dilation, bool) or not isinstance(self.plate_dilation, int) \
+                or not 0 <= self.plate_dilation <= 50:
+            raise InputError(f"`plate_dilation` must be an integer in [0, 50], got {self.plate_dilation!r}")
         for name in ("duplicate_iou", "min_contrast", "contact_radius", "min_confidence"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:

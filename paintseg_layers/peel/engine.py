@@ -27,20 +27,24 @@
    front; its size gives the edge's confidence (0.5 rad = 1). **Ambiguous case**: when the margin is
    below ``min_confidence`` (e.g. two convex objects that merely touch along a straight cut) no edge is
    added: the pair gets no occlusion, and the depth order between them falls back to the order of
-   the prompts. Cycles are broken by :func:`paintseg_layers.graph.break_cycles` (lowest confidence
-   edge first).
+   the prompts. Contradictions (cycles) are resolved for the whole graph at once by
+   :func:`paintseg_layers.graph.agreeing_order` (the order contradicting the least total confidence).
 3. **Peel** front to back: each layer's visible mask is its mask minus the pixels of objects in front;
    the objects already peeled are painted out of the running *painting* (each round's object-free
    painting feeds the next), and an object with occluders in front is re-segmented on that painting
    with a :class:`~paintseg_layers.prompts.MaskPrompt` covering its visible part plus the removed
-   regions next to it; growth is restricted to ``visible | removed`` and to parts connected to the
+   regions next to it (``amodal="paint"``), or, by default (``amodal="shape"``), the visible contour is
+   continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull, the
+   hull's sides continued, an ellipse through the free contour, kept where they agree with the
+   nearest-owner rule); growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
-   the object is visible and the painting's where it was hidden; alpha = amodal mask.
+   the object is visible and, where it was hidden, exemplar synthesis from the object's own visible
+   pixels (:func:`paintseg_layers.peel.appearance.own_appearance`); alpha = amodal mask.
    ``amodal="nearest"`` replaces the re-segmentation by a no-painter control (each removed pixel
    takes the owner of the nearest non-removed pixel); ``amodal="none"`` keeps the visible mask.
 4. **Background plate**: ``plate="peel"`` keeps the painting after the last round; ``plate="union"``
-   (default) paints the union of every object's masks out of the *input* in one go, which avoids
-   compounding the painter's smear over rounds.
+   (default) paints the union of every object's masks (dilated by ``plate_dilation`` px at the working
+   resolution) out of the *input* in one go, which avoids compounding the painter's smear over rounds.
 
 All outputs are on the 8-bit grid (:func:`~paintseg_layers.layers.model.quantize8`), so saving and loading a
 decomposition is lossless.
@@ -64,7 +68,8 @@ from paintseg_layers.graph import depth_order
 from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
-from paintseg_layers.peel.amodal import connected_to, nearest_fill, within_reach
+from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
+from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import check_inputs, first_pass
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
@@ -215,8 +220,10 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress) -> dict:
             grown = vis.copy()
             if vis.any() and front.any() and cfg.amodal != "none":
                 near = front & morph.dilate(vis, radius)
-                if cfg.amodal == "nearest":
-                    others = [visible[j] for j in kept if j != i]
+                others = [visible[j] for j in kept if j != i]
+                if cfg.amodal == "shape":
+                    extra = shape_hidden(vis, front, others)
+                elif cfg.amodal == "nearest":
                     extra = nearest_fill([vis, *others], front)[0]
                 elif near.any():
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
@@ -227,10 +234,13 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress) -> dict:
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            fills[i] = painting  # what the hidden part shows: the painting that uncovered it
+            # what the hidden part shows: a fill from the object's own visible pixels (peel.appearance)
+            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i)
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
-            if region.any() and (rank < len(order) - 1 or cfg.plate == "peel"):
+            # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate
+            if region.any() and (cfg.amodal == "paint" or cfg.plate == "peel") \
+                    and (rank < len(order) - 1 or cfg.plate == "peel"):
                 painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i,
                                      working_size=amcp_cfg.working_size, dilation=amcp_cfg.dilation)
             removed_so_far |= grown | vis
@@ -242,7 +252,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress) -> dict:
             for i in kept:
                 union |= amodal[i] | visible[i]
             plate = paint_out(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
-                              dilation=amcp_cfg.dilation)
+                              dilation=cfg.plate_dilation)
         else:
             plate = painting
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from paintseg_layers import masks as morph
-from paintseg_layers.graph import break_cycles, occlusion_graph
+from paintseg_layers.graph import agreeing_order, occlusion_graph
 from paintseg_layers.image import working_scale
 
 log = logging.getLogger(__name__)
@@ -87,11 +87,12 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> tu
 
 def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, contact_radius: float,
                 min_confidence: float) -> nx.DiGraph:
-    """The occlusion graph of ``masks`` (layer id -> (H, W) bool, in prompt order), cycles broken.
+    """The occlusion graph of ``masks`` (layer id -> (H, W) bool, in prompt order), made acyclic at once.
 
     Every pair whose masks touch is ordered by :func:`order_evidence`, read at the AMCP working
     resolution so that its pixel scales mean the same at any image size. A pair whose evidence
-    margin gives a confidence below ``min_confidence`` gets no edge (ambiguous).
+    margin gives a confidence below ``min_confidence`` gets no edge (ambiguous). Contradictions are
+    resolved globally by :func:`paintseg_layers.graph.agreeing_order`.
     """
     h, w = shape
     scale = working_scale((h, w), working_size)
@@ -114,4 +115,4 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
             u, v = (a, b) if e_ab > e_ba else (b, a)
             edges.append((u, v, {"overlap": int(max(e_ab, e_ba) + contested), "confidence": round(conf, 4),
                                  "cue": "junction+convexity", "evidence": [e_ab, e_ba] if u == a else [e_ba, e_ab]}))
-    return break_cycles(occlusion_graph(list(ids), edges))
+    return agreeing_order(occlusion_graph({lid: {"prompt_index": k} for k, lid in enumerate(ids)}, edges))

@@ -1,0 +1,70 @@
+"""Hidden shapes from the continuation of the visible contour (issue 18), on scenes whose answer is known."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from paintseg_layers.errors import InputError
+from paintseg_layers.masks import iou
+from paintseg_layers.peel import PeelConfig
+from paintseg_layers.peel.amodal import nearest_fill, shape_hidden, supporting_halfplanes
+from paintseg_layers.peel.appearance import own_appearance
+
+
+def _scene(kind: str):
+    """An object of ``kind`` half under a disc occluder: (amodal truth, visible part, occluder)."""
+    truth = np.zeros((120, 160), np.uint8)
+    if kind == "rectangle":
+        truth[30:90, 20:100] = 1
+    else:
+        cv2.ellipse(truth, (60, 60), (45, 30), 20, 0, 360, 1, -1)
+    occluder = np.zeros((120, 160), np.uint8)
+    cv2.circle(occluder, (100, 80), 30, 1, -1)
+    truth, occluder = truth > 0, occluder > 0
+    return truth, truth & ~occluder, occluder
+
+
+def test_sides_continue_across_the_occluder_and_a_chord_does_not_bound_it():
+    truth, vis, occ = _scene("rectangle")
+    lower, upper = supporting_halfplanes(vis, occ)
+    assert lower.sum() < truth.sum()  # the hull cuts the hidden corner off
+    assert (truth & ~upper).sum() <= 0.01 * truth.sum()  # the continued sides contain the whole rectangle
+    assert iou(upper & (vis | occ), truth) > 0.97
+
+
+def test_shape_completion_beats_the_nearest_owner_rule():
+    for kind in ("rectangle", "ellipse"):
+        truth, vis, occ = _scene(kind)
+        front = occ & ~vis
+        shape = vis | shape_hidden(vis, front, [occ])
+        nearest = vis | nearest_fill([vis, occ], front)[0]
+        assert not (shape & ~(vis | front)).any()  # hidden parts only where something is in front
+        # the rectangle's corner: the nearest rule already gets it; the ellipse's cap: only the fitted contour does
+        assert iou(shape, truth) >= iou(nearest, truth) + (0.02 if kind == "ellipse" else 0.0), kind
+        assert iou(shape, truth) > 0.95, kind
+
+
+def test_no_front_no_hidden_part():
+    truth, vis, _ = _scene("ellipse")
+    assert not shape_hidden(vis, np.zeros_like(vis), []).any()
+
+
+def test_hidden_part_takes_the_objects_colours_not_the_occluders():
+    truth, vis, occ = _scene("ellipse")
+    rgb = np.full((*truth.shape, 3), 0.9, np.float32)  # pale background
+    rgb[truth] = (0.1, 0.2, 0.8)  # a blue object ...
+    rgb[occ] = (0.8, 0.1, 0.1)  # ... half under a red disc
+    out = own_appearance(rgb, vis, truth)
+    hidden = truth & ~vis
+    assert np.abs(out[hidden] - (0.1, 0.2, 0.8)).max() < 0.03  # the object's own colour, no red, no background
+    assert np.array_equal(out[~hidden], rgb[~hidden])  # nothing else changes
+    assert np.array_equal(own_appearance(rgb, vis, vis), rgb)  # nothing hidden: nothing to fill
+
+
+def test_plate_dilation_is_checked():
+    for bad in (-1, 1.5, True, 51):
+        with pytest.raises(InputError, match="plate_dilation"):
+            PeelConfig(plate_dilation=bad)
+    assert PeelConfig.from_dict({"plate_dilation": 0}).plate_dilation == 0
