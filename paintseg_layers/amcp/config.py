@@ -30,7 +30,9 @@ class AMCPConfig:
     context : float
         With ``object_scale``: the crop reaches this many box sizes beyond the prompt's box on each side.
     max_upscale : float
-        With ``object_scale``: a small object's crop is enlarged at most this many times.
+        With ``object_scale``: a small object's crop is enlarged at most this many times beyond the
+        photo's own pixels (1: up to full resolution; 4x measured no better on pasted small objects
+        and 1.46x slower in peeling).
     dilation : int
         I-step: the mask is dilated by this many px (jittered +-1 per sample) before painting.
     band : int
@@ -65,7 +67,7 @@ class AMCPConfig:
     object_scale: bool = True
     object_size: int = 192
     context: float = 0.5
-    max_upscale: float = 4.0
+    max_upscale: float = 1.0
     dilation: int = 3
     band: int = 7
     crop_scale: float = 1.3

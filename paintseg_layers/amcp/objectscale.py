@@ -2,8 +2,8 @@
 
 A whole-image working resolution segments a 40 px object of a 640 px photo at 20 px; here a box or mask
 prompt gets its own view: the prompt's box grown by ``context`` box sizes on each side (clipped to the
-image), resized so that the object's box spans ``object_size`` working px (upsampled at most
-``max_upscale`` times when small, and the whole view capped at ``working_size`` on its long side).
+image), resized so that the object's box spans ``object_size`` working px (enlarged when small, up
+to ``max_upscale`` times the photo's own pixels; the view capped at ``working_size`` on its long side).
 Clicks and scribbles do not say how far the object reaches, so they keep the whole-image view.
 """
 
