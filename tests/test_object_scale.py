@@ -49,16 +49,18 @@ def test_views_follow_the_prompt_kind_and_the_config():
     # a 40 px box is enlarged, but no more than max_upscale
     assert 3 < w / (x1 - x0) <= cfg.max_upscale
     mask = np.zeros(shape, bool)
-    mask[100:300, 50:400] = True
+    mask[100:160, 50:150] = True
     (mx0, my0, mx1, my1), _ = object_view_geometry(MaskPrompt(mask), shape, cfg)
-    assert mx0 <= 50 and mx1 >= 400 and my0 <= 100 and my1 >= 300
+    assert mx0 <= 50 and mx1 >= 150 and my0 <= 100 and my1 >= 160
+    # a large object is already seen in detail by the whole-image view: it keeps that view
+    assert object_view_geometry(BoxPrompt((50, 40, 600, 440)), shape, cfg) is None
     # clicks and scribbles do not bound the object: whole image
     assert object_view_geometry(PointPrompt(((320, 240),)), shape, cfg) is None
     assert object_view_geometry(ScribblePrompt(mask), shape, cfg) is None
     assert object_view_geometry(BoxPrompt((300, 200, 340, 240)), shape, AMCPConfig(object_scale=False)) is None
 
 
-def test_a_huge_photo_is_capped_at_working_size():
+def test_a_large_object_in_a_huge_photo_stays_at_working_size():
     img, gt, _ = make_object_scene(h=900, w=1200, box=(100, 100, 1100, 800))
     res = Segmenter(img, config=FAST).segment(BoxPrompt((90, 90, 1110, 810)), seed=0)
     assert max(res.working_shape) <= FAST.working_size

@@ -4,7 +4,10 @@ A whole-image working resolution segments a 40 px object of a 640 px photo at 20
 prompt gets its own view: the prompt's box grown by ``context`` box sizes on each side (clipped to the
 image), resized so that the object's box spans ``object_size`` working px (enlarged when small, up
 to ``max_upscale`` times the photo's own pixels; the view capped at ``working_size`` on its long side).
-Clicks and scribbles do not say how far the object reaches, so they keep the whole-image view.
+Clicks and scribbles do not say how far the object reaches, so they keep the whole-image view, and
+so does an object that its own view would not enlarge by at least ``MIN_GAIN``: there the whole photo
+is the better context (generated peel scenes with large overlapping objects, scene 1000: visible IoU
+0.945 / 0.676 on the whole view vs 0.491 / 0.512 on crops with a 0.5-box context).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp.config import AMCPConfig
 from paintseg_layers.image import resize_image, upsample_soft, working_scale
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, grow_box
+
+#: An object gets its own view only where that enlarges it at least this much over the whole-image view.
+MIN_GAIN = 1.25
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,8 +72,8 @@ def object_view_geometry(prompt, shape: tuple[int, int], cfg: AMCPConfig) -> tup
 
     The scale maps the prompt's box to ``cfg.object_size`` px on its long side, at most
     ``cfg.max_upscale``; the crop is the box grown by ``cfg.context`` box sizes on each side plus
-    room for AMCP's own ``crop_pad``; the working image is at most ``cfg.working_size`` px long,
-    and never at a coarser scale than the whole-image view.
+    room for AMCP's own ``crop_pad``; the working image is at most ``cfg.working_size`` px long.
+    An object that the view would not enlarge by ``MIN_GAIN`` over the whole-image view keeps that.
     """
     if not cfg.object_scale or not isinstance(prompt, (BoxPrompt, MaskPrompt)):
         return None
@@ -80,6 +86,8 @@ def object_view_geometry(prompt, shape: tuple[int, int], cfg: AMCPConfig) -> tup
     pad = (cfg.crop_pad + cfg.band) / s  # AMCP's own crop and O-band must fit inside the view
     bx = grow_box((x0, y0, x1, y1), 1 + 2 * cfg.context, shape, min_pad=pad)
     s = max(min(s, cfg.working_size / max(bx[2] - bx[0], bx[3] - bx[1])), whole)
+    if s < MIN_GAIN * whole:
+        return None  # the whole-image view already shows the object at (nearly) this detail
     ws = (max(8, round((bx[3] - bx[1]) * s)), max(8, round((bx[2] - bx[0]) * s)))
     return bx, ws
 
@@ -107,4 +115,4 @@ def prompt_in_view(prompt, view: WorkView, full_shape: tuple[int, int]):
     raise TypeError(f"no object view for a {type(prompt).__name__}")  # object_view_geometry keeps these whole
 
 
-__all__ = ["WorkView", "make_view", "object_view_geometry", "prompt_in_view", "whole_view_geometry"]
+__all__ = ["MIN_GAIN", "WorkView", "make_view", "object_view_geometry", "prompt_in_view", "whole_view_geometry"]
