@@ -1,8 +1,10 @@
 """AMCP: segment an object by contrasting the image with painted versions of it.
 
 ``config`` (settings), ``segmenter`` (the alternating I/O steps and the contrastive potential),
-``result`` (what a segmentation returns), ``clustering`` (1-D k-means binarisation), ``refine``
-(the graph-cut refinement), ``presets`` (named backend settings, e.g. the paper's).
+``objectscale`` (each object's working view: a crop at a scale chosen for it), ``confidence`` (how
+much evidence the painting gave), ``result`` (what a segmentation returns), ``clustering`` (1-D
+k-means binarisation), ``refine`` (the graph-cut refinement), ``paintout`` (painting an object
+out), ``presets`` (named backend settings, e.g. the paper's).
 """
 
 from paintseg_layers.amcp.config import AMCPConfig

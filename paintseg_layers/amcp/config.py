@@ -20,7 +20,19 @@ class AMCPConfig:
     samples : int
         Painted samples per step, ``N`` (>= 1).
     working_size : int
-        Long side of the working resolution (images larger than this are downscaled).
+        Long side of the working image: the whole image's (downscaled to it) or, with
+        ``object_scale``, the cap of an object's view.
+    object_scale : bool
+        Segment a box or mask prompt on a crop around it, at a scale chosen for the object (see
+        :mod:`paintseg_layers.amcp.objectscale`); False runs every prompt on the whole image.
+    object_size : int
+        With ``object_scale``: the prompt's box spans this many working px on its long side.
+    context : float
+        With ``object_scale``: the crop reaches this many box sizes beyond the prompt's box on each side.
+    max_upscale : float
+        With ``object_scale``: a small object's crop is enlarged at most this many times beyond the
+        photo's own pixels (1: up to full resolution; 4x measured no better on pasted small objects
+        and 1.46x slower in peeling).
     dilation : int
         I-step: the mask is dilated by this many px (jittered +-1 per sample) before painting.
     band : int
@@ -43,11 +55,19 @@ class AMCPConfig:
         Weight of the AMCP vote fraction in the refinement's unary term (0 = colour only).
     paint_result : bool
         Paint the final mask out of the image for :attr:`SegmentationResult.painting`.
+    trust : float
+        Below this :attr:`SegmentationResult.confidence` the painting's evidence is called weak and the
+        result stays close to the prompt: the refinement ignores the AMCP votes and runs GrabCut's
+        colour graph cut from the prompt alone (0 = always follow the painting).
     """
 
     steps: str = "IOI"
     samples: int = 5
     working_size: int = 320
+    object_scale: bool = True
+    object_size: int = 192
+    context: float = 0.5
+    max_upscale: float = 1.0
     dilation: int = 3
     band: int = 7
     crop_scale: float = 1.3
@@ -58,6 +78,7 @@ class AMCPConfig:
     refine: bool = True
     refine_weight: float = 0.4
     paint_result: bool = True
+    trust: float = 0.0
 
     def __post_init__(self):
         check_config(self)
@@ -88,5 +109,19 @@ def check_config(cfg: AMCPConfig) -> None:
         raise InputError(f"`crop_scale` must be >= 1, got {cfg.crop_scale!r}")
     if cfg.first_keep not in (1, 2):
         raise InputError(f"`first_keep` must be 1 or 2, got {cfg.first_keep!r}")
+    if not isinstance(cfg.object_size, (int, np.integer)) or not 16 <= cfg.object_size <= 4096:
+        raise InputError(f"`object_size` must be an integer in [16, 4096], got {cfg.object_size!r}")
+    if not _number(cfg.context) or not 0 <= cfg.context <= 10:
+        raise InputError(f"`context` must be a number in [0, 10], got {cfg.context!r}")
+    if not _number(cfg.max_upscale) or not 1 <= cfg.max_upscale <= 16:
+        raise InputError(f"`max_upscale` must be a number in [1, 16], got {cfg.max_upscale!r}")
+    if not _number(cfg.trust) or not 0 <= cfg.trust <= 1:
+        raise InputError(f"`trust` must be a number in [0, 1], got {cfg.trust!r}")
+    if not isinstance(cfg.object_scale, (bool, np.bool_)):
+        raise InputError(f"`object_scale` must be true or false, got {cfg.object_scale!r}")
     if not cfg.refine_weight >= 0:
         raise InputError(f"`refine_weight` must be >= 0, got {cfg.refine_weight!r}")
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v)

@@ -90,9 +90,10 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     bg_seeds = (np.zeros((h, w), bool) if bg_seeds is None else bg_seeds) | ~valid
     if not mask.any() or mask.all():
         return mask.copy()
-    # the whole (working-size) image, not a crop: GrabCut's background model learns from everything
-    # outside the valid region, which beats a ring around the object (GrabCut set, box prompts:
-    # 0.861 vs 0.858 with a ring; with 5 GrabCut iterations 0.867, steadier across seeds)
+    # the whole working view: GrabCut's background model learns from everything outside the valid
+    # region. For a small object that view is its object-scale crop, and its local background beat
+    # the whole photo's (pasted GrabCut objects, 15 cases: 0.962 / 0.862 / 0.889 vs 0.941 / 0.806 /
+    # 0.880 for 1-2 / 2-5 / 5-10 % objects); a large object's view is about the whole image.
     img8 = np.ascontiguousarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
     bgr = cv2.cvtColor(img8, cv2.COLOR_RGB2BGR)
     labels = np.where(mask, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)

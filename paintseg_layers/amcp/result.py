@@ -42,11 +42,20 @@ class SegmentationResult:
     config : AMCPConfig
     prompt : dict
     working_shape : (int, int)
-        ``(H, W)`` of the working resolution.
+        ``(H, W)`` of the working image (the object's view, see ``working_box``).
     seconds : float
         Wall time of the whole segmentation.
     backends : dict
         ``{"painter": name, "projector": name}``.
+    confidence : float
+        How much evidence the painting gave, in [0, 1] (see :mod:`paintseg_layers.amcp.confidence`):
+        the geometric mean of the contrast between object and surroundings in the painting, the
+        agreement of the ``N`` samples and the stability of the mask across steps. Below the
+        config's ``trust`` the mask stays close to the prompt.
+    evidence : dict
+        The three terms, ``{"contrast", "agreement", "stability"}``.
+    working_box : (int, int, int, int) or None
+        ``(x0, y0, x1, y1)`` of the crop the working image shows, in full-image px.
     """
 
     mask: np.ndarray
@@ -60,6 +69,9 @@ class SegmentationResult:
     working_shape: tuple[int, int]
     seconds: float
     backends: dict = field(default_factory=dict)
+    confidence: float = 1.0
+    evidence: dict = field(default_factory=dict)
+    working_box: tuple[int, int, int, int] | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready summary (no arrays)."""
@@ -67,6 +79,9 @@ class SegmentationResult:
             "area": int(self.mask.sum()),
             "image_size": [int(self.mask.shape[1]), int(self.mask.shape[0])],
             "working_size": [int(self.working_shape[1]), int(self.working_shape[0])],
+            "working_box": None if self.working_box is None else [int(v) for v in self.working_box],
+            "confidence": round(float(self.confidence), 4),
+            "evidence": {k: round(float(v), 4) for k, v in self.evidence.items()},
             "seed": int(self.seed),
             "seconds": round(float(self.seconds), 4),
             "prompt": self.prompt,

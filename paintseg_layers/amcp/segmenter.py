@@ -9,10 +9,13 @@ in a feature space (the *contrastive potential*), and binarises the potentials b
 * **O-step** (outpainting): a band of background around the mask is painted given the object.
   Band pixels that the painter reproduces are object the mask missed (added). It can only grow.
 
-The ``N`` binary votes are averaged (the soft mask) and thresholded at 0.5. Everything runs at a
-working resolution (``working_size`` px on the long side); the result is mapped back to full size.
-A graph-cut refinement (:mod:`paintseg_layers.amcp.refine`) then snaps the AMCP result to image edges,
-using the vote fraction as a unary term beside colour models.
+The ``N`` binary votes are averaged (the soft mask) and thresholded at 0.5. Everything runs on a
+working view: for a box or mask prompt a crop around it at a scale chosen for the object
+(:mod:`paintseg_layers.amcp.objectscale`), else the whole image at ``working_size`` px on the long side;
+the result is pasted back at full size. A graph-cut refinement (:mod:`paintseg_layers.amcp.refine`)
+then snaps the AMCP result to image edges, using the vote fraction as a unary term beside colour
+models; how far it follows the votes depends on the painting's evidence
+(:mod:`paintseg_layers.amcp.confidence`).
 """
 
 from __future__ import annotations
@@ -27,11 +30,20 @@ from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.clustering import kmeans_1d
+from paintseg_layers.amcp.confidence import confidence_of, step_evidence
 from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.objectscale import (
+    WorkView,
+    make_view,
+    object_view_geometry,
+    prompt_in_view,
+    whole_view_geometry,
+)
+from paintseg_layers.amcp.paintout import paint_out
 from paintseg_layers.amcp.refine import refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.errors import InputError, check_known_keys, is_int
-from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
+from paintseg_layers.image import as_rgb, resize_image, upsample_soft
 from paintseg_layers.painters import Painter, get_painter
 from paintseg_layers.projectors import Projector, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
@@ -72,32 +84,54 @@ class Segmenter:
         self.painter = get_painter(painter)
         self.projector = get_projector(projector)
         self.progress = progress
-        self.scale = working_scale(self.image.shape[:2], self.config.working_size)
-        h, w = self.image.shape[:2]
-        self.work_shape = (max(2, round(h * self.scale)), max(2, round(w * self.scale)))
+        box, self.work_shape = whole_view_geometry(self.image.shape[:2], self.config.working_size)
+        self.scale = self.work_shape[1] / self.image.shape[1]
         with stage("segment.resize"):
-            self.work = resize_image(self.image, self.work_shape)
+            self._whole = make_view(self.image, box, self.work_shape)
+        self.work = self._whole.image
+        # painters that want context (diffusion) inpaint the whole working image, as the reference does
+        step_painters = [self.painter.for_step(k) for k in "IO"] if hasattr(self.painter, "for_step") else [
+            self.painter]
+        self._whole_only = any(getattr(p, "wants_context", False) for p in step_painters)
+        self._views: dict[tuple, WorkView] = {self._whole.key: self._whole}
         self._feat_cache: dict = {}
-        self._full_features: np.ndarray | None = None
 
-    # -- features ------------------------------------------------------------------------------
-    def _original_features(self, box) -> np.ndarray:
-        """Features of the original inside ``box``, computed once per distinct crop."""
+    # -- views and features --------------------------------------------------------------------
+    def view_for(self, prompt) -> WorkView:
+        """The working view of ``prompt`` (full-image px): an object-scale crop or the whole image."""
+        geo = None if self._whole_only else object_view_geometry(prompt, self.image.shape[:2], self.config)
+        if geo is None:
+            return self._whole
+        key = (*geo[0], *geo[1])
+        if key not in self._views:
+            if len(self._views) > 32:  # peeling segments many prompts on one image: keep memory bounded
+                self._views = {self._whole.key: self._whole}
+                self._feat_cache = {k: v for k, v in self._feat_cache.items() if k[0] == self._whole.key}
+            with stage("segment.resize"):
+                self._views[key] = make_view(self.image, *geo)
+        return self._views[key]
+
+    def _original_features(self, view: WorkView, box) -> np.ndarray:
+        """Features of the view's image inside ``box``, computed once per distinct crop."""
         x0, y0, x1, y1 = box
         if self.projector.pixelwise:
-            if self._full_features is None:
-                self._full_features = self.projector.project(self.work[None])[0]
-            return self._full_features[y0:y1, x0:x1]
-        if box not in self._feat_cache:
-            crop = self.work[y0:y1, x0:x1]
+            if (view.key, None) not in self._feat_cache:
+                self._feat_cache[(view.key, None)] = self.projector.project(view.image[None])[0]
+            return self._feat_cache[(view.key, None)][y0:y1, x0:x1]
+        if (view.key, box) not in self._feat_cache:
+            crop = view.image[y0:y1, x0:x1]
             ref = getattr(self.projector, "reference", None)
-            self._feat_cache[box] = ref(crop) if ref is not None else self.projector.project(crop[None])[0]
-        return self._feat_cache[box]
+            self._feat_cache[(view.key, box)] = ref(crop) if ref is not None else self.projector.project(crop[None])[0]
+        return self._feat_cache[(view.key, box)]
 
-    def potential(self, paintings: np.ndarray, box) -> np.ndarray:
-        """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original."""
+    def potential(self, paintings: np.ndarray, box, view: WorkView | None = None) -> np.ndarray:
+        """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original.
+
+        ``box`` is in the working px of ``view`` (default: the whole-image view).
+        """
+        view = self._whole if view is None else view
         with stage("segment.project"):
-            f0 = self._original_features(box)
+            f0 = self._original_features(view, box)
             if hasattr(self.projector, "contrast"):  # the backend computes it where its features live
                 pot = np.asarray(self.projector.contrast(paintings, f0), np.float32)
                 if pot.shape != paintings.shape[:3]:
@@ -116,7 +150,7 @@ class Segmenter:
 
     # -- one step ------------------------------------------------------------------------------
     def _crop_box(self, mask, rng, extra: int):
-        h, w = self.work_shape
+        h, w = mask.shape
         b = morph.bbox(mask)
         if b is None:
             return 0, 0, w, h
@@ -143,7 +177,7 @@ class Segmenter:
             out[i][region] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[region]
         return out
 
-    def _step(self, kind, mask, valid, step_index, k, keep_top, bump, seed):
+    def _step(self, view, kind, mask, valid, step_index, k, keep_top, bump, seed):
         cfg = self.config
         rng = np.random.default_rng([seed, step_index])
         n = cfg.samples
@@ -160,14 +194,14 @@ class Segmenter:
         # painters that want context (diffusion) get the whole working image and crop around the hole
         # themselves, as the reference inpaints the whole image; only the features use the AMCP crop
         context = bool(getattr(painter, "wants_context", False))
-        view = np.s_[:, :] if context else np.s_[y0:y1, x0:x1]
-        src = self.work[view]
+        win = np.s_[:, :] if context else np.s_[y0:y1, x0:x1]
+        src = view.image[win]
         # one painter call per distinct region shape keeps the backend's batching where regions agree
         with stage(f"segment.paint.{step_index}{kind}"):
-            paintings = self._paint_samples(painter, src, regions, view, rng)
+            paintings = self._paint_samples(painter, src, regions, win, rng)
         if context:
             paintings = paintings[:, y0:y1, x0:x1]
-        pot = self.potential(paintings, box)
+        pot = self.potential(paintings, box, view)
         with stage("segment.contrast"):
             logp = np.log(pot + _EPS)
             if bump is not None:
@@ -175,7 +209,7 @@ class Segmenter:
             regs = np.stack([r[y0:y1, x0:x1] for r in regions])
             vals = logp[regs]
         if vals.size == 0:
-            return mask.copy(), np.zeros(self.work_shape, np.float32)
+            return mask.copy(), np.zeros(view.shape, np.float32), None
         with stage("segment.cluster"):
             labels, _ = kmeans_1d(vals, k, seed=seed + step_index)
         top = labels.max()
@@ -186,7 +220,8 @@ class Segmenter:
         votes = np.zeros(regs.shape, bool)
         votes[regs] = is_obj
         frac = votes.mean(axis=0)
-        soft = np.zeros(self.work_shape, np.float32)
+        evidence = step_evidence(vals, is_obj, frac, regs.any(axis=0))
+        soft = np.zeros(view.shape, np.float32)
         if kind == "I":
             soft[y0:y1, x0:x1] = frac
             new = soft >= 0.5
@@ -196,7 +231,7 @@ class Segmenter:
             soft[y0:y1, x0:x1] = np.maximum(soft[y0:y1, x0:x1], frac)
             new = mask | (soft >= 0.5)
         new &= valid
-        return new, soft
+        return new, soft, evidence
 
     def _paint_samples(self, painter, src, regions, view, rng):
         """The ``N`` paintings of ``src``, one per region (full working-size masks cut to ``view``)."""
@@ -233,8 +268,9 @@ class Segmenter:
             raise InputError(f"`seed` must be an integer >= 0, got {seed!r}")
         seed = int(seed)
         cfg = self.config
-        p = prompt.scaled(self.work_shape[1] / full_shape[1], self.work_shape[0] / full_shape[0])
-        shape = self.work_shape
+        view = self.view_for(prompt)
+        p = prompt_in_view(prompt, view, full_shape)
+        shape = view.shape
         mask = p.initial_mask(shape)
         valid = p.valid_region(shape)
         fg_seed, bg_seed = p.seeds(shape)
@@ -242,6 +278,8 @@ class Segmenter:
         if not mask.any():  # a prompt that shrank to nothing at working size
             mask = fg_seed.copy() if fg_seed.any() else p.initial_mask(shape)
         history = []
+        evidence = []
+        start = mask.copy()
         soft = mask.astype(np.float32)
         first_k3 = isinstance(p, (BoxPrompt, PointPrompt, ScribblePrompt))
         steps = cfg.steps.upper()
@@ -260,25 +298,33 @@ class Segmenter:
             if isinstance(p, PointPrompt):
                 weight = 2.0 * (0.5**si)
                 bump = weight * p.bump(shape)
-            new, soft = self._step(kind, mask, valid, si, k, keep, bump, seed)
+            new, soft, ev = self._step(view, kind, mask, valid, si, k, keep, bump, seed)
             new = morph.clean(new, 1)
             new = (new | fg_seed) & ~bg_seed
+            if ev is not None:
+                ev["stability"] = morph.iou(mask, new) if si else 1.0  # the first step moves off the prompt by design
+                evidence.append(ev)
             if new.any():
                 mask = new
             history.append(StepRecord(kind, before, int(mask.sum()), time.perf_counter() - ts))
             log.debug("step %d %s: area %d -> %d", si, kind, before, mask.sum())
         amcp_mask = mask
         final = mask
+        conf, terms = confidence_of(evidence)
         if cfg.refine:
+            # weak evidence: the votes are left out, and the colour graph cut runs from the prompt alone
+            weak = conf < cfg.trust
             with stage("segment.refine"):
-                final = refine_mask(self.work, soft, amcp_mask, valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed,
-                                    weight=cfg.refine_weight, seed=seed)
+                init = start if weak else amcp_mask
+                final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
+                                    fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
+                                    seed=seed)
         with stage("segment.resize"):
-            full_mask = morph.upsample(final, self.image.shape[:2])
-            full_soft = np.clip(upsample_soft(soft, full_shape), 0, 1)
-            full_amcp = morph.upsample(amcp_mask, self.image.shape[:2])
+            full_mask = view.to_full(final, full_shape)
+            full_soft = view.to_full(soft, full_shape, soft=True)
+            full_amcp = view.to_full(amcp_mask, full_shape)
         with stage("segment.paint_out"):
-            painting = self._paint_out(full_mask, final, seed) if cfg.paint_result else None
+            painting = self._paint_out(full_mask, seed) if cfg.paint_result else None
         return SegmentationResult(
             mask=full_mask,
             soft=full_soft,
@@ -288,42 +334,19 @@ class Segmenter:
             seed=seed,
             config=cfg,
             prompt=prompt.to_dict(),
-            working_shape=self.work_shape,
+            working_shape=view.shape,
             seconds=time.perf_counter() - t0,
             backends={"painter": self.painter.name, "projector": self.projector.name},
+            confidence=conf,
+            evidence=terms,
+            working_box=view.box,
         )
 
-    def _paint_out(self, full_mask: np.ndarray, work_mask: np.ndarray, seed: int) -> np.ndarray:
-        """The image with the object painted out, at full size (painted at working size)."""
+    def _paint_out(self, full_mask: np.ndarray, seed: int) -> np.ndarray:
+        """The image with the object painted out, at full size (painted at the whole image's working size)."""
+        work_mask = upsample_soft(full_mask.astype(np.float32), self.work_shape) >= 0.5
         return paint_out(self.image, full_mask, self.painter, seed=seed, work=self.work, work_mask=work_mask,
                          dilation=self.config.dilation)
-
-
-def paint_out(image: np.ndarray, mask: np.ndarray, painter: Painter, *, seed: int = 0, work: np.ndarray | None = None,
-              work_mask: np.ndarray | None = None, dilation: int = 3, working_size: int = 512) -> np.ndarray:
-    """Paint the region ``mask`` (dilated) out of ``image``; pixels far from it stay exactly as they were.
-
-    The painter runs at a working resolution (``work``/``work_mask`` if given, else a downscale to
-    ``working_size``); its fill is upsampled into the full-size image only inside the dilated mask.
-    """
-    image = as_rgb(image)
-    full_shape = image.shape[:2]
-    if not mask.any():
-        return image.copy()
-    if work is None or work_mask is None:
-        s = working_scale(full_shape, working_size)
-        wshape = (max(2, round(full_shape[0] * s)), max(2, round(full_shape[1] * s)))
-        work = resize_image(image, wshape)
-        work_mask = upsample_soft(mask.astype(np.float32), wshape) > 0.01
-    hole = morph.dilate(work_mask, dilation)
-    painted = painter.paint(work, hole, n=1, seed=seed)[0]
-    scale = full_shape[0] / work.shape[0]
-    full_hole = morph.dilate(mask, max(1, int(round(dilation * scale))))
-    out = image.copy()
-    if painted.shape[:2] != full_shape:
-        painted = cv2.resize(painted, (full_shape[1], full_shape[0]), interpolation=cv2.INTER_LINEAR)
-    out[full_hole] = painted[full_hole]
-    return out
 
 
 def segment(image, prompt, *, painter=None, projector=None, config: AMCPConfig | None = None, seed: int = 0,

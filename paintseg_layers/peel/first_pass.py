@@ -120,7 +120,8 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
     for i in it:
         t0 = time.perf_counter()
         with stage("decompose.segment"):
-            m = seg.segment(prompts[i], seed=seed + i).mask
+            res = seg.segment(prompts[i], seed=seed + i)
+            m = res.mask
         with stage("decompose.object_contrast"):
             contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
         empty = not m.any() or contrast < cfg.min_contrast
@@ -129,7 +130,7 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
                         "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
             m = np.zeros((h, w), bool)
         masks.append(m)
-        scores.append({"contrast": round(contrast, 6), "empty": bool(empty),
+        scores.append({"contrast": round(contrast, 6), "confidence": res.confidence, "empty": bool(empty),
                        "seconds": round(time.perf_counter() - t0, 4)})
 
     # duplicates: identical prompts, or masks that are the same object
