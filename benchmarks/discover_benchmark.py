@@ -62,7 +62,7 @@ def scenes_part(args, amcp):
         truth = [o.visible_mask for o in scene.objects]
         t0 = time.perf_counter()
         props = discover(scene.image, max_objects=args.max_objects, seed=args.seed, amcp=amcp,
-                         projector=args.projector)
+                         projector=args.projector, config=args.config, min_score=args.min_score)
         secs = time.perf_counter() - t0
         row = {"n": len(truth), "seconds": secs}
         for kind in ("coarse", "refined"):
@@ -104,7 +104,8 @@ def grabcut_part(args, amcp):
         gt = read_mask(s.mask, shape=img.shape[:2])
         ign = read_mask(s.ignore, shape=img.shape[:2]) if s.ignore else None
         t0 = time.perf_counter()
-        props = discover(img, max_objects=args.max_objects, seed=args.seed, amcp=amcp, projector=args.projector)
+        props = discover(img, max_objects=args.max_objects, seed=args.seed, amcp=amcp, projector=args.projector,
+                         config=args.config, min_score=args.min_score)
         secs = time.perf_counter() - t0
         if not props:
             rows.append({"name": s.name, "n": 0, "best_c": 0.0, "best_r": 0.0, "top_c": 0.0, "top_r": 0.0,
@@ -130,13 +131,17 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--samples", type=int, default=3, help="AMCP painted samples per step")
     p.add_argument("--no-layers", dest="layers", action="store_false", help="skip peeling the scenes")
+    p.add_argument("--no-evidence", dest="evidence", action="store_false",
+                   help="rank without the painter evidence (the previous ranking, min_score 0.3)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     amcp = AMCPConfig(samples=args.samples, paint_result=False)
-    dcfg = DiscoverConfig()
+    dcfg = DiscoverConfig(evidence=args.evidence)
+    args.config, args.min_score = dcfg, MIN_SCORE if args.evidence else 0.3
     print(f"discover benchmark: projector={args.projector or 'lab'}, max_objects={args.max_objects}, "
-          f"min_score={MIN_SCORE}, working_size={dcfg.working_size}, superpixels~{dcfg.n_segments}, "
+          f"evidence={dcfg.evidence}, min_score={args.min_score}, working_size={dcfg.working_size}, "
+          f"superpixels~{dcfg.n_segments}, "
           f"AMCP steps={amcp.steps} samples={amcp.samples} refine={amcp.refine}, seed={args.seed}")
     if args.scenes:
         t0 = time.perf_counter()
