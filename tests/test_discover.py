@@ -7,6 +7,7 @@ import pytest
 
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.discovery import (
+    EVIDENCE_MIN_SCORE,
     MIN_SCORE,
     DiscoverConfig,
     Proposal,
@@ -197,7 +198,7 @@ def test_select_drops_background_parts_and_duplicates():
     dup = cand(38, 62, 38, 62, 0.6)  # contains all of the kept, higher-ranked `overlap`: a duplicate
     apart = cand(70, 90, 70, 90, 0.5)
     frame = cand(0, 100, 0, 30, 0.9, sides=3)  # touches 3 sides: background-like
-    weak = cand(70, 90, 10, 30, 0.1)  # below min_score
+    weak = cand(70, 90, 10, 30, 0.2)  # below min_score
     kept = select([weak, frame, apart, dup, overlap, part, whole], cfg, 5, MIN_SCORE)
     assert [k[1] for k in kept] == [0.8, 0.75, 0.5]
     assert [k[1] for k in select([apart, whole, overlap], cfg, 2, MIN_SCORE)] == [0.8, 0.75]
@@ -268,12 +269,12 @@ def test_background_pieces_rank_below_the_objects(seed):
     from paintseg_layers.eval.scenes import make_scene
 
     scene = make_scene(seed, size=(160, 120), n_objects=(2, 4))
-    props, ws = propose(scene.image, seed=0)
+    props, ws = propose(scene.image, seed=0, min_score=EVIDENCE_MIN_SCORE, config=DiscoverConfig(evidence=True))
     truth = [_at(o.visible_mask, ws) for o in scene.objects]
     assert max(iou(props[0][0], t) for t in truth) > 0.8
     assert props[0][2]["boundary"] > 0.5 and props[0][2]["painted"] > 0.5
     # without the evidence, the same pool ranks a background piece first
-    old, _ = propose(scene.image, seed=0, min_score=0.3, config=DiscoverConfig(evidence=False))
+    old, _ = propose(scene.image, seed=0)
     assert max(iou(old[0][0], t) for t in truth) < 0.1
 
 

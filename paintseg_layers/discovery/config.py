@@ -9,7 +9,9 @@ import numpy as np
 from paintseg_layers.errors import InputError, check_known_keys
 
 #: Proposals scoring below this are background-like (the default of ``min_score``).
-MIN_SCORE = 0.2
+MIN_SCORE = 0.3
+#: ``min_score`` to use with ``evidence=True`` (the score has two more factors in [0, 1]).
+EVIDENCE_MIN_SCORE = 0.2
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ class DiscoverConfig:
         ``lab``, CIELAB / 100) from which it fully separates (``separation`` term of the score).
     evidence : bool
         Multiply the score by the painter evidence (:mod:`~paintseg_layers.discovery.evidence`):
-        the share of the outline on a strong edge and how much painting the candidate out changes it.
+        the share of the outline on a strong edge and how much painting the candidate out changes it
+        (use ``min_score=EVIDENCE_MIN_SCORE``). Off by default: it helps on generated scenes but not
+        on the GrabCut photos (see the README).
     paint_gap : float
         Mean CIELAB change (/ 100) inside a painted-out candidate at which ``painted`` reaches 1.
     min_area, max_area : float
@@ -68,7 +72,7 @@ class DiscoverConfig:
     words: int = 12
     ring: float = 0.5
     min_gap: float = 0.1
-    evidence: bool = True
+    evidence: bool = False
     paint_gap: float = 0.5
     min_area: float = 0.01
     max_area: float = 0.6
