@@ -30,6 +30,7 @@ from paintseg_layers.amcp.clustering import kmeans_1d
 from paintseg_layers.amcp.config import AMCPConfig
 from paintseg_layers.amcp.refine import refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
+from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
 from paintseg_layers.image import as_rgb, resize_image, upsample_soft, working_scale
 from paintseg_layers.painters import Painter, get_painter
@@ -239,11 +240,13 @@ class Segmenter:
         valid = p.valid_region(shape)
         fg_seed, bg_seed = p.seeds(shape)
         mask &= valid
+        if isinstance(p, ScribblePrompt):  # the start grows from the strokes (see amcp.scribbles)
+            mask, valid = scribble_start(self.image, prompt, shape, seed=seed)
         if not mask.any():  # a prompt that shrank to nothing at working size
             mask = fg_seed.copy() if fg_seed.any() else p.initial_mask(shape)
         history = []
         soft = mask.astype(np.float32)
-        first_k3 = isinstance(p, (BoxPrompt, PointPrompt, ScribblePrompt))
+        first_k3 = isinstance(p, (BoxPrompt, PointPrompt))
         steps = cfg.steps.upper()
         it = enumerate(steps)
         if self.progress:
@@ -275,6 +278,8 @@ class Segmenter:
                                     weight=cfg.refine_weight, seed=seed)
         with stage("segment.resize"):
             full_mask = morph.upsample(final, self.image.shape[:2])
+            if isinstance(prompt, ScribblePrompt):  # strokes are hard constraints at full resolution too
+                full_mask = keep_strokes(full_mask, *prompt.seeds(full_shape))
             full_soft = np.clip(upsample_soft(soft, full_shape), 0, 1)
             full_amcp = morph.upsample(amcp_mask, self.image.shape[:2])
         with stage("segment.paint_out"):
