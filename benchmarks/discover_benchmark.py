@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers import masks  # noqa: E402
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
-from paintseg_layers.discovery import MIN_SCORE, DiscoverConfig, discover  # noqa: E402
+from paintseg_layers.discovery import EVIDENCE_MIN_SCORE, MIN_SCORE, DiscoverConfig, discover  # noqa: E402
 from paintseg_layers.eval import list_dataset  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
@@ -62,7 +62,7 @@ def scenes_part(args, amcp):
         truth = [o.visible_mask for o in scene.objects]
         t0 = time.perf_counter()
         props = discover(scene.image, max_objects=args.max_objects, seed=args.seed, amcp=amcp,
-                         projector=args.projector)
+                         projector=args.projector, config=args.config, min_score=args.min_score)
         secs = time.perf_counter() - t0
         row = {"n": len(truth), "seconds": secs}
         for kind in ("coarse", "refined"):
@@ -104,7 +104,8 @@ def grabcut_part(args, amcp):
         gt = read_mask(s.mask, shape=img.shape[:2])
         ign = read_mask(s.ignore, shape=img.shape[:2]) if s.ignore else None
         t0 = time.perf_counter()
-        props = discover(img, max_objects=args.max_objects, seed=args.seed, amcp=amcp, projector=args.projector)
+        props = discover(img, max_objects=args.max_objects, seed=args.seed, amcp=amcp, projector=args.projector,
+                         config=args.config, min_score=args.min_score)
         secs = time.perf_counter() - t0
         if not props:
             rows.append({"name": s.name, "n": 0, "best_c": 0.0, "best_r": 0.0, "top_c": 0.0, "top_r": 0.0,
@@ -130,13 +131,17 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--samples", type=int, default=3, help="AMCP painted samples per step")
     p.add_argument("--no-layers", dest="layers", action="store_false", help="skip peeling the scenes")
+    p.add_argument("--evidence", action="store_true",
+                   help="rank with the painter evidence (DiscoverConfig(evidence=True), min_score 0.2)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     amcp = AMCPConfig(samples=args.samples, paint_result=False)
-    dcfg = DiscoverConfig()
+    dcfg = DiscoverConfig(evidence=args.evidence)
+    args.config, args.min_score = dcfg, EVIDENCE_MIN_SCORE if args.evidence else MIN_SCORE
     print(f"discover benchmark: projector={args.projector or 'lab'}, max_objects={args.max_objects}, "
-          f"min_score={MIN_SCORE}, working_size={dcfg.working_size}, superpixels~{dcfg.n_segments}, "
+          f"evidence={dcfg.evidence}, min_score={args.min_score}, working_size={dcfg.working_size}, "
+          f"superpixels~{dcfg.n_segments}, "
           f"AMCP steps={amcp.steps} samples={amcp.samples} refine={amcp.refine}, seed={args.seed}")
     if args.scenes:
         t0 = time.perf_counter()
@@ -183,6 +188,8 @@ def main(argv=None) -> int:
         print(f"{'best proposal (closest coarse), mean IoU':<40} {bc.mean():8.3f} {br.mean():8.3f}")
         print(f"{'best proposal, median IoU':<40} {np.median(bc):8.3f} {np.median(br):8.3f}")
         print(f"{'top-scored proposal, mean IoU':<40} {tc.mean():8.3f} {tr.mean():8.3f}")
+        print(f"{'images whose top proposal has IoU >= 0.5':<40} {int((tc >= 0.5).sum()):>8d} "
+              f"{int((tr >= 0.5).sum()):>8d}")
         print(f"{'images where refinement raised best IoU':<40} {int((br > bc + 1e-9).sum()):>8d} / {len(rows)}")
         print(f"{'images with no proposal':<40} {sum(r['n'] == 0 for r in rows):>8d}")
         print(f"{'seconds / image (mean), total':<40} {np.mean([r['seconds'] for r in rows]):8.2f} {total:8.1f}")

@@ -7,6 +7,7 @@ import pytest
 
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.discovery import (
+    EVIDENCE_MIN_SCORE,
     MIN_SCORE,
     DiscoverConfig,
     Proposal,
@@ -258,3 +259,39 @@ def test_discovery_imports_nothing_above_it():
             for name in names:
                 parts = name.split(".")
                 assert not (parts[0] == "paintseg_layers" and len(parts) > 1 and parts[1] in above), (path.name, name)
+
+
+@pytest.mark.parametrize("seed", [1003, 1019])
+def test_background_pieces_rank_below_the_objects(seed):
+    """Generated scenes where a piece of the background photo (seed 1003: touching the frame) outscores
+    every object on feature contrast alone: the painter evidence (no edge along its cut, filled back by
+    the painter) puts a true object first."""
+    from paintseg_layers.eval.scenes import make_scene
+
+    scene = make_scene(seed, size=(160, 120), n_objects=(2, 4))
+    props, ws = propose(scene.image, seed=0, min_score=EVIDENCE_MIN_SCORE, config=DiscoverConfig(evidence=True))
+    truth = [_at(o.visible_mask, ws) for o in scene.objects]
+    assert max(iou(props[0][0], t) for t in truth) > 0.8
+    assert props[0][2]["boundary"] > 0.5 and props[0][2]["painted"] > 0.5
+    # without the evidence, the same pool ranks a background piece first
+    old, _ = propose(scene.image, seed=0)
+    assert max(iou(old[0][0], t) for t in truth) < 0.1
+
+
+def test_painter_evidence_terms():
+    from paintseg_layers.discovery.evidence import PaintEvidence
+
+    img, (disc, _) = two_objects()
+    ev = PaintEvidence(img, 0.5)
+    assert ev.painted(disc) == pytest.approx(1.0) and ev.boundary(disc) > 0.9
+    # a cut through the disc: no edge along the cut
+    half = disc & (np.mgrid[:96, :128][1] < 35)
+    assert ev.boundary(half) < 0.7
+    # a patch of the smooth background: filled back indistinguishably, no edge
+    patch = np.zeros_like(disc)
+    patch[5:20, 60:90] = True
+    assert ev.painted(patch) < 0.1 and ev.boundary(patch) < 0.2
+    flat = PaintEvidence(np.full((32, 32, 3), 0.5, np.float32), 0.5)
+    square = np.zeros((32, 32), bool)
+    square[8:20, 8:20] = True
+    assert flat.painted(square) == 0.0 and flat.boundary(square) == 0.0

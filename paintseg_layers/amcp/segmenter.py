@@ -42,6 +42,7 @@ from paintseg_layers.amcp.objectscale import (
 from paintseg_layers.amcp.paintout import paint_out
 from paintseg_layers.amcp.refine import refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
+from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
 from paintseg_layers.image import as_rgb, resize_image, upsample_soft
 from paintseg_layers.painters import Painter, get_painter
@@ -275,13 +276,15 @@ class Segmenter:
         valid = p.valid_region(shape)
         fg_seed, bg_seed = p.seeds(shape)
         mask &= valid
+        if isinstance(p, ScribblePrompt):  # the start grows from the strokes (see amcp.scribbles)
+            mask, valid = scribble_start(self.image, prompt, shape, seed=seed)
         if not mask.any():  # a prompt that shrank to nothing at working size
             mask = fg_seed.copy() if fg_seed.any() else p.initial_mask(shape)
         history = []
         evidence = []
         start = mask.copy()
         soft = mask.astype(np.float32)
-        first_k3 = isinstance(p, (BoxPrompt, PointPrompt, ScribblePrompt))
+        first_k3 = isinstance(p, (BoxPrompt, PointPrompt))
         steps = cfg.steps.upper()
         it = enumerate(steps)
         if self.progress:
@@ -321,6 +324,8 @@ class Segmenter:
                                     seed=seed)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
+            if isinstance(prompt, ScribblePrompt):  # strokes are hard constraints at full resolution too
+                full_mask = keep_strokes(full_mask, *prompt.seeds(full_shape))
             full_soft = view.to_full(soft, full_shape, soft=True)
             full_amcp = view.to_full(amcp_mask, full_shape)
         with stage("segment.paint_out"):

@@ -17,7 +17,9 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    k of ``clusters``; every merge of a Ward agglomeration (``agglomerate``); optionally the regions of
    :func:`skimage.graph.cut_normalized` (``skimage_ncut``). Each connected part is a candidate.
 3. **Objectness** (:func:`objectness`):
-   ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1].
+   ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1];
+   with ``DiscoverConfig(evidence=True)`` also times the painter evidence
+   (:mod:`~paintseg_layers.discovery.evidence`: outline on an edge, change when painted out).
 4. **Selection** (:mod:`~paintseg_layers.discovery.ranking`): a candidate is *background-like* and
    dropped when it touches 3 or more image sides, covers more than ``max_area`` or less than
    ``min_area`` of the image, or scores below ``min_score``. The rest are ranked by
@@ -33,10 +35,11 @@ empty list. :func:`exclude_prompted` drops the proposals that a user prompt alre
 """
 
 from paintseg_layers.discovery.coarse import propose
-from paintseg_layers.discovery.config import MIN_SCORE, DiscoverConfig
+from paintseg_layers.discovery.config import EVIDENCE_MIN_SCORE, MIN_SCORE, DiscoverConfig
 from paintseg_layers.discovery.objectness import objectness
 from paintseg_layers.discovery.proposal import Proposal
 from paintseg_layers.discovery.ranking import exclude_prompted
 from paintseg_layers.discovery.refine import discover
 
-__all__ = ["MIN_SCORE", "DiscoverConfig", "Proposal", "discover", "exclude_prompted", "objectness", "propose"]
+__all__ = ["EVIDENCE_MIN_SCORE", "MIN_SCORE", "DiscoverConfig", "Proposal", "discover", "exclude_prompted",
+           "objectness", "propose"]

@@ -15,6 +15,7 @@ from paintseg_layers.discovery.candidates import (
     ward_candidates,
 )
 from paintseg_layers.discovery.config import MIN_SCORE, DiscoverConfig
+from paintseg_layers.discovery.evidence import PaintEvidence
 from paintseg_layers.discovery.objectness import FeatureWords
 from paintseg_layers.discovery.ranking import select
 from paintseg_layers.discovery.superpixels import superpixel_graph
@@ -51,6 +52,13 @@ def discovery_view(rgb: np.ndarray, cfg: DiscoverConfig) -> np.ndarray:
     return resize_image(rgb, wshape)
 
 
+def scoring_context(work: np.ndarray, proj, cfg: DiscoverConfig, seed: int) -> FeatureWords:
+    """The per-image scoring state of ``work`` (discovery resolution): feature words and painter evidence."""
+    feats = proj.project(work[None])[0].astype(np.float64)
+    evidence = PaintEvidence(work, cfg.paint_gap) if cfg.evidence else None
+    return FeatureWords(feats, cfg.words, cfg.ring, seed, cfg.min_gap, evidence)
+
+
 def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_score: float = MIN_SCORE,
             config: DiscoverConfig | None = None) -> tuple[list[Candidate], tuple[int, int]]:
     """Coarse proposals at the discovery resolution (no refinement).
@@ -77,9 +85,8 @@ def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_s
     rgb = check_arguments(image, max_objects, seed, min_score)
     proj = resolve_projector(projector)
     work = discovery_view(rgb, cfg)
-    feats = proj.project(work[None])[0].astype(np.float64)
-    ctx = FeatureWords(feats, cfg.words, cfg.ring, seed, cfg.min_gap)
-    graph = superpixel_graph(work, feats, cfg)
+    ctx = scoring_context(work, proj, cfg, seed)
+    graph = superpixel_graph(work, ctx.features, cfg)
     pool = CandidatePool(graph, ctx)
     maskcut_candidates(pool, cfg, max_objects)
     spectral_candidates(pool, cfg, seed)

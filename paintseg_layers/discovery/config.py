@@ -10,6 +10,8 @@ from paintseg_layers.errors import InputError, check_known_keys
 
 #: Proposals scoring below this are background-like (the default of ``min_score``).
 MIN_SCORE = 0.3
+#: ``min_score`` to use with ``evidence=True`` (the score has two more factors in [0, 1]).
+EVIDENCE_MIN_SCORE = 0.2
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,13 @@ class DiscoverConfig:
     min_gap : float
         Distance between the mean features inside and around a candidate (projector units; for
         ``lab``, CIELAB / 100) from which it fully separates (``separation`` term of the score).
+    evidence : bool
+        Multiply the score by the painter evidence (:mod:`~paintseg_layers.discovery.evidence`):
+        the share of the outline on a strong edge and how much painting the candidate out changes it
+        (use ``min_score=EVIDENCE_MIN_SCORE``). Off by default: it helps on generated scenes but not
+        on the GrabCut photos (see the README).
+    paint_gap : float
+        Mean CIELAB change (/ 100) inside a painted-out candidate at which ``painted`` reaches 1.
     min_area, max_area : float
         Candidate area bounds, as fractions of the image.
     duplicate_iou : float
@@ -63,6 +72,8 @@ class DiscoverConfig:
     words: int = 12
     ring: float = 0.5
     min_gap: float = 0.1
+    evidence: bool = False
+    paint_gap: float = 0.5
     min_area: float = 0.01
     max_area: float = 0.6
     duplicate_iou: float = 0.5
@@ -82,7 +93,7 @@ class DiscoverConfig:
             raise InputError(f"`n_segments` must be an integer in [8, 2000], got {self.n_segments!r}")
         if not isinstance(self.words, (int, np.integer)) or not 2 <= self.words <= 256:
             raise InputError(f"`words` must be an integer in [2, 256], got {self.words!r}")
-        for name in ("spatial_sigma", "ring", "compactness", "min_gap"):
+        for name in ("spatial_sigma", "ring", "compactness", "min_gap", "paint_gap"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not v > 0:
                 raise InputError(f"`{name}` must be a number > 0, got {v!r}")

@@ -8,6 +8,7 @@ from scipy import ndimage as ndi
 from scipy.cluster.vq import kmeans2, vq
 
 from paintseg_layers.discovery.config import DiscoverConfig
+from paintseg_layers.discovery.evidence import PaintEvidence
 
 
 class FeatureWords:
@@ -25,10 +26,14 @@ class FeatureWords:
         Seeds the pixel sample and k-means.
     min_gap : float
         Mean-feature distance at which ``separation`` reaches 1.
+    evidence : PaintEvidence, optional
+        The painter evidence of the same image; None scores without it.
     """
 
-    def __init__(self, features: np.ndarray, words: int, ring: float, seed: int, min_gap: float = 0.1):
+    def __init__(self, features: np.ndarray, words: int, ring: float, seed: int, min_gap: float = 0.1,
+                 evidence: PaintEvidence | None = None):
         self.features = features
+        self.evidence = evidence
         h, w, c = features.shape
         self.shape = (h, w)
         self.ring = ring
@@ -55,7 +60,8 @@ def _hist(words: np.ndarray, n: int) -> np.ndarray:
 def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
     """Objectness of ``mask`` (at the discovery resolution) and its terms.
 
-    ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1]:
+    ``score = contrast * separation * (1 - border_share) * sqrt(solidity) * boundary * painted``,
+    each term in [0, 1]:
 
     * ``contrast``: chi-square distance ``0.5 * sum((p - q)^2 / (p + q))`` between the feature-word
       histograms inside the mask (``p``) and in a ring around it (``q``, width ``ring * sqrt(area)``,
@@ -65,18 +71,22 @@ def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
     * ``border_share``: share of the mask's boundary pixels on the image frame (background runs off
       the picture).
     * ``solidity``: area over the convex hull's area (objects are compact).
+    * ``boundary`` and ``painted``: the painter evidence
+      (:mod:`~paintseg_layers.discovery.evidence`): the share of the outline on a strong edge, and how
+      much painting the candidate out changes it. Both 1 when ``ctx.evidence`` is None; computed only
+      for candidates that can still be proposals (score above 0, fewer than 3 image sides).
 
     Returns
     -------
     score : float
     terms : dict
-        The four terms plus ``sides`` (image sides touched, 0-4) and ``area`` (fraction of the image).
+        The six terms plus ``sides`` (image sides touched, 0-4) and ``area`` (fraction of the image).
     """
     h, w = ctx.shape
     area = int(mask.sum())
     if area == 0:
-        return 0.0, {"contrast": 0.0, "separation": 0.0, "border_share": 0.0, "solidity": 0.0, "sides": 0,
-                     "area": 0.0}
+        return 0.0, {"contrast": 0.0, "separation": 0.0, "border_share": 0.0, "solidity": 0.0, "boundary": 0.0,
+                     "painted": 0.0, "sides": 0, "area": 0.0}
     width = max(2, int(round(ctx.ring * np.sqrt(area))))
     ring = cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1,) * 2)) > 0
     ring &= ~mask
@@ -99,8 +109,16 @@ def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
     hull_area = cv2.contourArea(cv2.convexHull(pts)) if len(pts) >= 3 else 0.0
     solidity = float(min(1.0, area / hull_area)) if hull_area > 0 else 1.0
     score = contrast * separation * (1.0 - border_share) * np.sqrt(solidity)
+    boundary = painted = 1.0
+    if ctx.evidence is not None:
+        boundary = painted = 0.0
+        if score > 0 and sides < 3:  # the painting is the costly part: only for possible proposals
+            boundary = ctx.evidence.boundary(mask)
+            painted = ctx.evidence.painted(mask) if boundary > 0 else 0.0
+        score *= boundary * painted
     return float(score), {"contrast": contrast, "separation": separation, "border_share": border_share,
-                          "solidity": solidity, "sides": sides, "area": area / float(h * w)}
+                          "solidity": solidity, "boundary": boundary, "painted": painted, "sides": sides,
+                          "area": area / float(h * w)}
 
 
 def background_like(terms: dict, score: float, cfg: DiscoverConfig, min_score: float) -> str | None:

@@ -9,9 +9,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from paintseg_layers.amcp import AMCPConfig, Segmenter
-from paintseg_layers.discovery.coarse import check_arguments, discovery_view, propose, resolve_projector
+from paintseg_layers.discovery.coarse import (
+    check_arguments,
+    discovery_view,
+    propose,
+    resolve_projector,
+    scoring_context,
+)
 from paintseg_layers.discovery.config import MIN_SCORE, DiscoverConfig
-from paintseg_layers.discovery.objectness import FeatureWords, background_like, objectness
+from paintseg_layers.discovery.objectness import background_like, objectness
 from paintseg_layers.discovery.proposal import Proposal
 from paintseg_layers.discovery.ranking import overlapping, rank_key
 from paintseg_layers.errors import InputError
@@ -90,8 +96,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
     # the refined masks are rescored in the same feature words as the coarse ones
     ctx = None
     if seg is not None:
-        feats = proj.project(discovery_view(rgb, cfg)[None])[0].astype(np.float64)
-        ctx = FeatureWords(feats, cfg.words, cfg.ring, seed, cfg.min_gap)
+        ctx = scoring_context(discovery_view(rgb, cfg), proj, cfg, seed)
     out: list[Proposal] = []
     for i, (m, sc, terms) in tqdm(enumerate(coarse), total=len(coarse), desc="refine", unit="obj", leave=False,
                                    disable=not progress):
