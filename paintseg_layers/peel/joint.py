@@ -59,13 +59,18 @@ log = logging.getLogger(__name__)
 
 def _colour_cost(lab: np.ndarray, sel: np.ndarray, rng, where: np.ndarray | None = None, *, components: int = 5,
                  samples: int = 3000) -> np.ndarray:
-    """``-log p(colour)`` under a Gaussian mixture fitted to the pixels in ``sel``; ``_INF`` outside ``where``."""
+    """``-log p(colour)`` under a Gaussian mixture fitted to the pixels in ``sel``; ``_INF`` outside ``where``.
+
+    EM stops at a log-likelihood gain of 1e-2 per sample (scikit-learn's default 1e-3): half the joint
+    step's time on a 481 x 321 photo with 4 boxes (4.9 s -> 2.3 s, loaded machine); on cached first-pass
+    masks of the crowd sets and 20 peel-benchmark scenes the IoU moved by at most 0.004 either way.
+    """
 
     pix = lab[sel]
     if len(pix) > samples:
         pix = pix[rng.choice(len(pix), samples, replace=False)]
     k = max(1, min(components, len(pix) // 20))
-    gm = GaussianMixture(k, covariance_type="full", reg_covar=1.0, random_state=int(rng.integers(2**31)))
+    gm = GaussianMixture(k, covariance_type="full", reg_covar=1.0, tol=1e-2, random_state=int(rng.integers(2**31)))
     with warnings.catch_warnings():  # flat regions have fewer distinct colours than components
         warnings.simplefilter("ignore", ConvergenceWarning)
         gm.fit(pix)
