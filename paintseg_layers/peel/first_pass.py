@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from paintseg_layers import masks as morph
 from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb
-from paintseg_layers.peel.joint import joint_labelling
+from paintseg_layers.peel.joint import joint_labelling, nested_claims
 from paintseg_layers.prompts import check_prompt
 from paintseg_layers.timing import stage
 
@@ -22,19 +22,23 @@ log = logging.getLogger(__name__)
 
 
 def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, tolerance: float = 3.0,
-                    samples: int = 500, seed: int = 0) -> float:
+                    samples: int = 500, exclude: np.ndarray | None = None, seed: int = 0) -> float:
     """Share of ``mask``'s pixels whose colour is absent from a ring around it (0 = nothing stands out).
 
     A pixel is *explained* by its surroundings when some ring pixel lies within ``tolerance``
     (CIELAB units) of its colour. A prompt on empty background yields a region that its ring
     explains almost entirely; an object does not. On a textured background a prompt without an
     object still scores above zero, so it gives an ordinary (probably meaningless) layer there;
-    ``scores["contrast"]`` lets callers filter.
+    ``scores["contrast"]`` lets callers filter. ``exclude`` (e.g. the other prompted objects) is no
+    part of the ring when at least a quarter of the ring is left: in a crowd of similar objects a
+    neighbour's colour says nothing about the background.
     """
 
     if not mask.any():
         return 0.0
     around = morph.dilate(mask, ring) & ~mask
+    if exclude is not None and (around & ~exclude).sum() >= 0.25 * around.sum():
+        around &= ~exclude  # (unless the others hold nearly all of the ring: then they are its surroundings)
     if not around.any():
         return 1.0
     # only the pixels near the mask matter: convert their box, not the whole (maybe 24 Mpx) image
@@ -117,21 +121,28 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
     if progress:
 
         it = tqdm(it, desc="segment", unit="obj", leave=False)
+    seconds, confidences = [], []
     for i in it:
         t0 = time.perf_counter()
         with stage("decompose.segment"):
             res = seg.segment(prompts[i], seed=seed + i)
-            m = res.mask
+            masks.append(res.mask)
+            confidences.append(res.confidence)
+        seconds.append(time.perf_counter() - t0)
+    claimed = np.sum([m.astype(np.uint8) for m in masks], axis=0)
+    for i in range(n):
+        t0 = time.perf_counter()
+        m = masks[i]
         with stage("decompose.object_contrast"):
-            contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), seed=seed)
+            others = (claimed - m) > 0  # the other objects are no background
+            contrast = object_contrast(rgb, m, ring=max(3, int(round(0.03 * max(h, w)))), exclude=others, seed=seed)
         empty = not m.any() or contrast < cfg.min_contrast
         if empty:
             log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
                         "surroundings, < min_contrast %.3f): empty layer", i, contrast, cfg.min_contrast)
-            m = np.zeros((h, w), bool)
-        masks.append(m)
-        scores.append({"contrast": round(contrast, 6), "confidence": res.confidence, "empty": bool(empty),
-                       "seconds": round(time.perf_counter() - t0, 4)})
+            masks[i] = np.zeros((h, w), bool)
+        scores.append({"contrast": round(contrast, 6), "confidence": confidences[i], "empty": bool(empty),
+                       "seconds": round(seconds[i] + time.perf_counter() - t0, 4)})
 
     # duplicates: identical prompts, or masks that are the same object
     owner = list(range(n))  # prompt -> prompt index of the layer it belongs to
@@ -160,9 +171,11 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress):
 
     # box prompts of overlapping objects overlap: one joint cut (or colour fit) gives every pixel one owner
     with stage("decompose.joint"):
-        resolved = resolve_contested(rgb, [masks[i] for i in kept], seed=seed)
+        valid = [prompts[i].valid_region((h, w)) for i in kept]
+        # an object resting on another (its box inside the other's) owns its own mask; other contested
+        # pixels go to the nearest colour, then the cut cleans the boundaries
+        resolved = resolve_contested(rgb, nested_claims([masks[i] for i in kept], valid), seed=seed)
         if cfg.joint and len(kept) > 1:
-            valid = [prompts[i].valid_region((h, w)) for i in kept]
             resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m

@@ -16,6 +16,7 @@ Examples
 ['BoxPrompt', 'BoxPrompt']
 """
 
+from paintseg_layers.eval.scenes.crowd import make_crowd_scene
 from paintseg_layers.eval.scenes.generate import make_scene, scene_set
 from paintseg_layers.eval.scenes.model import Scene, SceneObject
 from paintseg_layers.eval.scenes.sources import (
@@ -28,5 +29,5 @@ from paintseg_layers.eval.scenes.sources import (
 )
 from paintseg_layers.eval.scenes.truth import ground_truth_decomposition
 
-__all__ = ["Scene", "SceneObject", "make_scene", "scene_set", "ground_truth_decomposition", "load_cutouts",
-           "make_background", "make_shape", "default_cutouts", "SHAPES", "BACKGROUNDS"]
+__all__ = ["Scene", "SceneObject", "make_scene", "make_crowd_scene", "scene_set", "ground_truth_decomposition",
+           "load_cutouts", "make_background", "make_shape", "default_cutouts", "SHAPES", "BACKGROUNDS"]

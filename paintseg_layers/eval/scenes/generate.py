@@ -9,7 +9,7 @@ from scipy import ndimage as ndi
 from paintseg_layers.errors import InputError
 from paintseg_layers.eval.scenes.model import Scene, SceneObject
 from paintseg_layers.eval.scenes.sources import default_cutouts, load_cutouts, make_background, make_shape
-from paintseg_layers.layers import quantize8
+from paintseg_layers.layers import quantize8, visible_masks
 
 
 def make_scene(seed: int, *, size: tuple[int, int] = (160, 120), n_objects: int | tuple[int, int] = (2, 4),
@@ -108,13 +108,7 @@ def make_scene(seed: int, *, size: tuple[int, int] = (160, 120), n_objects: int 
             c[y : y + sh, x : x + sw][m[: h - y, : w - x]] = rgb[: h - y, : w - x][m[: h - y, : w - x]]
             amodal.append(a)
             full_rgb.append(c)
-        visible = []
-        for k in range(n):
-            front = np.zeros((h, w), bool)
-            for j in range(n):
-                if depth[j] < depth[k]:
-                    front |= amodal[j]
-            visible.append(amodal[k] & ~front)
+        visible = visible_by_depth(amodal, depth)
         fr = [1 - v.sum() / max(1, a.sum()) for v, a in zip(visible, amodal)]
         ok = all(v.sum() >= 60 and f <= 1 - min_visible for v, f in zip(visible, fr))
         ok &= all(f == 0 or hidden[0] <= f <= hidden[1] for f in fr)
@@ -136,6 +130,15 @@ def make_scene(seed: int, *, size: tuple[int, int] = (160, 120), n_objects: int 
     )
     return Scene(image=quantize8(image), background=quantize8(bg), objects=objects, seed=int(seed),
                  background_kind=bg_kind)
+
+
+def visible_by_depth(amodal: list[np.ndarray], depth) -> list[np.ndarray]:
+    """Visible masks of ``amodal`` masks (in any order) with ``depth`` (0 = front-most): each less those in front."""
+    order = sorted(range(len(amodal)), key=lambda k: depth[k])
+    visible = [None] * len(amodal)
+    for k, v in zip(order, visible_masks([amodal[k] for k in order])):
+        visible[k] = v
+    return visible
 
 
 def scene_set(count: int, *, seed: int = 0, **kwargs) -> list[Scene]:
