@@ -180,3 +180,25 @@ def test_joint_labelling_with_a_mask_that_vanishes_at_working_size():
     out = joint_labelling(img, [big, sliver], working_size=50, seed=0)
     assert out[0][60:140, 60:140].all() and not out[0][:30].any()
     assert not (out[0] & out[1]).any()
+
+
+def test_prompts_segmented_in_parallel_give_the_same_layers():
+    from paintseg_layers import BoxPrompt
+    from paintseg_layers.amcp import AMCPConfig
+    from paintseg_layers.eval.scenes import make_scene
+    from paintseg_layers.masks import bbox
+    from paintseg_layers.painters import get_painter
+    from paintseg_layers.peel import PeelConfig, decompose
+    from paintseg_layers.projectors import get_projector
+
+    assert get_painter("telea").thread_safe and get_projector("lab").thread_safe
+    assert not get_painter("patchmatch").thread_safe  # its random seed is global state
+    sc = make_scene(21, size=(160, 120), n_objects=4, cutouts="none")
+    prompts = [BoxPrompt(bbox(o.visible_mask)) for o in sc.objects if o.visible_mask.any()]
+    cfg = PeelConfig(amcp=AMCPConfig(working_size=160, steps="IOI"))
+    one = decompose(sc.image, prompts, config=cfg, seed=3, workers=1)
+    two = decompose(sc.image, prompts, config=cfg, seed=3, workers=3)
+    assert one.order == two.order
+    for a, b in zip(one.layers, two.layers):
+        assert np.array_equal(a.amodal_mask, b.amodal_mask) and np.array_equal(a.rgba8, b.rgba8)
+    assert np.array_equal(one.background8, two.background8)

@@ -30,6 +30,10 @@ class Painter(Protocol):
         True when the painter crops its own context around the hole: AMCP then hands it the whole
         working image instead of its feature crop (neural painters need the surroundings). Optional:
         read with ``getattr(painter, "wants_context", False)``.
+    ``thread_safe``
+        True when concurrent ``paint`` calls from several threads are safe and give the same paintings
+        as one after another (no shared mutable state, no global random seed): ``decompose`` then
+        segments several prompts at once. Optional: read with ``getattr(painter, "thread_safe", False)``.
     """
 
     name: str
@@ -46,6 +50,7 @@ class BasePainter:
     chooses_resolution = False
     batches_masks = False
     wants_context = False
+    thread_safe = False
 
     def paint(self, image: np.ndarray, mask: np.ndarray, *, n: int = 1, seed: int = 0) -> np.ndarray:
         raise NotImplementedError

@@ -31,6 +31,8 @@ class OpenCVPainter(BasePainter):
         Per-sample radius jitter (0 makes all samples identical).
     """
 
+    thread_safe = True  # cv2.inpaint keeps no state and releases the GIL
+
     def __init__(self, method: str = "telea", radius: int = 5, jitter: int = 2):
         if method not in ("telea", "ns"):
             raise BackendError(f"`method` must be 'telea' or 'ns', got {method!r}")

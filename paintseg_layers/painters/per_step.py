@@ -37,6 +37,7 @@ class StepPainters(BasePainter):
         self.chooses_resolution = inpaint.chooses_resolution
         self.batches_masks = inpaint.batches_masks
         self.wants_context = bool(getattr(inpaint, "wants_context", False))
+        self.thread_safe = all(getattr(p, "thread_safe", False) for p in (inpaint, outpaint))
 
     def for_step(self, kind: str) -> Painter:
         """The painter of step ``kind`` (``"I"`` or ``"O"``)."""

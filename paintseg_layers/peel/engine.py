@@ -53,6 +53,7 @@ decomposition is lossless.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import replace
 
@@ -82,7 +83,8 @@ log = logging.getLogger(__name__)
 
 
 def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelConfig | AMCPConfig | None = None,
-                 seed: int = 0, progress: bool = False, threads: int | None = 1) -> Decomposition:
+                 seed: int = 0, progress: bool = False, threads: int | None = 1,
+                 workers: int | None = None) -> Decomposition:
     """Peel ``image`` into one amodal layer per prompt, a background plate and an occlusion graph.
 
     This is :func:`paintseg_layers.peel.decompose` without discovery.
@@ -108,19 +110,24 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
         hand-offs than they save: on a busy 2-core machine one thread made the peel benchmark
         about 7x faster (25 s -> 3.6 s per scene; depth-order accuracy unchanged). Pass None for
         neural backends running on the CPU.
+    workers : int or None
+        Prompts segmented at once in the first pass (threads; results are the same for any number).
+        None: 2 where both backends declare ``thread_safe`` and the machine has 2 or more cores, else 1.
 
     Returns and raises as :func:`~paintseg_layers.peel.decompose`.
     """
     if threads is not None and not is_int(threads, 1):
         raise InputError(f"`threads` must be an integer >= 1 or None, got {threads!r}")
+    if workers is not None and not is_int(workers, 1):
+        raise InputError(f"`workers` must be an integer >= 1 or None, got {workers!r}")
     if threads is None:
-        return _decompose(image, prompts, painter, projector, config, seed, progress)
+        return _decompose(image, prompts, painter, projector, config, seed, progress, workers)
 
     with threadpool_limits(limits=int(threads)):
-        return _decompose(image, prompts, painter, projector, config, seed, progress)
+        return _decompose(image, prompts, painter, projector, config, seed, progress, workers)
 
 
-def _decompose(image, prompts, painter, projector, config, seed, progress) -> Decomposition:
+def _decompose(image, prompts, painter, projector, config, seed, progress, workers) -> Decomposition:
     t_start = time.perf_counter()
     rgb, prompts = check_inputs(image, prompts, seed)
     seed = int(seed)
@@ -134,6 +141,9 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
         raise InputError(f"`config` must be a PeelConfig or AMCPConfig, got {type(config).__name__}")
     painter = get_painter(painter)
     projector = get_projector(projector)
+    if workers is None:
+        safe = getattr(painter, "thread_safe", False) and getattr(projector, "thread_safe", False)
+        workers = min(2, os.cpu_count() or 1) if safe else 1
     h, w = rgb.shape[:2]
     # peel a copy no larger than analysis_size; only the outputs are built at full size (peel.lift)
     s = working_scale((h, w), cfg.analysis_size) if cfg.analysis_size else 1.0
@@ -146,7 +156,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
         raw = np.asarray(image)
         if raw.dtype in (np.uint8, np.float32) and raw.ndim == 3 and raw.shape[2] == 3:
             rgb = raw  # the outputs are uint8 (to_uint8 clips): the caller's photo serves, no full-size copy
-    peeled = _peel(work, work_prompts, painter, projector, cfg, seed, progress)
+    peeled = _peel(work, work_prompts, painter, projector, cfg, seed, progress, workers)
 
     with stage("decompose.lift"):
         order = peeled["order"]
@@ -176,7 +186,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress) -> De
                          image=uint8_strips(rgb))
 
 
-def _peel(rgb, prompts, painter, projector, cfg, seed, progress) -> dict:
+def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dict:
     """Stages 1-4 on ``rgb`` (the analysis copy): masks, fills and plate at its size, and the graph."""
     h, w = rgb.shape[:2]
     # the AMCP runs here need masks only; peeling paints the objects out itself
@@ -184,7 +194,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress) -> dict:
 
     # 1. segment every prompt on the input
     seg = Segmenter(rgb, painter=painter, projector=projector, config=amcp_cfg)
-    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress)
+    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers)
 
     # 2. pairwise order
     ids = {i: f"obj{i}" for i in kept}

@@ -24,6 +24,8 @@ class Projector(Protocol):
     Optional (:class:`BaseProjector` gives them from ``project``): ``reference(image)`` and
     ``contrast(images, reference)``, which let a backend compute the potential where its features
     live (the DINO projectors: in torch on their device) instead of returning full-size features.
+    Also optional: ``thread_safe`` (default False), True when concurrent calls from several threads are
+    safe (as for painters).
     """
 
     name: str
@@ -37,6 +39,7 @@ class BaseProjector:
 
     name = ""
     pixelwise = False
+    thread_safe = False
 
     def project(self, images: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -23,6 +23,7 @@ class LabProjector(BaseProjector):
     name = "lab"
     #: features of a pixel depend only on its neighbourhood, so crops of the full map are exact
     pixelwise = True
+    thread_safe = True
 
     def __init__(self, smooth: float = 1.0):
         self.smooth = float(smooth)
@@ -50,6 +51,7 @@ class TextureProjector(BaseProjector):
     """
 
     name = "texture"
+    thread_safe = True
 
     def __init__(self, texture_weight: float = 0.3, sigma_max: float = 8.0):
         self.texture_weight = float(texture_weight)
