@@ -135,7 +135,7 @@ def test_two_workers_identical_to_one_and_cli_exit_code(local_one, dataset, tmp_
     compute = Worker.__call__
 
     def slow(self, item):  # this process is slowed down, so the spawned one surely takes images too
-        time.sleep(1.5)
+        time.sleep(4.0)  # long enough for the spawned process to start even on a busy machine
         return compute(self, item)
 
     monkeypatch.setattr(Worker, "__call__", slow)
