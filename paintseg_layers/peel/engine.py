@@ -46,8 +46,13 @@
    (default) paints the union of every object's masks (dilated by ``plate_dilation`` px at the working
    resolution) out of the *input* in one go, which avoids compounding the painter's smear over rounds.
 
-All outputs are on the 8-bit grid (:func:`~paintseg_layers.layers.model.quantize8`), so saving and loading a
-decomposition is lossless.
+Stages 1-4 run on a copy of the image no larger than ``PeelConfig.analysis_size`` (1024 px on the long side);
+:mod:`paintseg_layers.peel.lift` then builds the layers and the plate at the input's size, so time and memory
+on a 24-Mpx photo stay close to those of a 1-Mpx one. The first pass segments the prompts two at a time when
+both backends are ``thread_safe`` (``workers``; the layers are the same for any number).
+
+All outputs are on the 8-bit grid (stored as uint8, :class:`~paintseg_layers.layers.model.Grid8`), so saving
+and loading a decomposition is lossless.
 """
 
 from __future__ import annotations
