@@ -15,7 +15,7 @@ from paintseg_layers.amcp.refine import _OFFSETS
 from paintseg_layers.errors import InputError
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene
 from paintseg_layers.masks import bbox, iou
-from paintseg_layers.peel.first_pass import object_contrast
+from paintseg_layers.peel.first_pass import MIN_EDGE, contour_contrast, object_contrast
 from paintseg_layers.peel.joint import _never_lost, alpha_expansion, joint_labelling
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +147,18 @@ def test_contrast_ignores_neighbours_of_the_same_colour():
     alone = object_contrast(img, obj, ring=4)
     assert alone < 0.03  # the neighbour's half of the ring explains every pixel
     assert object_contrast(img, obj, ring=4, exclude=nb) > 0.9
+
+
+def test_an_object_of_the_background_colour_still_has_an_edge():
+    rng = np.random.default_rng(0)
+    img = np.clip(0.5 + rng.normal(0, 0.01, (60, 80, 3)), 0, 1).astype(np.float32)  # noisy grey background
+    obj = np.zeros((60, 80), bool)
+    obj[20:40, 25:50] = True
+    blank = contour_contrast(img, obj, ring=4)  # a box cut out of empty background: no edge where it ends
+    img[obj] *= 0.8  # the same colour, a little darker (shading): only its edge marks it
+    shaded = contour_contrast(img, obj, ring=4)
+    assert blank < 1.5 < MIN_EDGE < shaded
+    assert contour_contrast(img, np.zeros_like(obj), ring=4) == 0.0
 
 
 def test_crowd_benchmark_smoke(tmp_path):
