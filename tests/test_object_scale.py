@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import make_object_scene
 
-from paintseg_layers import BoxPrompt, Segmenter
+from paintseg_layers import BoxPrompt, Segmenter, decompose
 from paintseg_layers.amcp import AMCPConfig, refine_mask
 from paintseg_layers.amcp.confidence import confidence_of, step_evidence
 from paintseg_layers.amcp.objectscale import object_view_geometry
@@ -112,3 +112,10 @@ def test_step_evidence_separates_distinct_from_mixed_potentials():
     assert confidence_of([])[0] == 0
     conf, terms = confidence_of([{"contrast": 1.0, "agreement": 1.0, "stability": 0.0}])
     assert conf == 0 and terms["stability"] == 0
+
+
+def test_decompose_layers_carry_the_confidence():
+    img, gt, box = make_object_scene(h=96, w=128, box=(40, 28, 90, 72))
+    d = decompose(img, [BoxPrompt((34, 22, 96, 78))], config=AMCPConfig(samples=2), seed=0)
+    conf = d.layer(0).scores["confidence"]
+    assert 0.5 < conf <= 1 and isinstance(json.loads(json.dumps(conf)), float)
