@@ -28,6 +28,7 @@ from paintseg_layers import (
     read_image,
 )
 from paintseg_layers.cli import main
+from paintseg_layers.prompts import BOX_MARGIN, grow_box
 from paintseg_layers.ui.server import create_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,7 +181,9 @@ def test_segment_box_gives_the_librarys_mask(client, shapes):
     assert np.array_equal(overlay[..., 3] > 0, expected)
     assert tuple(overlay[expected][0]) == (0, 255, 0, 128)
     x0, y0, x1, y1 = r.json()["box"]
-    assert box[0] - 2 <= x0 and y0 >= box[1] - 2 and x1 <= box[2] + 2 and y1 <= box[3] + 2
+    # a box prompt's mask stays inside the box grown by the prompt's own margin (prompts.BOX_MARGIN)
+    gx0, gy0, gx1, gy1 = grow_box(box, BOX_MARGIN, expected.shape, min_pad=2)
+    assert gx0 - 2 <= x0 and y0 >= gy0 - 2 and x1 <= gx1 + 2 and y1 <= gy1 + 2
 
 
 @pytest.mark.parametrize("prompt", [
