@@ -214,9 +214,10 @@ class ScribblePrompt:
 
     Read from a trimap-style file with :func:`ScribblePrompt.from_label_map` (255 = object stroke,
     0 = background stroke, 128 = unmarked) or from a plain mask (non-zero = object stroke).
-    M0 is the object strokes' box grown 1.8x, less the background strokes (the method dilates
-    the stroke; a weight-free painter needs the object's extent to contrast against, and strokes
-    are often short); the strokes are hard constraints of the refinement.
+    ``initial_mask`` is the object strokes' box grown 1.8x, less the background strokes: the
+    *probably object* region from which :class:`~paintseg_layers.amcp.Segmenter` grows AMCP's
+    start by a colour graph cut seeded by the strokes (:mod:`paintseg_layers.amcp.scribbles`).
+    The strokes are hard constraints of the result, at full resolution.
     """
 
     foreground: np.ndarray
