@@ -88,6 +88,19 @@ def upsample_soft(soft: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(soft.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
+def gradient_magnitude(channels: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Per-pixel magnitude of the 3x3 Sobel gradient summed over the channels of ``(H, W, C)`` (e.g. CIELAB).
+
+    ``dtype`` is the precision of the derivatives and the result (``np.float32`` or ``np.float64``).
+    """
+    depth = cv2.CV_64F if np.dtype(dtype) == np.float64 else cv2.CV_32F
+    grad = np.zeros(channels.shape[:2], dtype)
+    for c in range(channels.shape[2]):
+        ch = channels[..., c]
+        grad += cv2.Sobel(ch, depth, 1, 0, ksize=3) ** 2 + cv2.Sobel(ch, depth, 0, 1, ksize=3) ** 2
+    return np.sqrt(grad)
+
+
 def resize_window(image: np.ndarray, shape: tuple[int, int], box) -> np.ndarray:
     """The window ``box`` ``(x0, y0, x1, y1)`` of a bilinear resize of ``image`` to ``shape`` ``(h, w)``.
 

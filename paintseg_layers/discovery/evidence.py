@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from paintseg_layers.image import gradient_magnitude, to_uint8
+
 #: Painting radius (px at the discovery resolution) of the Telea fill.
 PAINT_RADIUS = 3
 #: Share of the image's pixels counted as strong edges (the top decile of the gradient magnitude).
@@ -39,15 +41,10 @@ class PaintEvidence:
     """
 
     def __init__(self, image: np.ndarray, paint_gap: float):
-        self.image8 = np.ascontiguousarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
+        self.image8 = np.ascontiguousarray(to_uint8(image))
         self.lab = _lab(self.image8)
         self.paint_gap = float(paint_gap)
-        grad = np.zeros(self.lab.shape[:2])
-        for c in range(3):
-            gx = cv2.Sobel(self.lab[..., c], cv2.CV_64F, 1, 0, ksize=3)
-            gy = cv2.Sobel(self.lab[..., c], cv2.CV_64F, 0, 1, ksize=3)
-            grad += gx**2 + gy**2
-        grad = np.sqrt(grad)
+        grad = gradient_magnitude(self.lab, np.float64)
         top = np.quantile(grad, EDGE_QUANTILE)
         # a flat image has no edges at all (top == 0)
         self.strong = ndi.maximum_filter(grad, 3) > top if top > 0 else np.zeros(grad.shape, bool)

@@ -20,6 +20,7 @@ import numpy as np
 from paintseg_layers.compose.render import render
 from paintseg_layers.errors import InputError
 from paintseg_layers.graph import occlusion_graph
+from paintseg_layers.image import to_uint8
 from paintseg_layers.io.base import LayeredImage, RasterLayer, crop_to_content
 from paintseg_layers.io.ora import read_ora, write_ora
 from paintseg_layers.io.psd import read_psd, write_psd
@@ -61,10 +62,6 @@ def read_layered(path, *, format: str | None = None) -> LayeredImage:
     if fmt not in FORMATS:
         raise InputError(f"`format` must be one of {', '.join(FORMATS)}, got {fmt!r}")
     return FORMATS[fmt][0](path)
-
-
-def _u8(array: np.ndarray) -> np.ndarray:
-    return np.floor(np.clip(np.asarray(array, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def decomposition_to_layered(decomposition, *, crop: bool = False) -> LayeredImage:
@@ -113,7 +110,7 @@ def export_decomposition(decomposition, path, *, format: str | None = None, crop
     image = decomposition_to_layered(decomposition, crop=crop)
     if fmt == "ora":
 
-        return write_ora(path, image, merged=_u8(render(decomposition)))
+        return write_ora(path, image, merged=to_uint8(render(decomposition)))
     return write_psd(path, image)
 
 

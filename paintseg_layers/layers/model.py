@@ -21,6 +21,7 @@ from paintseg_layers.errors import InputError
 from paintseg_layers.image import to_uint8
 from paintseg_layers.jsonable import jsonable
 from paintseg_layers.layers import folder
+from paintseg_layers.masks import bbox
 
 
 def quantize8(array: np.ndarray) -> np.ndarray:
@@ -106,12 +107,7 @@ class _Cropped:
 
     @classmethod
     def of(cls, arr: np.ndarray):
-        ys = np.flatnonzero(arr.any(axis=(1, 2)))
-        if ys.size == 0:
-            box = (0, 0, 0, 0)
-        else:
-            xs = np.flatnonzero(arr[ys[0]:ys[-1] + 1].any(axis=(0, 2)))
-            box = (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)
+        box = bbox(arr.any(axis=2)) or (0, 0, 0, 0)
         x0, y0, x1, y1 = box
         if (x1 - x0) * (y1 - y0) > 0.75 * arr.shape[0] * arr.shape[1]:
             return arr

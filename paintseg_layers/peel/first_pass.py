@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
 from paintseg_layers.errors import InputError, is_int
-from paintseg_layers.image import as_rgb
+from paintseg_layers.image import as_rgb, gradient_magnitude
 from paintseg_layers.peel.joint import joint_labelling, nested_claims
 from paintseg_layers.prompts import check_prompt
 from paintseg_layers.timing import stage
@@ -73,10 +73,7 @@ def contour_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4) -> f
     x0, y0, x1, y1 = morph.bbox(morph.dilate(mask, ring + 1))
     m = mask[y0:y1, x0:x1]
     lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1], dtype=np.float32), cv2.COLOR_RGB2Lab)
-    grad = np.zeros(m.shape, np.float32)
-    for c in range(3):
-        grad += cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1) ** 2
-    grad = np.sqrt(grad)
+    grad = gradient_magnitude(lab)
     contour = morph.dilate(m, 1) & ~morph.erode(m, 1)
     ref = (morph.dilate(m, ring) & ~morph.dilate(m, 1)) | morph.erode(m, 2)
     if not ref.any():
