@@ -276,3 +276,33 @@ def test_benchmark_smoke(tmp_path):
     assert "| local-2 | 4 |" in res.stdout and "identical masks in every run: yes" in res.stdout
     rows = json.loads((tmp_path / "b.json").read_text())
     assert [r["run"] for r in rows] == ["local-1", "local-2"] and rows[0]["ratio"] == 1.0
+
+
+def test_preset_o_painter_reaches_batch_workers(dataset, tmp_path, monkeypatch):
+    """A preset that paints O-steps with another painter: the CLI's backends and the batch's workers both
+    paint with a StepPainters of the two, and the O-painter is part of the settings hash."""
+    from dataclasses import replace
+
+    from paintseg_layers.amcp import presets
+    from paintseg_layers.batch.settings import BatchSettings
+    from paintseg_layers.cli.common import backend_options, make_backends
+    from paintseg_layers.cli.main import build_parser
+    from paintseg_layers.painters import StepPainters
+
+    monkeypatch.setitem(presets.PRESETS, "two-painters",
+                        replace(presets.PRESETS["default"], name="two-painters", o_painter="ns",
+                                o_painter_options={"radius": 5}))
+    args = build_parser().parse_args(
+        ["batch", str(dataset[0]), "--task", "segment", "-o", str(tmp_path / "o"), "--preset", "two-painters"])
+    chosen = backend_options(args)
+    assert (chosen["painter"], chosen["o_painter"], chosen["o_painter_options"]) == ("telea", "ns", {"radius": 5})
+    painter, _ = make_backends(args)
+    assert isinstance(painter, StepPainters) and painter.outpaint.name == "ns"
+    # --painter other than the preset's drops the preset's O-painter (it was chosen for that painter)
+    args.painter = "ns"
+    assert backend_options(args)["o_painter"] is None
+
+    settings = BatchSettings(task="segment", config=FAST.to_dict(), o_painter="ns", o_painter_options={"radius": 5})
+    worker = Worker(settings, tmp_path)
+    assert isinstance(worker.painter, StepPainters) and worker.painter.outpaint.name == "ns"
+    assert settings.digest() != BatchSettings(task="segment", config=FAST.to_dict()).digest()

@@ -52,10 +52,20 @@ class Preset:
     def backends(self, *, device=None, local_files_only: bool | None = None) -> tuple[Painter, Projector]:
         """``(painter, projector)`` built from the preset (a :class:`StepPainters` when ``o_painter`` is set)."""
         run = {k: v for k, v in (("device", device), ("local_files_only", local_files_only)) if v is not None}
-        painter = get_painter(self.painter, **self.painter_options, **run)
-        if self.o_painter is not None:
-            painter = StepPainters(painter, get_painter(self.o_painter, **self.o_painter_options, **run))
-        return painter, get_projector(self.projector, **self.projector_options, **run)
+        return build_backends(self.painter, {**self.painter_options, **run}, self.projector,
+                              {**self.projector_options, **run}, self.o_painter,
+                              {**self.o_painter_options, **run})
+
+
+def build_backends(painter: str, painter_options: dict, projector: str, projector_options: dict,
+                   o_painter: str | None = None, o_painter_options: dict | None = None
+                   ) -> tuple[Painter, Projector]:
+    """``(painter, projector)`` instances from registry names and constructor options; with ``o_painter``
+    the painter is a :class:`StepPainters` that paints O-steps with it."""
+    paint = get_painter(painter, **painter_options)
+    if o_painter is not None:
+        paint = StepPainters(paint, get_painter(o_painter, **(o_painter_options or {})))
+    return paint, get_projector(projector, **projector_options)
 
 
 _PAPER = Preset(
@@ -82,4 +92,4 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-__all__ = ["PRESETS", "Preset", "get_preset"]
+__all__ = ["PRESETS", "Preset", "build_backends", "get_preset"]

@@ -91,6 +91,7 @@ def _check(engine, workers, num_gpus):
 def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = False, engine: str = "local",
         workers: int = 1, address: str | None = None, num_gpus: float = 0, painter: str | None = None,
         projector: str | None = None, painter_options: dict | None = None, projector_options: dict | None = None,
+        o_painter: str | None = None, o_painter_options: dict | None = None,
         config: AMCPConfig | PeelConfig | None = None, seed: int = 0, max_objects: int = 5,
         contact_sheet: bool = False, progress: bool = True) -> BatchReport:
     """Run one task on every image of ``inputs``, writing outputs and ``results.jsonl`` under ``out``.
@@ -119,6 +120,8 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
         Backend names (defaults ``telea`` and ``lab``).
     painter_options, projector_options : dict, optional
         Backend keyword arguments (``model``, ``device``, ``local_files_only``, ...).
+    o_painter, o_painter_options : str, dict, optional
+        A different painter for O-steps (as a preset's), with its options.
     config : AMCPConfig or PeelConfig, optional
         ``AMCPConfig`` for segment/remove, ``PeelConfig`` (or an ``AMCPConfig`` inside one) for decompose.
     seed : int
@@ -159,6 +162,8 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
         projector=projector or "lab",
         painter_options=dict(painter_options or {}),
         projector_options=dict(projector_options or {}),
+        o_painter=o_painter,
+        o_painter_options=dict(o_painter_options or {}),
         config=config.to_dict(),
         seed=seed,
         discover=bool(discover),
@@ -167,6 +172,8 @@ def run(inputs, out, *, task: str = "segment", prompts=None, discover: bool = Fa
     )
     PAINTERS.entry(settings.painter).load()  # an unknown name or a missing extra fails now, not per image
     PROJECTORS.entry(settings.projector).load()
+    if settings.o_painter is not None:
+        PAINTERS.entry(settings.o_painter).load()
     items = make_items(inputs, prompts)
     out = Path(out)
     if out.exists() and not out.is_dir():

@@ -26,6 +26,8 @@ class BatchSettings:
         Registry names.
     painter_options, projector_options : dict
         Keyword arguments of the backends (``model``, ``device``, ...), JSON-ready.
+    o_painter : str or None
+        A different painter for O-steps (a preset's), with ``o_painter_options``; None: ``painter`` paints both.
     config : dict
         ``AMCPConfig.to_dict()`` (segment, remove) or ``PeelConfig.to_dict()`` (decompose).
     seed : int
@@ -45,6 +47,8 @@ class BatchSettings:
     projector: str = "lab"
     painter_options: dict = field(default_factory=dict)
     projector_options: dict = field(default_factory=dict)
+    o_painter: str | None = None
+    o_painter_options: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
     seed: int = 0
     discover: bool = False
@@ -59,7 +63,7 @@ class BatchSettings:
             raise InputError(f"`seed` must be an integer >= 0, got {self.seed!r}")
         if isinstance(self.max_objects, bool) or not isinstance(self.max_objects, int) or self.max_objects < 1:
             raise InputError(f"`max_objects` must be an integer >= 1, got {self.max_objects!r}")
-        for name in ("painter_options", "projector_options", "config"):
+        for name in ("painter_options", "projector_options", "o_painter_options", "config"):
             try:
                 json.dumps(getattr(self, name), sort_keys=True)
             except TypeError as exc:

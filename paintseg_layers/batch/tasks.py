@@ -21,15 +21,14 @@ import networkx as nx
 from threadpoolctl import threadpool_limits
 
 from paintseg_layers.amcp import Segmenter
+from paintseg_layers.amcp.presets import build_backends
 from paintseg_layers.batch.inputs import Item
 from paintseg_layers.batch.settings import TASKS, BatchSettings
 from paintseg_layers.discovery import discover
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import read_image, read_mask, write_image
 from paintseg_layers.layers import Decomposition
-from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import decompose
-from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt
 
 log = logging.getLogger(__name__)
@@ -79,8 +78,9 @@ class Worker:
     def __init__(self, settings: BatchSettings, out_dir):
         self.settings = settings
         self.out_dir = Path(out_dir)
-        self.painter = get_painter(settings.painter, **settings.painter_options)
-        self.projector = get_projector(settings.projector, **settings.projector_options)
+        self.painter, self.projector = build_backends(
+            settings.painter, settings.painter_options, settings.projector, settings.projector_options,
+            settings.o_painter, settings.o_painter_options)
 
     def __call__(self, item: Item) -> dict:
         """Process one image.

@@ -61,7 +61,7 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.address and args.engine != "ray":
         raise InputError(f"`--address` joins a Ray cluster and needs `--engine ray`, got --engine {args.engine}")
-    painter, popts, projector, jopts = backend_options(args)
+    backends = backend_options(args)
     amcp: AMCPConfig = make_config(args)
     config = amcp
     if args.task == "decompose":
@@ -70,7 +70,7 @@ def run(args) -> int:
         raise InputError(f"`--amodal` and `--contact-sheet` apply to --task decompose, got --task {args.task}")
     report = run_batch(args.input, args.output, task=args.task, prompts=args.prompts, discover=args.discover,
                        engine=args.engine, workers=args.workers, address=args.address, num_gpus=args.num_gpus,
-                       painter=painter, projector=projector, painter_options=popts, projector_options=jopts,
+                       **backends,
                        config=config, seed=args.seed, max_objects=args.max_objects, contact_sheet=args.contact_sheet,
                        progress=not args.no_progress)
     failed = [r for r in report.records if r["status"] == "failed"]

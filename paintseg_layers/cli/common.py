@@ -7,11 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from paintseg_layers.amcp.config import AMCPConfig
-from paintseg_layers.amcp.presets import PRESETS, get_preset
+from paintseg_layers.amcp.presets import PRESETS, build_backends, get_preset
 from paintseg_layers.errors import InputError
 from paintseg_layers.imageio import check_writable, read_label_map, read_mask
-from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS, StepPainters, get_painter
-from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS, get_projector
+from paintseg_layers.painters import DEFAULT_PAINTER, PAINTERS
+from paintseg_layers.projectors import DEFAULT_PROJECTOR, PROJECTORS
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt
 
 
@@ -75,8 +75,10 @@ def add_backend_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
-def backend_options(args):
-    """``(painter name, painter options, projector name, projector options)`` from the flags and ``--preset``.
+def backend_options(args) -> dict:
+    """The backends the flags and ``--preset`` ask for, as keyword arguments of :func:`run_batch`:
+    ``painter``, ``painter_options``, ``projector``, ``projector_options``, ``o_painter`` (None unless the
+    preset paints O-steps with another painter and ``--painter`` keeps the preset's) and ``o_painter_options``.
 
     ``--device`` goes to whichever backend is neural; ``--*-model`` to a neural backend only.
     """
@@ -97,18 +99,18 @@ def backend_options(args):
                  if v is not None and pentry.neural)
     jopts.update((k, v) for k, v in (("model", args.projector_model), ("device", args.device))
                  if v is not None and jentry.neural)
-    return pentry.name, popts, jentry.name, jopts
+    o_name, oopts = None, {}
+    if preset and preset.o_painter and pentry.name == preset.painter:
+        o_name, oopts = preset.o_painter, dict(preset.o_painter_options)
+        if args.device is not None and PAINTERS.entry(o_name).neural:
+            oopts["device"] = args.device
+    return {"painter": pentry.name, "painter_options": popts, "projector": jentry.name,
+            "projector_options": jopts, "o_painter": o_name, "o_painter_options": oopts}
 
 
 def make_backends(args):
     """Painter and projector instances from the flags (model/device passed only when given)."""
-    pname, popts, jname, jopts = backend_options(args)
-    preset = get_preset(args.preset) if getattr(args, "preset", None) else None
-    painter = get_painter(pname, **popts)
-    if preset and preset.o_painter and pname == preset.painter:
-        device = {"device": args.device} if args.device is not None else {}
-        painter = StepPainters(painter, get_painter(preset.o_painter, **preset.o_painter_options, **device))
-    return painter, get_projector(jname, **jopts)
+    return build_backends(**backend_options(args))
 
 
 def make_config(args):
