@@ -31,6 +31,39 @@ VALID_MARGIN = 1.25
 BOX_MARGIN = 1.05
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def json_box(value, name: str = "box") -> tuple[float, float, float, float]:
+    """A box ``[x0, y0, x1, y1]`` read from JSON (the editor's API, batch prompt files).
+
+    Raises
+    ------
+    InputError
+        Naming ``name`` and the value, if it is not four numbers.
+    """
+    if not isinstance(value, list) or len(value) != 4 or not all(_number(v) for v in value):
+        raise InputError(f"`{name}` must be four numbers [x0, y0, x1, y1], got {value!r}"[:300])
+    return tuple(float(v) for v in value)
+
+
+def json_points(value, name: str = "points", *, at_least: int = 0) -> tuple[tuple[float, float], ...]:
+    """Clicks ``[[x, y], ...]`` read from JSON; at least ``at_least`` of them.
+
+    Raises
+    ------
+    InputError
+        Naming ``name`` and the value, if it is not a list of number pairs (or too short).
+    """
+    ok = isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in value)
+    if not ok or len(value) < at_least:
+        more = f" (at least {at_least})" if at_least else ""
+        raise InputError(f"`{name}` must be a list of [x, y] pairs{more}, got {value!r}"[:300])
+    return tuple((float(p[0]), float(p[1])) for p in value)
+
+
 def _box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask)
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1

@@ -90,7 +90,7 @@ def test_prompts_file_round_trip_and_errors(tmp_path):
         '{"image": "a.png", "objects": [{"box": [1, 2, 3, 4], "mask": "x.png"}]}': "exactly one of",
         '{"image": "a.png", "boxes": []}': "each line must be",
         '{"image": "a.png"': "not valid JSON",
-        '{"image": "a.png", "objects": [{"points": []}]}': "at least one",
+        '{"image": "a.png", "objects": [{"points": []}]}': "at least 1",
     }
     for line, words in bad.items():
         path = tmp_path / "bad.jsonl"

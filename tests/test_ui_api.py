@@ -199,7 +199,7 @@ def test_segment_points_and_scribble(client, shapes, prompt):
 
 
 @pytest.mark.parametrize("body, status, words", [
-    ({"prompt": {"kind": "box", "box": [1, 2, 3]}}, 400, "`box` must be [x0, y0, x1, y1]"),
+    ({"prompt": {"kind": "box", "box": [1, 2, 3]}}, 400, "`box` must be four numbers [x0, y0, x1, y1]"),
     ({"prompt": {"kind": "lasso"}}, 400, "`kind` box, points or scribble"),
     ({"prompt": {"kind": "box", "box": [400, 10, 500, 90]}}, 400, "box"),
     ({"prompt": {"kind": "points", "positive": "here"}}, 400, "`positive` must be a list"),

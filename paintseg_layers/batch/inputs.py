@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paintseg_layers.errors import InputError
+from paintseg_layers.prompts import json_box, json_points
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -106,22 +107,14 @@ def _check_object(obj, where: str, root: Path) -> dict:
         raise InputError(f"{where}: each object needs exactly one of {list(OBJECT_KINDS)} (plus optional "
                          f"'neg_points'), got keys {sorted(obj)}")
     kind = kinds[0]
-    if kind == "box":
-        box = obj["box"]
-        if not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, (int, float)) for v in box):
-            raise InputError(f"{where}: `box` must be four numbers [x0, y0, x1, y1], got {box!r}")
-        return {"box": [float(v) for v in box]}
-    if kind == "points":
-        out = {}
-        for key in ("points", "neg_points"):
-            pts = obj.get(key, [])
-            ok = isinstance(pts, list) and all(isinstance(p, list) and len(p) == 2
-                                               and all(isinstance(v, (int, float)) for v in p) for p in pts)
-            if not ok or (key == "points" and not pts):
-                raise InputError(f"{where}: `{key}` must be a list of [x, y] pairs"
-                                 + (" (at least one)" if key == "points" else "") + f", got {pts!r}")
-            out[key] = [[float(v) for v in p] for p in pts]
-        return out
+    try:
+        if kind == "box":
+            return {"box": list(json_box(obj["box"]))}
+        if kind == "points":
+            return {"points": [list(p) for p in json_points(obj["points"], at_least=1)],
+                    "neg_points": [list(p) for p in json_points(obj.get("neg_points", []), "neg_points")]}
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
     if "neg_points" in obj:
         raise InputError(f"{where}: `neg_points` goes with `points` only, got it beside `{kind}`")
     mask = obj["mask"]

@@ -34,7 +34,7 @@ from paintseg_layers import (
 )
 from paintseg_layers.errors import is_int
 from paintseg_layers.image import to_uint8
-from paintseg_layers.prompts import check_prompt
+from paintseg_layers.prompts import check_prompt, json_box, json_points
 from paintseg_layers.viz import draw_graph
 
 SETTINGS_KEYS = ("painter", "projector", "samples", "seed", "working_size")
@@ -128,12 +128,6 @@ def _backend(registry, name: str):
 
 
 # -- prompts -----------------------------------------------------------------------------------------
-def _points(value, name: str) -> tuple:
-    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
-        raise InputError(f"`{name}` must be a list of [x, y] pairs, got {value!r}")
-    return tuple((float(p[0]), float(p[1])) for p in value)
-
-
 def parse_prompt(data, shape: tuple[int, int]):
     """A prompt from ``{"kind": "box", "box": [x0, y0, x1, y1]}``, ``{"kind": "points", "positive":
     [[x, y], ...], "negative": [...]}`` or ``{"kind": "scribble", "strokes": [{"points": [[x, y], ...],
@@ -143,12 +137,10 @@ def parse_prompt(data, shape: tuple[int, int]):
         raise InputError(f"`prompt` must be an object with `kind` box, points or scribble, got {data!r}"[:300])
     kind = data["kind"]
     if kind == "box":
-        box = data.get("box")
-        if not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, (int, float)) for v in box):
-            raise InputError(f"`box` must be [x0, y0, x1, y1], got {box!r}")
-        prompt = BoxPrompt(tuple(float(v) for v in box))
+        prompt = BoxPrompt(json_box(data.get("box")))
     elif kind == "points":
-        prompt = PointPrompt(_points(data.get("positive"), "positive"), _points(data.get("negative", []), "negative"))
+        prompt = PointPrompt(json_points(data.get("positive"), "positive"),
+                             json_points(data.get("negative", []), "negative"))
     else:
         strokes = data.get("strokes")
         if not isinstance(strokes, list) or not strokes:
@@ -158,7 +150,7 @@ def parse_prompt(data, shape: tuple[int, int]):
         for s in strokes:
             if not isinstance(s, dict):
                 raise InputError(f"every stroke must be an object with `points`, got {s!r}"[:300])
-            pts = np.round(np.array(_points(s.get("points"), "points"), np.float64)).astype(np.int32)
+            pts = np.round(np.array(json_points(s.get("points")), np.float64)).astype(np.int32)
             radius = _int(s.get("radius", 4), "radius", 1, 200)
             target = bg if s.get("negative") else fg
             cv2.polylines(target, [pts.reshape(-1, 1, 2)], False, 1, thickness=2 * radius, lineType=cv2.LINE_8)
