@@ -210,7 +210,9 @@ def _watch_bars(report, n: int, done: threading.Event) -> None:
     """Turn the library's ``segment`` and ``peel`` tqdm bars into one fraction (segment 0-50 %, peel 50-95 %)."""
     report(0.02, "segmenting")
     while not done.wait(0.1):
-        bars = {b.desc: b for b in list(getattr(_tqdm, "_instances", ())) if b.desc in ("segment", "peel")}
+        with _tqdm.get_lock():  # tqdm adds and drops its instances under this lock (from the worker threads)
+            live = list(getattr(_tqdm, "_instances", ()))
+        bars = {b.desc: b for b in live if getattr(b, "desc", None) in ("segment", "peel")}
         if "peel" in bars and bars["peel"].total:
             b = bars["peel"]
             report(0.5 + 0.45 * b.n / b.total, f"peeling layer {min(b.n + 1, b.total)} of {b.total}")
