@@ -61,7 +61,7 @@ def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
 
 
 def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
-                gamma: float = 50.0, iterations: int = 5, seed: int = 0) -> np.ndarray:
+                gamma: float = 50.0, iterations: int = 3, seed: int = 0) -> np.ndarray:
     """Graph-cut refinement of a mask.
 
     Parameters
@@ -80,7 +80,8 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     gamma : float
         Smoothness weight (GrabCut's 50).
     iterations : int
-        GrabCut iterations to learn the colour models.
+        GrabCut iterations to learn the colour models (from the AMCP start 3 learn them as well as 5:
+        GrabCut-set box IoU 0.8661 vs 0.8667, and 0.8564 with 1).
     seed : int
         Seeds OpenCV's RNG (its k-means initialisation), so results are reproducible.
 
