@@ -30,13 +30,13 @@ _INF = 1e9
 _POOLS = ThreadpoolController()
 
 
-def _pairwise(img: np.ndarray, gamma: float):
-    """Per-direction edge weights ``gamma * exp(-beta |dI|^2) / dist`` (beta from the mean contrast)."""
+def _pairwise(img: np.ndarray, gamma: float, win=np.s_[:, :]):
+    """Per-direction edge weights ``gamma * exp(-beta |dI|^2) / dist`` inside ``win`` (beta from the whole image)."""
     h, w = img.shape[:2]
     padded = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode="edge")
     diffs = [((img - padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]) ** 2).sum(-1) for dy, dx, _ in _OFFSETS]
     beta = 1.0 / (2 * float(np.mean(diffs)) + 1e-8)
-    return [gamma * np.exp(-beta * d) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
+    return [gamma * np.exp(-beta * d[win]) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
 
 
 def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -118,23 +118,29 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         if weight <= 0:
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
         else:
-            pixels = bgr.reshape(-1, 3).astype(np.float64)
-            cost_fg = -gmm_log_likelihood(fgd, pixels).reshape((h, w))
-            cost_bg = -gmm_log_likelihood(bgd, pixels).reshape((h, w))
-            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
+            # the cut only where a label is free (plus a 1 px ring): pixels outside are background seeds, so
+            # the reachable set of the max flow, and hence the labels, are those of the whole-view cut
+            x0, y0, x1, y1 = morph.bbox(~bg_seeds)
+            win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
+            pixels = bgr[win].reshape(-1, 3).astype(np.float64)
+            shape = bgr[win].shape[:2]
+            cost_fg = -gmm_log_likelihood(fgd, pixels).reshape(shape)
+            cost_bg = -gmm_log_likelihood(bgd, pixels).reshape(shape)
+            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)[win]
             cost_fg = cost_fg - weight * np.log(prior)
             cost_bg = cost_bg - weight * np.log(1 - prior)
             shift = np.minimum(cost_fg, cost_bg)
             cost_fg, cost_bg = cost_fg - shift, cost_bg - shift
-            cost_fg[bg_seeds] = _INF
-            cost_bg[fg_seeds] = _INF
+            cost_fg[bg_seeds[win]] = _INF
+            cost_bg[fg_seeds[win]] = _INF
             g = maxflow.Graph[float]()
-            ids = g.add_grid_nodes((h, w))
-            for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma)):
+            ids = g.add_grid_nodes(shape)
+            for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma, win)):
                 struct = np.zeros((3, 3))
                 struct[1 + dy, 1 + dx] = 1
                 g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
             g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
             g.maxflow()
-            label = ~g.get_grid_segments(ids)
+            label = np.zeros((h, w), bool)
+            label[win] = ~g.get_grid_segments(ids)
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
