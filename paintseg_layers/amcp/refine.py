@@ -20,21 +20,23 @@ from __future__ import annotations
 import cv2
 import maxflow
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from paintseg_layers import masks as morph
 
 _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 _INF = 1e9
+#: found once: ``threadpool_limits`` re-scans the loaded libraries on every call (30 ms each)
+_POOLS = ThreadpoolController()
 
 
-def _pairwise(img: np.ndarray, gamma: float):
-    """Per-direction edge weights ``gamma * exp(-beta |dI|^2) / dist`` (beta from the mean contrast)."""
+def _pairwise(img: np.ndarray, gamma: float, win=np.s_[:, :]):
+    """Per-direction edge weights ``gamma * exp(-beta |dI|^2) / dist`` inside ``win`` (beta from the whole image)."""
     h, w = img.shape[:2]
     padded = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode="edge")
     diffs = [((img - padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]) ** 2).sum(-1) for dy, dx, _ in _OFFSETS]
     beta = 1.0 / (2 * float(np.mean(diffs)) + 1e-8)
-    return [gamma * np.exp(-beta * d) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
+    return [gamma * np.exp(-beta * d[win]) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
 
 
 def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -46,10 +48,12 @@ def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
         if weights[k] <= 0:
             continue
         cov = covs[k] + np.eye(3) * 1e-2
-        inv = np.linalg.inv(cov)
-        _, logdet = np.linalg.slogdet(cov)
-        d = pixels - means[k]
-        q = np.einsum("ni,ij,nj->n", d, inv, d)
+        # Mahalanobis distance |d L|^2 with inv(cov) = L L^T: a (N, 3) @ (3, 3) product, 3x faster than an einsum
+        chol = np.linalg.cholesky(np.linalg.inv(cov))
+        z = (pixels - means[k]) @ chol
+        z *= z
+        q = z[:, 0] + z[:, 1] + z[:, 2]
+        logdet = np.linalg.slogdet(cov)[1]
         terms.append(np.log(weights[k]) - 0.5 * (q + logdet + 3 * np.log(2 * np.pi)))
     if not terms:
         return np.zeros(len(pixels))
@@ -57,7 +61,7 @@ def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
 
 
 def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
-                gamma: float = 50.0, iterations: int = 5, seed: int = 0) -> np.ndarray:
+                gamma: float = 50.0, iterations: int = 3, seed: int = 0) -> np.ndarray:
     """Graph-cut refinement of a mask.
 
     Parameters
@@ -76,7 +80,8 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     gamma : float
         Smoothness weight (GrabCut's 50).
     iterations : int
-        GrabCut iterations to learn the colour models.
+        GrabCut iterations to learn the colour models (from the AMCP start 3 learn them as well as 5:
+        GrabCut-set box IoU 0.8661 vs 0.8667, and 0.8564 with 1).
     seed : int
         Seeds OpenCV's RNG (its k-means initialisation), so results are reproducible.
 
@@ -105,7 +110,7 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         return mask.copy()
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.setRNGSeed(int(seed))
-    with threadpool_limits(1):  # many tiny linear-algebra calls: pools only cost
+    with _POOLS.limit(limits=1):  # many tiny linear-algebra calls: pools only cost
         try:
             cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # degenerate colour statistics (e.g. a flat crop)
@@ -113,23 +118,29 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         if weight <= 0:
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
         else:
-            pixels = bgr.reshape(-1, 3).astype(np.float64)
-            cost_fg = -gmm_log_likelihood(fgd, pixels).reshape((h, w))
-            cost_bg = -gmm_log_likelihood(bgd, pixels).reshape((h, w))
-            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
+            # the cut only where a label is free (plus a 1 px ring): pixels outside are background seeds, so
+            # the reachable set of the max flow, and hence the labels, are those of the whole-view cut
+            x0, y0, x1, y1 = morph.bbox(~bg_seeds)
+            win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
+            pixels = bgr[win].reshape(-1, 3).astype(np.float64)
+            shape = bgr[win].shape[:2]
+            cost_fg = -gmm_log_likelihood(fgd, pixels).reshape(shape)
+            cost_bg = -gmm_log_likelihood(bgd, pixels).reshape(shape)
+            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)[win]
             cost_fg = cost_fg - weight * np.log(prior)
             cost_bg = cost_bg - weight * np.log(1 - prior)
             shift = np.minimum(cost_fg, cost_bg)
             cost_fg, cost_bg = cost_fg - shift, cost_bg - shift
-            cost_fg[bg_seeds] = _INF
-            cost_bg[fg_seeds] = _INF
+            cost_fg[bg_seeds[win]] = _INF
+            cost_bg[fg_seeds[win]] = _INF
             g = maxflow.Graph[float]()
-            ids = g.add_grid_nodes((h, w))
-            for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma)):
+            ids = g.add_grid_nodes(shape)
+            for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma, win)):
                 struct = np.zeros((3, 3))
                 struct[1 + dy, 1 + dx] = 1
                 g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
             g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
             g.maxflow()
-            label = ~g.get_grid_segments(ids)
+            label = np.zeros((h, w), bool)
+            label[win] = ~g.get_grid_segments(ids)
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)

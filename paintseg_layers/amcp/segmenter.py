@@ -46,6 +46,7 @@ from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
 from paintseg_layers.image import as_rgb, resize_image, upsample_soft
 from paintseg_layers.painters import Painter, get_painter
+from paintseg_layers.painters.base import paint_map
 from paintseg_layers.projectors import Projector, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
 from paintseg_layers.timing import stage
@@ -125,29 +126,35 @@ class Segmenter:
             self._feat_cache[(view.key, box)] = ref(crop) if ref is not None else self.projector.project(crop[None])[0]
         return self._feat_cache[(view.key, box)]
 
-    def potential(self, paintings: np.ndarray, box, view: WorkView | None = None) -> np.ndarray:
+    def potential(self, paintings: np.ndarray, box, view: WorkView | None = None, where=None) -> np.ndarray:
         """Squared feature distance ``(N, h, w)`` between paintings of ``box`` and the original.
 
-        ``box`` is in the working px of ``view`` (default: the whole-image view).
+        ``box`` is in the working px of ``view`` (default: the whole-image view). With ``where`` (``(h, w)``
+        bool), a projector offering ``contrast_at`` computes it only there (zero elsewhere).
         """
         view = self._whole if view is None else view
+        # samples often repeat (a deterministic painter given the same region and radius): project each once
+        first: dict[bytes, int] = {}
+        slot = [first.setdefault(p.tobytes(), len(first)) for p in paintings]
+        unique = paintings[[slot.index(k) for k in range(len(first))]]
         with stage("segment.project"):
             f0 = self._original_features(view, box)
-            if hasattr(self.projector, "contrast"):  # the backend computes it where its features live
-                pot = np.asarray(self.projector.contrast(paintings, f0), np.float32)
-                if pot.shape != paintings.shape[:3]:
-                    raise RuntimeError(f"projector {self.projector.name!r} returned a {pot.shape} potential for "
-                                       f"{paintings.shape[:3]} paintings")
-                return pot
-            # samples often repeat (a deterministic painter given the same region and radius): project each once
-            first: dict[bytes, int] = {}
-            slot = [first.setdefault(p.tobytes(), len(first)) for p in paintings]
-            unique = [slot.index(k) for k in range(len(first))]
-            fp = self.projector.project(paintings[unique])
-        if fp.shape[1:3] != f0.shape[:2]:
-            raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a {f0.shape[:2]} crop")
-        with stage("segment.contrast"):
-            return ((fp - f0[None]) ** 2).sum(axis=-1)[slot]
+            at = getattr(self.projector, "contrast_at", None) if where is not None else None
+            if at is not None:  # a pixelwise backend: features only of the pixels the step reads
+                pot = np.zeros((len(unique), *paintings.shape[1:3]), np.float32)
+                pot[:, where] = at(unique, f0, where)
+            elif hasattr(self.projector, "contrast"):  # the backend computes it where its features live
+                pot = np.asarray(self.projector.contrast(unique, f0), np.float32)
+            else:
+                fp = self.projector.project(unique)
+                if fp.shape[1:3] != f0.shape[:2]:
+                    raise RuntimeError(f"projector {self.projector.name!r} returned {fp.shape[1:3]} for a "
+                                       f"{f0.shape[:2]} crop")
+                pot = ((fp - f0[None]) ** 2).sum(axis=-1)
+        if pot.shape != unique.shape[:3]:
+            raise RuntimeError(f"projector {self.projector.name!r} returned a {pot.shape} potential for "
+                               f"{unique.shape[:3]} paintings")
+        return pot[slot]
 
     # -- one step ------------------------------------------------------------------------------
     def _crop_box(self, mask, rng, extra: int):
@@ -202,12 +209,12 @@ class Segmenter:
             paintings = self._paint_samples(painter, src, regions, win, rng)
         if context:
             paintings = paintings[:, y0:y1, x0:x1]
-        pot = self.potential(paintings, box, view)
+        regs = np.stack([r[y0:y1, x0:x1] for r in regions])
+        pot = self.potential(paintings, box, view, where=regs.any(axis=0))
         with stage("segment.contrast"):
             logp = np.log(pot + _EPS)
             if bump is not None:
                 logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
-            regs = np.stack([r[y0:y1, x0:x1] for r in regions])
             vals = logp[regs]
         if vals.size == 0:
             return mask.copy(), np.zeros(view.shape, np.float32), None
@@ -247,9 +254,12 @@ class Segmenter:
             regs = np.stack([r[view] for r in regions])
             paintings[:] = painter.paint_batch(src, regs, seed=int(rng.integers(2**31)))
         else:
-            for gi, idx in enumerate(groups.values()):
-                paintings[idx] = self._paint(painter, src, regions[idx[0]][view], len(idx),
-                                             int(rng.integers(2**31)) + gi)
+            jobs = [(idx, regions[idx[0]][view], int(rng.integers(2**31)) + gi)
+                    for gi, idx in enumerate(groups.values())]
+
+            done = paint_map(painter, lambda job: self._paint(painter, src, job[1], len(job[0]), job[2]), jobs)
+            for (idx, _, _), painted in zip(jobs, done):
+                paintings[idx] = painted
         return paintings
 
     # -- public ---------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -80,3 +82,18 @@ def sample_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent 31-bit seeds derived from ``seed`` (one per sample)."""
     ss = np.random.SeedSequence(int(seed))
     return [int(s.generate_state(1)[0] & 0x7FFFFFFF) for s in ss.spawn(n)]
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def paint_map(painter, fn, jobs: list) -> list:
+    """``[fn(job) for job in jobs]``, two at a time when ``painter`` declares ``thread_safe``.
+
+    The calls must be independent; results come back in the order of ``jobs`` (so the same as serial).
+    """
+    if not getattr(painter, "thread_safe", False) or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
+        return [fn(job) for job in jobs]
+    if not _POOL:  # one pool for the process: the painters release the GIL, two threads fill 2 cores
+        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="paintseg-paint"))
+    return list(_POOL[0].map(fn, jobs))

@@ -250,7 +250,8 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
             # what the hidden part shows: a fill from the object's own visible pixels (peel.appearance)
-            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i)
+            # (nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied)
+            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i) if (grown & ~vis).any() else rgb
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
             # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate

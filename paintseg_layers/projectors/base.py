@@ -23,7 +23,9 @@ class Projector(Protocol):
 
     Optional (:class:`BaseProjector` gives them from ``project``): ``reference(image)`` and
     ``contrast(images, reference)``, which let a backend compute the potential where its features
-    live (the DINO projectors: in torch on their device) instead of returning full-size features.
+    live (the DINO projectors: in torch on their device) instead of returning full-size features;
+    ``contrast_at(images, reference, where)``, the potential ``(B, M)`` at the pixels of ``where`` only
+    (the Lab projector: AMCP reads the potential only inside the painted regions).
     Also optional: ``thread_safe`` (default False), True when concurrent calls from several threads are
     safe (as for painters).
     """

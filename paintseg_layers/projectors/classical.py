@@ -32,11 +32,25 @@ class LabProjector(BaseProjector):
         batch = check_batch(images)
         out = np.empty(batch.shape, np.float32)
         for i, img in enumerate(batch):
-            if self.smooth > 0:
-
-                img = cv2.GaussianBlur(img, (0, 0), self.smooth)
-            out[i] = rgb2lab(img).astype(np.float32) / 100.0
+            out[i] = rgb2lab(self._smoothed(img)).astype(np.float32) / 100.0
         return out
+
+    def contrast_at(self, images, reference: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Squared feature distance ``(B, M)`` to ``reference`` ``(H, W, C)`` at the ``M`` pixels of ``where``.
+
+        Equal to ``contrast(images, reference)[:, where]``: the smoothing runs on the whole image, the Lab
+        conversion (the costly part) only on those pixels.
+        """
+        batch = check_batch(images)
+        ref = reference[where]
+        out = np.empty((len(batch), len(ref)), np.float32)
+        for i, img in enumerate(batch):
+            lab = rgb2lab(self._smoothed(img)[where][None])[0].astype(np.float32) / 100.0
+            out[i] = ((lab - ref) ** 2).sum(axis=-1)
+        return out
+
+    def _smoothed(self, img: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(img, (0, 0), self.smooth) if self.smooth > 0 else img
 
 
 class TextureProjector(BaseProjector):
