@@ -42,6 +42,14 @@ def test_the_band_cut_changes_only_the_band_and_keeps_the_valid_region():
     assert not (refine_boundary(img, coarse, width=8, valid=valid, seed=0) & ~valid).any()
 
 
+def test_a_box_longer_than_max_side_is_cut_smaller_and_still_only_in_the_band():
+    img, gt = _ellipse_with_a_stick()
+    coarse = resize_nearest(resize_nearest(gt, (60, 80)), gt.shape)
+    out = refine_boundary(img, coarse, width=8, max_side=96, seed=0)
+    assert not (out & ~dilate(coarse, 9)).any() and (out | ~erode(coarse, 9)).all()
+    assert iou(out, gt) > iou(coarse, gt)
+
+
 def test_segment_at_half_resolution_gains_from_the_band():
     img, gt = _ellipse_with_a_stick()
     prompt = BoxPrompt((56, 56, 296, 184))

@@ -23,7 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from paintseg_layers import masks as morph
-from paintseg_layers.image import to_uint8
+from paintseg_layers.image import resize_image, to_uint8, upsample_soft
 
 _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 _INF = 1e9
@@ -140,13 +140,15 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
 
 
-def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5, seed: int = 0) -> np.ndarray:
+def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5, max_side: int = 1024,
+                    seed: int = 0) -> np.ndarray:
     """Re-cut ``mask``'s boundary at the image's own resolution, in a band of ``width`` px around it.
 
     The working view is coarser than the photo for a large object (a whole 640 px photo at 320 px):
-    its boundary, upsampled, is blocky and misses thin parts. Here GrabCut runs at full size on the
-    mask's box (plus the band) with the mask's interior eroded by ``width`` as object and everything
-    beyond ``width`` outside it as background; only the band can change.
+    its boundary, upsampled, is blocky and misses thin parts. Here GrabCut runs on the mask's box (plus
+    the band) with the mask's interior deeper than ``width`` as object and everything farther than
+    ``width`` outside it as background; only the band can change. A box longer than ``max_side`` px
+    is cut at that size (a 24 Mpx photo stays fast) and only the band is taken from the upsampled cut.
 
     Parameters
     ----------
@@ -158,6 +160,8 @@ def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5,
         Where the object may be; outside stays background.
     iterations : int
         GrabCut iterations.
+    max_side : int
+        The cut runs at most at this many px on the box's long side.
     seed : int
         Seeds OpenCV's RNG.
 
@@ -172,22 +176,43 @@ def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5,
     pad = 2 * width + 2
     x0, y0, x1, y1 = max(0, bx0 - pad), max(0, by0 - pad), min(w, bx1 + pad), min(h, by1 + pad)
     sub = mask[y0:y1, x0:x1]
-    labels = np.full(sub.shape, cv2.GC_BGD, np.uint8)
-    labels[morph.dilate(sub, width)] = cv2.GC_PR_BGD
-    labels[sub] = cv2.GC_PR_FGD
-    labels[morph.erode(sub, width)] = cv2.GC_FGD
-    if valid is not None:
-        labels[~valid[y0:y1, x0:x1]] = cv2.GC_BGD
+    allowed = np.ones(sub.shape, bool) if valid is None else np.asarray(valid, bool)[y0:y1, x0:x1]
+    crop = image[y0:y1, x0:x1]
+    s = min(1.0, max_side / max(sub.shape))
+    if s < 1.0:
+        shape = (max(2, round(sub.shape[0] * s)), max(2, round(sub.shape[1] * s)))
+        crop = resize_image(crop, shape)
+        small, allowed_s = morph.shrink(sub, shape[::-1]), morph.shrink(allowed, shape[::-1])
+    else:
+        small, allowed_s = sub, allowed
+    band_w = max(1.0, width * s)
+    # distances instead of disk dilations: the band may be hundreds of px wide
+    outside, inside = _distances(small)
+    labels = np.full(small.shape, cv2.GC_BGD, np.uint8)
+    labels[outside <= band_w] = cv2.GC_PR_BGD
+    labels[small] = cv2.GC_PR_FGD
+    labels[inside > band_w] = cv2.GC_FGD
+    labels[~allowed_s] = cv2.GC_BGD
     if not (labels == cv2.GC_BGD).any() or not (labels == cv2.GC_PR_FGD).any():
         return mask.copy()
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.setRNGSeed(int(seed))
     with threadpool_limits(1):
         try:
-            cv2.grabCut(_bgr8(image[y0:y1, x0:x1]), labels, None, bgd, fgd, int(iterations),
-                        cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(_bgr8(crop), labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # degenerate colour statistics
             return mask.copy()
+    cut = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    if s < 1.0:
+        cut = upsample_soft(cut.astype(np.float32), sub.shape) >= 0.5
+        near = np.maximum(*_distances(sub)) <= width  # the band, at full size
+        cut = np.where(near, cut, sub) & allowed
     out = mask.copy()
-    out[y0:y1, x0:x1] = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    out[y0:y1, x0:x1] = cut
     return out if out.any() else mask.copy()
+
+
+def _distances(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distance of every pixel to ``mask`` (0 inside) and to its outside (0 outside)."""
+    return (cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE),
+            cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE))
