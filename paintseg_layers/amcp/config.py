@@ -55,6 +55,10 @@ class AMCPConfig:
         Weight of the AMCP vote fraction in the refinement's unary term (0 = colour only).
     paint_result : bool
         Paint the final mask out of the image for :attr:`SegmentationResult.painting`.
+    boundary_band : float
+        After the working-resolution refinement, a box or mask prompt's boundary is re-cut at the photo's own
+        resolution in a band of this share of the mask's box side (long side) around it
+        (:func:`paintseg_layers.amcp.refine.refine_boundary`); 0 switches it off.
     trust : float
         Below this :attr:`SegmentationResult.confidence` the painting's evidence is called weak and the
         result stays close to the prompt: the refinement ignores the AMCP votes and runs GrabCut's
@@ -78,6 +82,7 @@ class AMCPConfig:
     refine: bool = True
     refine_weight: float = 0.4
     paint_result: bool = True
+    boundary_band: float = 0.1
     trust: float = 0.0
 
     def __post_init__(self):
@@ -115,6 +120,8 @@ def check_config(cfg: AMCPConfig) -> None:
         raise InputError(f"`context` must be a number in [0, 10], got {cfg.context!r}")
     if not _number(cfg.max_upscale) or not 1 <= cfg.max_upscale <= 16:
         raise InputError(f"`max_upscale` must be a number in [1, 16], got {cfg.max_upscale!r}")
+    if not _number(cfg.boundary_band) or not 0 <= cfg.boundary_band <= 0.5:
+        raise InputError(f"`boundary_band` must be a number in [0, 0.5], got {cfg.boundary_band!r}")
     if not _number(cfg.trust) or not 0 <= cfg.trust <= 1:
         raise InputError(f"`trust` must be a number in [0, 1], got {cfg.trust!r}")
     if not isinstance(cfg.object_scale, (bool, np.bool_)):

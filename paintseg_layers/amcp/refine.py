@@ -23,6 +23,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from paintseg_layers import masks as morph
+from paintseg_layers.image import resize_image, to_uint8, upsample_soft
 
 _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 _INF = 1e9
@@ -37,6 +38,11 @@ def _pairwise(img: np.ndarray, gamma: float, win=np.s_[:, :]):
     diffs = [((img - padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]) ** 2).sum(-1) for dy, dx, _ in _OFFSETS]
     beta = 1.0 / (2 * float(np.mean(diffs)) + 1e-8)
     return [gamma * np.exp(-beta * d[win]) * dist for d, (_, _, dist) in zip(diffs, _OFFSETS)]
+
+
+def _bgr8(image: np.ndarray) -> np.ndarray:
+    """OpenCV's 8-bit BGR of a float RGB image (GrabCut's input)."""
+    return cv2.cvtColor(np.ascontiguousarray(to_uint8(image)), cv2.COLOR_RGB2BGR)
 
 
 def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -99,8 +105,7 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     # region. For a small object that view is its object-scale crop, and its local background beat
     # the whole photo's (pasted GrabCut objects, 15 cases: 0.962 / 0.862 / 0.889 vs 0.941 / 0.806 /
     # 0.880 for 1-2 / 2-5 / 5-10 % objects); a large object's view is about the whole image.
-    img8 = np.ascontiguousarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
-    bgr = cv2.cvtColor(img8, cv2.COLOR_RGB2BGR)
+    bgr = _bgr8(image)
     labels = np.where(mask, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
     labels[bg_seeds] = cv2.GC_BGD
     labels[fg_seeds] = cv2.GC_FGD
@@ -144,3 +149,81 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
             label = np.zeros((h, w), bool)
             label[win] = ~g.get_grid_segments(ids)
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
+
+
+def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5, max_side: int = 1024,
+                    seed: int = 0) -> np.ndarray:
+    """Re-cut ``mask``'s boundary at the image's own resolution, in a band of ``width`` px around it.
+
+    The working view is coarser than the photo for a large object (a whole 640 px photo at 320 px):
+    its boundary, upsampled, is blocky and misses thin parts. Here GrabCut runs on the mask's box (plus
+    the band) with the mask's interior deeper than ``width`` as object and everything farther than
+    ``width`` outside it as background; only the band can change. A box longer than ``max_side`` px
+    is cut at that size (a 24 Mpx photo stays fast) and only the band is taken from the upsampled cut.
+
+    Parameters
+    ----------
+    image : (H, W, 3) float32
+    mask : (H, W) bool
+    width : int
+        Band half-width in px (0 returns ``mask``).
+    valid : (H, W) bool, optional
+        Where the object may be; outside stays background.
+    iterations : int
+        GrabCut iterations.
+    max_side : int
+        The cut runs at most at this many px on the box's long side.
+    seed : int
+        Seeds OpenCV's RNG.
+
+    Returns
+    -------
+    (H, W) bool
+    """
+    if width <= 0 or not mask.any():
+        return mask.copy()
+    h, w = mask.shape
+    bx0, by0, bx1, by1 = morph.bbox(mask)
+    pad = 2 * width + 2
+    x0, y0, x1, y1 = max(0, bx0 - pad), max(0, by0 - pad), min(w, bx1 + pad), min(h, by1 + pad)
+    sub = mask[y0:y1, x0:x1]
+    allowed = np.ones(sub.shape, bool) if valid is None else np.asarray(valid, bool)[y0:y1, x0:x1]
+    crop = image[y0:y1, x0:x1]
+    s = min(1.0, max_side / max(sub.shape))
+    if s < 1.0:
+        shape = (max(2, round(sub.shape[0] * s)), max(2, round(sub.shape[1] * s)))
+        crop = resize_image(crop, shape)
+        small, allowed_s = morph.shrink(sub, shape[::-1]), morph.shrink(allowed, shape[::-1])
+    else:
+        small, allowed_s = sub, allowed
+    band_w = max(1.0, width * s)
+    # distances instead of disk dilations: the band may be hundreds of px wide
+    outside, inside = _distances(small)
+    labels = np.full(small.shape, cv2.GC_BGD, np.uint8)
+    labels[outside <= band_w] = cv2.GC_PR_BGD
+    labels[small] = cv2.GC_PR_FGD
+    labels[inside > band_w] = cv2.GC_FGD
+    labels[~allowed_s] = cv2.GC_BGD
+    if not (labels == cv2.GC_BGD).any() or not (labels == cv2.GC_PR_FGD).any():
+        return mask.copy()
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(int(seed))
+    with threadpool_limits(1):
+        try:
+            cv2.grabCut(_bgr8(crop), labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
+        except cv2.error:  # degenerate colour statistics
+            return mask.copy()
+    cut = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    if s < 1.0:
+        cut = upsample_soft(cut.astype(np.float32), sub.shape) >= 0.5
+        near = np.maximum(*_distances(sub)) <= width  # the band, at full size
+        cut = np.where(near, cut, sub) & allowed
+    out = mask.copy()
+    out[y0:y1, x0:x1] = cut
+    return out if out.any() else mask.copy()
+
+
+def _distances(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distance of every pixel to ``mask`` (0 inside) and to its outside (0 outside)."""
+    return (cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE),
+            cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE))

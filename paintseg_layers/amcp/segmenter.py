@@ -40,7 +40,7 @@ from paintseg_layers.amcp.objectscale import (
     whole_view_geometry,
 )
 from paintseg_layers.amcp.paintout import paint_out
-from paintseg_layers.amcp.refine import refine_mask
+from paintseg_layers.amcp.refine import refine_boundary, refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
@@ -334,6 +334,14 @@ class Segmenter:
                                     seed=seed)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
+        # box and mask prompts only: clicks and scribbles name no extent, and their evals were not rerun with it
+        if cfg.refine and cfg.boundary_band > 0 and isinstance(prompt, (BoxPrompt, MaskPrompt)) and full_mask.any():
+            with stage("segment.boundary"):
+                x0, y0, x1, y1 = morph.bbox(full_mask)
+                width = max(2, round(cfg.boundary_band * max(x1 - x0, y1 - y0)))
+                full_mask = refine_boundary(self.image, full_mask, width=width,
+                                            valid=prompt.valid_region(full_shape), seed=seed)
+        with stage("segment.resize"):
             if isinstance(prompt, ScribblePrompt):  # strokes are hard constraints at full resolution too
                 full_mask = keep_strokes(full_mask, *prompt.seeds(full_shape))
             full_soft = view.to_full(soft, full_shape, soft=True)
