@@ -2,6 +2,7 @@
 
     python benchmarks/peel_benchmark.py            # 60 scenes, seeds 1000.., default backends
     python benchmarks/peel_benchmark.py --scenes 10 --painter patchmatch --json out.json
+    python benchmarks/peel_benchmark.py --merge part1.json part2.json   # one table over runs made in parts
 
 Prompts are boxes around the visible parts (``--prompt point`` for one click each). For every scene the
 decomposition is compared with the truth, object ``i`` of the scene <-> layer ``obj<i>``:
@@ -123,6 +124,37 @@ def run_scene(scene, args, painter):
     return row
 
 
+def report(rows, total, amodal: str) -> None:
+    """Print the table over the per-scene ``rows`` of :func:`run_scene` (``amodal``: the mode, for the label)."""
+
+    def cat(key):
+        return np.array([v for r in rows for v in r[key]], float)
+
+    pairs = sum(r["pairs"] for r in rows)
+    correct = sum(r["correct"] for r in rows)
+    secs = np.array([r["seconds"] for r in rows])
+    am, gu, co = cat("amodal"), cat("guess"), cat("control")
+    print(f"{'metric':<52} {'value':>8}")
+    print(f"{'objects / occluded objects / overlapping pairs':<52} {len(cat('vis_iou')):>3} / {len(am)} / {pairs}")
+    print(f"{'mean visible IoU (all objects)':<52} {cat('vis_iou').mean():8.3f}")
+    print(f"{'mean amodal IoU, occluded: peel (' + amodal + ')':<52} {am.mean():8.3f}")
+    print(f"{'mean amodal IoU, occluded: visible-mask guess':<52} {gu.mean():8.3f}")
+    print(f"{'mean amodal IoU, occluded: nearest-pixel control':<52} {co.mean():8.3f}")
+    beats = f"{int((am > gu + 1e-9).sum()):>3} / {int((am > co + 1e-9).sum())}"
+    print(f"{'  peel beats guess / beats control (objects)':<52} {beats}")
+    print(f"{'pairwise depth-order accuracy':<52} {correct / max(1, pairs):8.3f}")
+    touching = sum(r["touching"] for r in rows)
+    print(f"{'  on the ' + str(touching) + ' pairs whose visible parts touch':<52} "
+          f"{sum(r['touching_correct'] for r in rows) / max(1, touching):8.3f}")
+    print(f"{'hidden parts of occluded layers: PSNR dB / SSIM':<52} {np.nanmean(cat('hidden_psnr')):8.2f} / "
+          f"{np.nanmean(cat('hidden_ssim')):.3f}")
+    print(f"{'  share of the truly hidden pixels the layers cover':<52} {cat('hidden_cover').mean():8.3f}")
+    print(f"{'background plate in removed region: PSNR dB / SSIM':<52} "
+          f"{np.nanmean([r['psnr_plate'] for r in rows]):8.2f} / {np.nanmean([r['ssim_plate'] for r in rows]):.3f}")
+    print(f"{'seconds / scene (mean, median, max)':<52} {secs.mean():.2f}, {np.median(secs):.2f}, {secs.max():.2f}")
+    print(f"{'total seconds':<52} {total:8.1f}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenes", type=int, default=60)
@@ -143,9 +175,17 @@ def main(argv=None) -> int:
                         "0 = leave the pools alone, the old behaviour, for a baseline)")
     p.add_argument("--cutouts", default=None, help="folder of images/ + masks/ (default ../shared/data/grabcut)")
     p.add_argument("--json", type=Path, default=None, help="also write per-scene rows here")
+    p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="print the table over the rows of earlier --json runs (a long run in parts; "
+                        "pass the same --amodal); runs nothing")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+    if args.merge:
+        rows = [r for f in args.merge for r in json.loads(f.read_text())]
+        print(f"peel benchmark: {len(rows)} scenes merged from {', '.join(str(f) for f in args.merge)}")
+        report(rows, sum(r["seconds"] for r in rows), args.amodal)
+        return 0
     cut = args.cutouts
     if cut is None and not (ROOT.parent / "shared" / "data" / "grabcut" / "images").is_dir():
         cut = "none"
@@ -160,38 +200,13 @@ def main(argv=None) -> int:
         rows.append(run_scene(scene, args, painter))
     total = time.perf_counter() - t0
 
-    def cat(key):
-        return np.array([v for r in rows for v in r[key]], float)
-
-    pairs = sum(r["pairs"] for r in rows)
-    correct = sum(r["correct"] for r in rows)
-    secs = np.array([r["seconds"] for r in rows])
-    am, gu, co = cat("amodal"), cat("guess"), cat("control")
     print(f"peel benchmark: {len(rows)} scenes ({args.size[0]}x{args.size[1]}, "
           f"{args.objects[0]}-{args.objects[1]} objects, "
           f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
           f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
           f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, refine={not args.no_refine}, "
           f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}")
-    print(f"{'metric':<52} {'value':>8}")
-    print(f"{'objects / occluded objects / overlapping pairs':<52} {len(cat('vis_iou')):>3} / {len(am)} / {pairs}")
-    print(f"{'mean visible IoU (all objects)':<52} {cat('vis_iou').mean():8.3f}")
-    print(f"{'mean amodal IoU, occluded: peel (' + args.amodal + ')':<52} {am.mean():8.3f}")
-    print(f"{'mean amodal IoU, occluded: visible-mask guess':<52} {gu.mean():8.3f}")
-    print(f"{'mean amodal IoU, occluded: nearest-pixel control':<52} {co.mean():8.3f}")
-    beats = f"{int((am > gu + 1e-9).sum()):>3} / {int((am > co + 1e-9).sum())}"
-    print(f"{'  peel beats guess / beats control (objects)':<52} {beats}")
-    print(f"{'pairwise depth-order accuracy':<52} {correct / max(1, pairs):8.3f}")
-    touching = sum(r["touching"] for r in rows)
-    print(f"{'  on the ' + str(touching) + ' pairs whose visible parts touch':<52} "
-          f"{sum(r['touching_correct'] for r in rows) / max(1, touching):8.3f}")
-    print(f"{'hidden parts of occluded layers: PSNR dB / SSIM':<52} {np.nanmean(cat('hidden_psnr')):8.2f} / "
-          f"{np.nanmean(cat('hidden_ssim')):.3f}")
-    print(f"{'  share of the truly hidden pixels the layers cover':<52} {cat('hidden_cover').mean():8.3f}")
-    print(f"{'background plate in removed region: PSNR dB / SSIM':<52} "
-          f"{np.nanmean([r['psnr_plate'] for r in rows]):8.2f} / {np.nanmean([r['ssim_plate'] for r in rows]):.3f}")
-    print(f"{'seconds / scene (mean, median, max)':<52} {secs.mean():.2f}, {np.median(secs):.2f}, {secs.max():.2f}")
-    print(f"{'total seconds':<52} {total:8.1f}")
+    report(rows, total, args.amodal)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

@@ -1,0 +1,40 @@
+"""The peel benchmark's ``--merge``: one table over runs made in parts equals the table of their rows."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "peel_benchmark.py"
+
+
+def _row(seed, vis, amodal, control, correct, plate):
+    return {"seed": seed, "n": len(vis), "seconds": 1.0 + seed % 3, "vis_iou": vis, "amodal": amodal,
+            "guess": [a - 0.2 for a in amodal], "control": control, "pairs": 2, "correct": correct, "touching": 2,
+            "touching_correct": correct, "hidden_psnr": [20.0], "hidden_ssim": [0.5], "hidden_cover": [0.8],
+            "psnr_plate": plate, "ssim_plate": 0.4}
+
+
+def _value(out: str, label: str) -> str:
+    line = next(ln for ln in out.splitlines() if ln.startswith(label))
+    return re.split(r"\s{2,}", line.strip())[-1]
+
+
+def test_merge_prints_the_table_over_all_parts(tmp_path):
+    a = [_row(0, [0.9, 0.5], [0.8], [0.7], 2, 20.0)]
+    b = [_row(1, [0.6], [0.4, 0.6], [0.5, 0.5], 0, 22.0), _row(2, [1.0], [], [], 1, 24.0)]
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "3 scenes merged" in out
+    assert _value(out, "objects / occluded objects / overlapping pairs") == "4 / 3 / 6"
+    assert _value(out, "mean visible IoU") == "0.750"  # (0.9 + 0.5 + 0.6 + 1.0) / 4: objects, not scenes
+    assert _value(out, "mean amodal IoU, occluded: peel") == "0.600"
+    assert _value(out, "pairwise depth-order accuracy") == "0.500"  # 3 of 6 pairs
+    assert _value(out, "background plate in removed region").startswith("22.00")
