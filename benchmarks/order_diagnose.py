@@ -1,0 +1,159 @@
+"""Why are depth-order pairs wrong? Classify every wrongly ordered overlapping pair of the peel benchmark (issue 18).
+
+    python benchmarks/order_diagnose.py --scenes 50                       # the peel benchmark's scenes
+    python benchmarks/order_diagnose.py --first-seed 2000 --scenes 60 --out out/order
+    python benchmarks/order_diagnose.py --cutouts-only --first-seed 3000  # real GrabCut objects over photos
+
+The order stage (:func:`paintseg_layers.peel.order_graph`) sees only the first pass's masks, so each scene is
+segmented once (:func:`paintseg_layers.peel.first_pass.first_pass`, the benchmark's defaults) and the order is
+read twice: from the predicted masks (what ``decompose`` does) and from the scene's *true* visible masks (the
+order cues' own ceiling). A wrong pair (truly overlapping, ``depth`` inverted, as in ``peel_benchmark.py``) is
+
+* ``unobservable`` -- the true visible parts do not touch: a third object hides the whole overlap, no boundary
+  cue can see it (only transitivity through the graph);
+* ``mask`` -- right from the true masks, wrong from the predicted ones: the first pass's visible masks mislead;
+* ``cue`` -- wrong even from the true masks: the T-junction / convexity evidence itself points the wrong way.
+
+``--out`` writes one picture per wrong pair: image | true visible masks | predicted masks | true amodal masks
+(red = the object truly in front, blue = the one behind), with the pair's evidence and edge underneath.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from paintseg_layers.amcp import AMCPConfig, Segmenter  # noqa: E402
+from paintseg_layers.eval.scenes import make_scene  # noqa: E402
+from paintseg_layers.graph import depth_order  # noqa: E402
+from paintseg_layers.image import as_rgb  # noqa: E402
+from paintseg_layers.imageio import write_image  # noqa: E402
+from paintseg_layers.masks import dilate  # noqa: E402
+from paintseg_layers.painters import get_painter  # noqa: E402
+from paintseg_layers.peel import PeelConfig, order_evidence, order_graph  # noqa: E402
+from paintseg_layers.peel.first_pass import first_pass  # noqa: E402
+from paintseg_layers.projectors import get_projector  # noqa: E402
+
+CLASSES = ("unobservable", "mask", "cue")
+
+
+def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig):
+    """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool)."""
+    graph = order_graph({f"obj{i}": m for i, m in masks.items()}, shape, working_size=cfg.amcp.working_size,
+                        contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence)
+    for i in masks:
+        graph.nodes[f"obj{i}"]["prompt_index"] = i
+    return {int(n[3:]): r for r, n in enumerate(depth_order(graph))}, graph
+
+
+def wrong_pairs(scene, depth: dict) -> list[tuple[int, int]]:
+    """``(front, back)`` of the truly overlapping pairs that ``depth`` (index -> rank) orders wrongly."""
+    return [(a, b) for a, b, _ in scene.occlusion_pairs() if not (a in depth and b in depth and depth[a] < depth[b])]
+
+
+def classify(scene, pair, true_wrong: set) -> str:
+    """One of :data:`CLASSES` for a pair wrongly ordered from the predicted masks."""
+    a, b = pair
+    if not (dilate(scene.objects[a].visible_mask, 1) & scene.objects[b].visible_mask).any():
+        return "unobservable"
+    return "cue" if pair in true_wrong else "mask"
+
+
+def pair_picture(scene, masks: dict, pair, graph, cfg: PeelConfig, label: str, *, zoom: int = 2) -> np.ndarray:
+    """Image | true visible | predicted | true amodal, red = truly in front, blue = behind; a caption below."""
+    a, b = pair
+    img = (as_rgb(scene.image) * 255).astype(np.uint8)
+    empty = np.zeros(scene.shape, bool)
+
+    def paint(front, back):
+        out = img.astype(float) * 0.4
+        out[front] = out[front] * 0.3 + np.array([255, 60, 60]) * 0.7
+        out[back] = out[back] * 0.3 + np.array([60, 120, 255]) * 0.7
+        return out.astype(np.uint8)
+
+    obj = scene.objects
+    pa, pb = masks.get(a, empty), masks.get(b, empty)
+    panels = [img, paint(obj[a].visible_mask, obj[b].visible_mask), paint(pa, pb),
+              paint(obj[a].amodal_mask, obj[b].amodal_mask)]
+    h, w = scene.shape
+    strip = np.concatenate([cv2.resize(p, (w * zoom, h * zoom), interpolation=cv2.INTER_NEAREST) for p in panels], 1)
+    caption = np.zeros((44, strip.shape[1], 3), np.uint8)
+    radius = max(2, int(round(cfg.contact_radius * max(h, w))))
+    e_ab, e_ba, _ = order_evidence(pa, pb, radius=radius) if pa.any() and pb.any() else (0.0, 0.0, 0)
+    edge = graph.edges.get((f"obj{a}", f"obj{b}")) or graph.edges.get((f"obj{b}", f"obj{a}"))
+    edge_txt = "no edge" if edge is None else f"edge confidence {edge.get('confidence', 0):.2f}"
+    if (f"obj{b}", f"obj{a}") in graph.edges:
+        edge_txt += " (wrong way)"
+    lines = [f"seed {scene.seed}: obj{a} (red) in front of obj{b} (blue); class {label}",
+             f"evidence front {e_ab:.2f} / back {e_ba:.2f}; {edge_txt}"]
+    for k, text in enumerate(lines):
+        cv2.putText(caption, text, (4, 16 + 20 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
+    return np.concatenate([strip, caption], 0)
+
+
+def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | None) -> dict:
+    """Pairs, wrong pairs from the predicted and from the true masks, and the class of each wrong pair."""
+    rgb = as_rgb(scene.image)
+    painter, projector = seg_backends
+    seg = Segmenter(rgb, painter=painter, projector=projector, config=replace(cfg.amcp, paint_result=False))
+    masks, _, kept = first_pass(rgb, scene.prompts("box"), seg, cfg, seed, False)
+    predicted = {i: masks[i] for i in kept}
+    depth, graph = scene_order(predicted, scene.shape, cfg)
+    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg)
+    wrong = wrong_pairs(scene, depth)
+    true_wrong = set(wrong_pairs(scene, true_depth))
+    labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
+    if out is not None:
+        for (a, b), label in labels.items():
+            write_image(out / f"{scene.seed}_{a}_{b}_{label}.png",
+                        pair_picture(scene, predicted, (a, b), graph, cfg, label))
+    return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
+            "classes": Counter(labels.values())}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenes", type=int, default=50)
+    p.add_argument("--first-seed", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0, help="seed of the decomposition")
+    p.add_argument("--painter", default=None)
+    p.add_argument("--cutouts-only", action="store_true",
+                   help="every object a real GrabCut cut-out over a photo (real-data check)")
+    p.add_argument("--out", type=Path, default=None, help="folder for one picture per wrong pair")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
+    backends = (get_painter(args.painter), get_projector(None))
+    kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
+    total = Counter()
+    with threadpool_limits(limits=1):
+        for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
+            scene = make_scene(args.first_seed + k, size=(160, 120), n_objects=(2, 4), **kw)
+            row = diagnose_scene(scene, backends, cfg, args.seed, args.out)
+            total.update({key: row[key] for key in ("pairs", "wrong", "true_wrong")})
+            total.update(row["classes"])
+    pairs = max(1, total["pairs"])
+    print(f"order diagnosis: {args.scenes} scenes from seed {args.first_seed}, painter={backends[0].name}"
+          f"{', cut-outs only' if args.cutouts_only else ''}")
+    print(f"{'overlapping pairs':<44} {total['pairs']:>6}")
+    print(f"{'depth-order accuracy, predicted masks':<44} {1 - total['wrong'] / pairs:6.3f}")
+    print(f"{'depth-order accuracy, true visible masks':<44} {1 - total['true_wrong'] / pairs:6.3f}")
+    for name in CLASSES:
+        print(f"{'  wrong pairs: ' + name:<44} {total[name]:>6}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
