@@ -14,6 +14,12 @@ order cues' own ceiling). A wrong pair (truly overlapping, ``depth`` inverted, a
 * ``mask`` -- right from the true masks, wrong from the predicted ones: the first pass's visible masks mislead;
 * ``cue`` -- wrong even from the true masks: the T-junction / convexity evidence itself points the wrong way.
 
+Each cue is also scored on its own over the truly overlapping pairs whose predicted masks touch (the share of
+pairs whose sign it gets right): the T-junction cue (:func:`paintseg_layers.peel.junction_turn`), the convexity cue
+(the rest of :func:`paintseg_layers.peel.order_evidence`), their sum (what ``decompose`` uses) and the amodal
+completion cue (the object whose contour continuation, :func:`paintseg_layers.peel.amodal.shape_hidden`, extends
+further under the other, relative to its visible area, is behind).
+
 ``--out`` writes one picture per wrong pair: image | true visible masks | predicted masks | true amodal masks
 (red = the object truly in front, blue = the one behind), with the pair's evidence and edge underneath.
 """
@@ -42,11 +48,26 @@ from paintseg_layers.image import as_rgb  # noqa: E402
 from paintseg_layers.imageio import write_image  # noqa: E402
 from paintseg_layers.masks import dilate  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
-from paintseg_layers.peel import PeelConfig, order_evidence, order_graph  # noqa: E402
+from paintseg_layers.peel import PeelConfig, junction_turn, order_evidence, order_graph, within_reach  # noqa: E402
+from paintseg_layers.peel.amodal import shape_hidden  # noqa: E402
 from paintseg_layers.peel.first_pass import first_pass  # noqa: E402
 from paintseg_layers.projectors import get_projector  # noqa: E402
 
 CLASSES = ("unobservable", "mask", "cue")
+CUES = ("junction", "convexity", "junction+convexity", "amodal completion")
+
+
+def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> dict:
+    """Signed evidence of every cue that ``a`` is in front of ``b`` (> 0: in front, 0: no opinion)."""
+    e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius)
+    ta, tb = junction_turn(mask_a, mask_b), junction_turn(mask_b, mask_a)
+    turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
+
+    def completion(x, y):  # hidden part of x if y were in front, at most one visible radius away
+        return np.count_nonzero(within_reach(shape_hidden(x, y, [y]), x, reach=1.0)) / max(1, np.count_nonzero(x))
+
+    return {"junction": turn, "convexity": e_ab - e_ba - turn, "junction+convexity": e_ab - e_ba,
+            "amodal completion": float(completion(mask_b, mask_a) - completion(mask_a, mask_b))}
 
 
 def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig):
@@ -115,12 +136,20 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     wrong = wrong_pairs(scene, depth)
     true_wrong = set(wrong_pairs(scene, true_depth))
     labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
+    radius = max(2, int(round(cfg.contact_radius * max(scene.shape))))
+    cue_right, cue_pairs = Counter(), 0
+    for a, b, _ in scene.occlusion_pairs():
+        pa, pb = predicted.get(a), predicted.get(b)
+        if pa is None or pb is None or not (dilate(pa, 1) & pb).any():
+            continue
+        cue_pairs += 1
+        cue_right.update(name for name, v in cue_scores(pa, pb, radius=radius).items() if v > 0)
     if out is not None:
         for (a, b), label in labels.items():
             write_image(out / f"{scene.seed}_{a}_{b}_{label}.png",
                         pair_picture(scene, predicted, (a, b), graph, cfg, label))
     return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
-            "classes": Counter(labels.values())}
+            "classes": Counter(labels.values()), "cue_pairs": cue_pairs, "cue_right": cue_right}
 
 
 def main(argv=None) -> int:
@@ -144,6 +173,8 @@ def main(argv=None) -> int:
             row = diagnose_scene(scene, backends, cfg, args.seed, args.out)
             total.update({key: row[key] for key in ("pairs", "wrong", "true_wrong")})
             total.update(row["classes"])
+            total["cue_pairs"] += row["cue_pairs"]
+            total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
     pairs = max(1, total["pairs"])
     print(f"order diagnosis: {args.scenes} scenes from seed {args.first_seed}, painter={backends[0].name}"
           f"{', cut-outs only' if args.cutouts_only else ''}")
@@ -152,6 +183,9 @@ def main(argv=None) -> int:
     print(f"{'depth-order accuracy, true visible masks':<44} {1 - total['true_wrong'] / pairs:6.3f}")
     for name in CLASSES:
         print(f"{'  wrong pairs: ' + name:<44} {total[name]:>6}")
+    print(f"{'each cue alone, on the ' + str(total['cue_pairs']) + ' touching pairs:':<44}")
+    for name in CUES:
+        print(f"{'  ' + name:<44} {total['cue: ' + name] / max(1, total['cue_pairs']):6.3f}")
     return 0
 
 
