@@ -20,6 +20,23 @@ pairs whose sign it gets right): the T-junction cue (:func:`paintseg_layers.peel
 completion cue (the object whose contour continuation, :func:`paintseg_layers.peel.amodal.shape_hidden`, extends
 further under the other, relative to its visible area, is behind).
 
+Measured on the code of this commit (telea, the peel benchmark's defaults; wrong pairs unobservable / mask / cue):
+
+======================================  =====  =========  ==========  ==================  ===========  ========
+scenes                                  pairs  predicted  true masks  wrong u / m / c     junction     jn+convex
+======================================  =====  =========  ==========  ==================  ===========  ========
+``--scenes 50``                          139    0.914      0.942       3 / 5 / 4           0.944        0.920
+``--first-seed 2000 --scenes 60``        148    0.912      0.939       1 / 7 / 5           0.882        0.904
+``--cutouts-only --first-seed 3000``     97     0.753      0.918       1 / 21 / 2          0.679        0.738
+``--scenes 12 --painter patchmatch``     31     0.806      0.871       2 / 2 / 2           0.958        0.875
+======================================  =====  =========  ==========  ==================  ===========  ========
+
+(the last two columns: each cue alone on the touching pairs; convexity alone scores 0.63-0.77, amodal completion
+0.57-0.72). Pairs decided with a margin >= 0.5 are right 97% of the time; the quarter below it are near coin flips
+for every mask-shape cue tried (T-junction variants, convexity, hull fill, chord bulge, contour-curvature
+ownership, amodal completion, and an image cue: whether the shared boundary's strip looks like the object's own
+rim).
+
 ``--out`` writes one picture per wrong pair: image | true visible masks | predicted masks | true amodal masks
 (red = the object truly in front, blue = the one behind), with the pair's evidence and edge underneath.
 """
