@@ -1,6 +1,7 @@
 """Depth order cues (peel/order.py) on scenes of rectangles whose layers are known exactly."""
 
 import numpy as np
+import pytest
 
 from paintseg_layers.graph import depth_order
 from paintseg_layers.peel import junction_turn, order_evidence, order_graph
@@ -27,15 +28,16 @@ def three_objects():
     return front, middle, back
 
 
-def test_a_third_objects_junction_is_no_evidence_about_the_pair():
+def test_a_third_objects_junction_weighs_less_than_the_pairs_own():
     front, middle, back = three_objects()
     fooled = order_evidence(front, back, radius=18)
     assert fooled[1] > fooled[0]  # read with every junction, back seems to be in front
     e_front, e_back, _ = order_evidence(front, back, radius=18, others=middle)
-    assert e_front > e_back + 0.5
-    # at the corner where middle meets the pair, back's contour runs straight on and front's turns
-    assert junction_turn(front, back) > junction_turn(back, front)
-    assert junction_turn(front, back, third=middle) < junction_turn(back, front, third=middle)
+    assert e_front > e_back + 0.2
+    # at the corner where middle meets the pair, back's contour runs straight on and front's turns: the rule
+    # shrinks that misleading difference, and the convexity cue decides
+    misled = junction_turn(front, back) - junction_turn(back, front)
+    assert misled > junction_turn(front, back, third=middle) - junction_turn(back, front, third=middle) + 0.3
 
 
 def test_order_graph_orders_the_three_rectangles():
@@ -45,12 +47,13 @@ def test_order_graph_orders_the_three_rectangles():
     assert depth_order(g) == ["front", "middle", "back"]
 
 
-def test_only_three_object_junctions_fall_back_to_all_of_them():
+def test_only_three_object_junctions_weigh_as_much_as_without_the_rule():
     # front lies on back's top edge between two others: every end of its contact with back is a three-object
-    # junction, so none is dropped and the evidence equals the one read without the rule
+    # junction, all weighted alike, so the evidence equals the one read without the rule
     back = rect(20, 60, 140, 100)
     front = rect(60, 40, 100, 80)
     left, right = rect(40, 40, 60, 70), rect(100, 40, 120, 70)
     others = left | right
     back_v = back & ~front & ~others
-    assert order_evidence(front, back_v, radius=18, others=others) == order_evidence(front, back_v, radius=18)
+    plain = order_evidence(front, back_v, radius=18)
+    assert order_evidence(front, back_v, radius=18, others=others) == pytest.approx(plain)
