@@ -74,10 +74,13 @@ CLASSES = ("unobservable", "mask", "cue")
 CUES = ("junction", "convexity", "junction+convexity", "amodal completion")
 
 
-def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> dict:
-    """Signed evidence of every cue that ``a`` is in front of ``b`` (> 0: in front, 0: no opinion)."""
-    e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius)
-    ta, tb = junction_turn(mask_a, mask_b), junction_turn(mask_b, mask_a)
+def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: np.ndarray | None = None) -> dict:
+    """Signed evidence of every cue that ``a`` is in front of ``b`` (> 0: in front, 0: no opinion).
+
+    ``others`` (the other objects' masks) weights three-object junctions down, as ``decompose`` does.
+    """
+    e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius, others=others)
+    ta, tb = junction_turn(mask_a, mask_b, third=others), junction_turn(mask_b, mask_a, third=others)
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
 
     def completion(x, y):  # hidden part of x if y were in front, at most one visible radius away
@@ -160,7 +163,11 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
         if pa is None or pb is None or not (dilate(pa, 1) & pb).any():
             continue
         cue_pairs += 1
-        cue_right.update(name for name, v in cue_scores(pa, pb, radius=radius).items() if v > 0)
+        others = np.zeros(scene.shape, bool)
+        for i, m in predicted.items():
+            if i not in (a, b):
+                others |= m
+        cue_right.update(name for name, v in cue_scores(pa, pb, radius=radius, others=others).items() if v > 0)
     if out is not None:
         for (a, b), label in labels.items():
             write_image(out / f"{scene.seed}_{a}_{b}_{label}.png",
