@@ -25,19 +25,24 @@ def _hull(mask: np.ndarray) -> np.ndarray:
     return out > 0
 
 
-def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), frame: int = 3, min_run: int = 3) -> float:
+def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), frame: int = 3, min_run: int = 3,
+                  third: np.ndarray | None = None, third_reach: int = 2, third_weight: float = 0.35) -> float:
     """Mean turning angle (radians) of ``mask``'s contour where its contact with ``other`` starts or ends.
 
     At a T-junction the front object's contour runs on smoothly while the occluded one's turns to
     follow the occluder's edge. Contact runs (and gaps) shorter than ``min_run`` contour pixels are
     ignored (specks of a noisy mask are no junctions), and so are switches within ``frame`` px of
-    the image border, where the picture's frame, not an object, cuts the contours. NaN when the
-    contour never switches between touching and not.
+    the image border, where the picture's frame, not an object, cuts the contours. Switches within
+    ``third_reach`` px of ``third`` (the other objects' masks) count ``third_weight`` times as much:
+    where a third object meets the pair, the contours turn to follow *its* edge, which says little
+    about this pair (weighted, not dropped: a mask that reaches a bit too far makes a true junction
+    look like one of three objects). NaN when the contour never switches between touching and not.
     """
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     near = morph.dilate(other, 1)
+    skip = morph.dilate(third, third_reach) if third is not None and third.any() else None
     h, w = mask.shape
-    turns = []
+    turns, weights = [], []
     for c in contours:
         p = c[:, 0, :].astype(float)
         n = len(p)
@@ -54,21 +59,26 @@ def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), fram
             x, y = c[t, 0]
             if x < frame or y < frame or x >= w - frame or y >= h - frame:
                 continue
+            weight = third_weight if skip is not None and skip[y, x] else 1.0
             for k in scales:
                 if n < 2 * k + 2:
                     continue
                 v1, v2 = p[t] - p[(t - k) % n], p[(t + k) % n] - p[t]
                 if v1.any() and v2.any():
                     turns.append(abs(np.arctan2(v1[0] * v2[1] - v1[1] * v2[0], v1 @ v2)))
-    return float(np.mean(turns)) if turns else float("nan")
+                    weights.append(weight)
+    return float(np.average(turns, weights=weights)) if turns else float("nan")
 
 
-def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> tuple[float, float, int]:
+def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int,
+                   others: np.ndarray | None = None) -> tuple[float, float, int]:
     """Evidence ``(e_ab, e_ba, contested)`` that ``a`` is in front of ``b`` and vice versa, in [0, 2].
 
     Sum of two cues (see the module docstring): the T-junction cue (the smoother contour at the
     contact's ends is in front; ``max(0, turn_b - turn_a)`` radians) and the convexity cue
     (``|hull(E_b near a) & E_a|`` against the reverse, normalised to [0, 1] and weighted 0.5).
+    ``others`` (the union of every other object's mask) down-weights the junctions where a third
+    object meets the pair (:func:`junction_turn`).
     ``contested`` is the number of pixels both masks claim.
     """
     both = mask_a & mask_b
@@ -79,7 +89,7 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int) -> tu
     h_ab = float((_hull(lb | both) & ea).sum())
     h_ba = float((_hull(la | both) & eb).sum())
     hull = 0.5 * (h_ab - h_ba) / (h_ab + h_ba + 1.0)
-    ta, tb = junction_turn(mask_a, eb), junction_turn(mask_b, ea)
+    ta, tb = junction_turn(mask_a, eb, third=others), junction_turn(mask_b, ea, third=others)
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
     score = turn + hull
     return max(0.0, score), max(0.0, -score), int(both.sum())
@@ -107,7 +117,11 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
             ma, mb = small[a], small[b]
             if not ma.any() or not mb.any() or not (morph.dilate(ma, touch) & mb).any():
                 continue
-            e_ab, e_ba, contested = order_evidence(ma, mb, radius=radius)
+            others = np.zeros_like(ma)
+            for c in ids:
+                if c not in (a, b):
+                    others |= small[c]
+            e_ab, e_ba, contested = order_evidence(ma, mb, radius=radius, others=others)
             conf = min(1.0, abs(e_ab - e_ba) / 0.5)  # 0.5 rad of turning (about 30 degrees) = certain
             if conf < min_confidence:
                 log.info("order of %s and %s is ambiguous (evidence %.0f vs %.0f): no edge", a, b, e_ab, e_ba)

@@ -1,0 +1,222 @@
+"""Why are depth-order pairs wrong? Classify every wrongly ordered overlapping pair of the peel benchmark (issue 18).
+
+    python benchmarks/order_diagnose.py --scenes 50                       # the peel benchmark's scenes
+    python benchmarks/order_diagnose.py --first-seed 2000 --scenes 60 --out out/order
+    python benchmarks/order_diagnose.py --cutouts-only --first-seed 3000  # real GrabCut objects over photos
+
+The order stage (:func:`paintseg_layers.peel.order_graph`) sees only the first pass's masks, so each scene is
+segmented once (:func:`paintseg_layers.peel.first_pass.first_pass`, the benchmark's defaults) and the order is
+read twice: from the predicted masks (what ``decompose`` does) and from the scene's *true* visible masks (the
+order cues' own ceiling). A wrong pair (truly overlapping, ``depth`` inverted, as in ``peel_benchmark.py``) is
+
+* ``unobservable`` -- the true visible parts do not touch: a third object hides the whole overlap, no boundary
+  cue can see it (only transitivity through the graph);
+* ``mask`` -- right from the true masks, wrong from the predicted ones: the first pass's visible masks mislead;
+* ``cue`` -- wrong even from the true masks: the T-junction / convexity evidence itself points the wrong way.
+
+Each cue is also scored on its own over the truly overlapping pairs whose predicted masks touch (the share of
+pairs whose sign it gets right): the T-junction cue (:func:`paintseg_layers.peel.junction_turn`), the convexity cue
+(the rest of :func:`paintseg_layers.peel.order_evidence`), their sum (what ``decompose`` uses) and the amodal
+completion cue (the object whose contour continuation, :func:`paintseg_layers.peel.amodal.shape_hidden`, extends
+further under the other, relative to its visible area, is behind).
+
+Measured before the three-object junction weighting (commit 82f0473; telea, the peel benchmark's defaults;
+wrong pairs unobservable / mask / cue):
+
+======================================  =====  =========  ==========  ==================  ===========  ========
+scenes                                  pairs  predicted  true masks  wrong u / m / c     junction     jn+convex
+======================================  =====  =========  ==========  ==================  ===========  ========
+``--scenes 50``                          139    0.914      0.942       3 / 5 / 4           0.944        0.920
+``--first-seed 2000 --scenes 60``        148    0.912      0.939       1 / 7 / 5           0.882        0.904
+``--cutouts-only --first-seed 3000``     97     0.753      0.918       1 / 21 / 2          0.679        0.738
+``--scenes 12 --painter patchmatch``     31     0.806      0.871       2 / 2 / 2           0.958        0.875
+======================================  =====  =========  ==========  ==================  ===========  ========
+
+With three-object junctions weighted 0.35 (peel/order.py, 3ac959d), predicted / true masks: ``--scenes 50``
+0.928 / 0.957; ``--first-seed 2000 --scenes 60`` 0.932 / 0.966; cut-outs 0.763 / 0.948 (wrong 1 / 21 / 1);
+``--first-seed 4000 --scenes 50`` 0.876 -> 0.884 / 0.930 -> 0.938; patchmatch 0.871 / 0.935.
+
+(the last two columns: each cue alone on the touching pairs; convexity alone scores 0.63-0.77, amodal completion
+0.57-0.72). Pairs decided with a margin >= 0.5 are right 97% of the time; the quarter below it are near coin flips
+for every mask-shape cue tried (T-junction variants, convexity, hull fill, chord bulge, contour-curvature
+ownership, amodal completion, and an image cue: whether the shared boundary's strip looks like the object's own
+rim).
+
+``--out`` writes one picture per wrong pair: image | true visible masks | predicted masks | true amodal masks
+(red = the object truly in front, blue = the one behind), with the pair's evidence and edge underneath.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from paintseg_layers.amcp import AMCPConfig, Segmenter  # noqa: E402
+from paintseg_layers.eval.scenes import make_scene  # noqa: E402
+from paintseg_layers.graph import depth_order  # noqa: E402
+from paintseg_layers.image import as_rgb  # noqa: E402
+from paintseg_layers.imageio import write_image  # noqa: E402
+from paintseg_layers.masks import dilate  # noqa: E402
+from paintseg_layers.painters import get_painter  # noqa: E402
+from paintseg_layers.peel import PeelConfig, junction_turn, order_evidence, order_graph, within_reach  # noqa: E402
+from paintseg_layers.peel.amodal import shape_hidden  # noqa: E402
+from paintseg_layers.peel.first_pass import first_pass  # noqa: E402
+from paintseg_layers.projectors import get_projector  # noqa: E402
+
+CLASSES = ("unobservable", "mask", "cue")
+CUES = ("junction", "convexity", "junction+convexity", "amodal completion")
+
+
+def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: np.ndarray | None = None) -> dict:
+    """Signed evidence of every cue that ``a`` is in front of ``b`` (> 0: in front, 0: no opinion).
+
+    ``others`` (the other objects' masks) weights three-object junctions down, as ``decompose`` does.
+    """
+    e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius, others=others)
+    ta, tb = junction_turn(mask_a, mask_b, third=others), junction_turn(mask_b, mask_a, third=others)
+    turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
+
+    def completion(x, y):  # hidden part of x if y were in front, at most one visible radius away
+        return np.count_nonzero(within_reach(shape_hidden(x, y, [y]), x, reach=1.0)) / max(1, np.count_nonzero(x))
+
+    return {"junction": turn, "convexity": e_ab - e_ba - turn, "junction+convexity": e_ab - e_ba,
+            "amodal completion": float(completion(mask_b, mask_a) - completion(mask_a, mask_b))}
+
+
+def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig):
+    """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool)."""
+    graph = order_graph({f"obj{i}": m for i, m in masks.items()}, shape, working_size=cfg.amcp.working_size,
+                        contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence)
+    for i in masks:
+        graph.nodes[f"obj{i}"]["prompt_index"] = i
+    return {int(n[3:]): r for r, n in enumerate(depth_order(graph))}, graph
+
+
+def wrong_pairs(scene, depth: dict) -> list[tuple[int, int]]:
+    """``(front, back)`` of the truly overlapping pairs that ``depth`` (index -> rank) orders wrongly."""
+    return [(a, b) for a, b, _ in scene.occlusion_pairs() if not (a in depth and b in depth and depth[a] < depth[b])]
+
+
+def classify(scene, pair, true_wrong: set) -> str:
+    """One of :data:`CLASSES` for a pair wrongly ordered from the predicted masks."""
+    a, b = pair
+    if not (dilate(scene.objects[a].visible_mask, 1) & scene.objects[b].visible_mask).any():
+        return "unobservable"
+    return "cue" if pair in true_wrong else "mask"
+
+
+def pair_picture(scene, masks: dict, pair, graph, cfg: PeelConfig, label: str, *, zoom: int = 2) -> np.ndarray:
+    """Image | true visible | predicted | true amodal, red = truly in front, blue = behind; a caption below."""
+    a, b = pair
+    img = (as_rgb(scene.image) * 255).astype(np.uint8)
+    empty = np.zeros(scene.shape, bool)
+
+    def paint(front, back):
+        out = img.astype(float) * 0.4
+        out[front] = out[front] * 0.3 + np.array([255, 60, 60]) * 0.7
+        out[back] = out[back] * 0.3 + np.array([60, 120, 255]) * 0.7
+        return out.astype(np.uint8)
+
+    obj = scene.objects
+    pa, pb = masks.get(a, empty), masks.get(b, empty)
+    panels = [img, paint(obj[a].visible_mask, obj[b].visible_mask), paint(pa, pb),
+              paint(obj[a].amodal_mask, obj[b].amodal_mask)]
+    h, w = scene.shape
+    strip = np.concatenate([cv2.resize(p, (w * zoom, h * zoom), interpolation=cv2.INTER_NEAREST) for p in panels], 1)
+    caption = np.zeros((44, strip.shape[1], 3), np.uint8)
+    radius = max(2, int(round(cfg.contact_radius * max(h, w))))
+    e_ab, e_ba, _ = order_evidence(pa, pb, radius=radius) if pa.any() and pb.any() else (0.0, 0.0, 0)
+    edge = graph.edges.get((f"obj{a}", f"obj{b}")) or graph.edges.get((f"obj{b}", f"obj{a}"))
+    edge_txt = "no edge" if edge is None else f"edge confidence {edge.get('confidence', 0):.2f}"
+    if (f"obj{b}", f"obj{a}") in graph.edges:
+        edge_txt += " (wrong way)"
+    lines = [f"seed {scene.seed}: obj{a} (red) in front of obj{b} (blue); class {label}",
+             f"evidence front {e_ab:.2f} / back {e_ba:.2f}; {edge_txt}"]
+    for k, text in enumerate(lines):
+        cv2.putText(caption, text, (4, 16 + 20 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
+    return np.concatenate([strip, caption], 0)
+
+
+def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | None) -> dict:
+    """Pairs, wrong pairs from the predicted and from the true masks, and the class of each wrong pair."""
+    rgb = as_rgb(scene.image)
+    painter, projector = seg_backends
+    seg = Segmenter(rgb, painter=painter, projector=projector, config=replace(cfg.amcp, paint_result=False))
+    masks, _, kept = first_pass(rgb, scene.prompts("box"), seg, cfg, seed, False)
+    predicted = {i: masks[i] for i in kept}
+    depth, graph = scene_order(predicted, scene.shape, cfg)
+    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg)
+    wrong = wrong_pairs(scene, depth)
+    true_wrong = set(wrong_pairs(scene, true_depth))
+    labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
+    radius = max(2, int(round(cfg.contact_radius * max(scene.shape))))
+    cue_right, cue_pairs = Counter(), 0
+    for a, b, _ in scene.occlusion_pairs():
+        pa, pb = predicted.get(a), predicted.get(b)
+        if pa is None or pb is None or not (dilate(pa, 1) & pb).any():
+            continue
+        cue_pairs += 1
+        others = np.zeros(scene.shape, bool)
+        for i, m in predicted.items():
+            if i not in (a, b):
+                others |= m
+        cue_right.update(name for name, v in cue_scores(pa, pb, radius=radius, others=others).items() if v > 0)
+    if out is not None:
+        for (a, b), label in labels.items():
+            write_image(out / f"{scene.seed}_{a}_{b}_{label}.png",
+                        pair_picture(scene, predicted, (a, b), graph, cfg, label))
+    return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
+            "classes": Counter(labels.values()), "cue_pairs": cue_pairs, "cue_right": cue_right}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenes", type=int, default=50)
+    p.add_argument("--first-seed", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0, help="seed of the decomposition")
+    p.add_argument("--painter", default=None)
+    p.add_argument("--cutouts-only", action="store_true",
+                   help="every object a real GrabCut cut-out over a photo (real-data check)")
+    p.add_argument("--out", type=Path, default=None, help="folder for one picture per wrong pair")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
+    backends = (get_painter(args.painter), get_projector(None))
+    kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
+    total = Counter()
+    with threadpool_limits(limits=1):
+        for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
+            scene = make_scene(args.first_seed + k, size=(160, 120), n_objects=(2, 4), **kw)
+            row = diagnose_scene(scene, backends, cfg, args.seed, args.out)
+            total.update({key: row[key] for key in ("pairs", "wrong", "true_wrong")})
+            total.update(row["classes"])
+            total["cue_pairs"] += row["cue_pairs"]
+            total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
+    pairs = max(1, total["pairs"])
+    print(f"order diagnosis: {args.scenes} scenes from seed {args.first_seed}, painter={backends[0].name}"
+          f"{', cut-outs only' if args.cutouts_only else ''}")
+    print(f"{'overlapping pairs':<44} {total['pairs']:>6}")
+    print(f"{'depth-order accuracy, predicted masks':<44} {1 - total['wrong'] / pairs:6.3f}")
+    print(f"{'depth-order accuracy, true visible masks':<44} {1 - total['true_wrong'] / pairs:6.3f}")
+    for name in CLASSES:
+        print(f"{'  wrong pairs: ' + name:<44} {total[name]:>6}")
+    print(f"{'each cue alone, on the ' + str(total['cue_pairs']) + ' touching pairs:':<44}")
+    for name in CUES:
+        print(f"{'  ' + name:<44} {total['cue: ' + name] / max(1, total['cue_pairs']):6.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""benchmarks/order_diagnose.py: wrong pairs, their classes and the per-cue scores on scenes with known layers."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paintseg_layers.eval.scenes.model import Scene, SceneObject
+from paintseg_layers.peel import PeelConfig
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "order_diagnose.py"
+_spec = importlib.util.spec_from_file_location("order_diagnose", SCRIPT)
+od = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(od)
+
+
+def _scene(*objects) -> Scene:
+    """Objects given front to back as amodal masks; visible = amodal minus everything in front."""
+    shape = objects[0].shape
+    in_front = np.zeros(shape, bool)
+    out = []
+    for depth, amodal in enumerate(objects):
+        out.append(SceneObject(rgb=np.zeros((*shape, 3), np.float32), amodal_mask=amodal,
+                               visible_mask=amodal & ~in_front, depth=depth, source="shape:test"))
+        in_front |= amodal
+    img = np.zeros((*shape, 3), np.float32)
+    return Scene(image=img, background=img, objects=tuple(out), seed=0)
+
+
+def _bar_over_stripe():
+    bar = np.zeros((96, 128), bool)
+    bar[20:76, 50:70] = True  # a vertical bar in front ...
+    stripe = np.zeros((96, 128), bool)
+    stripe[40:56, 15:110] = True  # ... of a horizontal stripe: two T-junctions on each side of the bar
+    return bar, stripe
+
+
+def test_wrong_pairs_follow_the_true_depth():
+    scene = _scene(*_bar_over_stripe())
+    assert scene.occlusion_pairs()[0][:2] == (0, 1)
+    assert od.wrong_pairs(scene, {0: 0, 1: 1}) == []
+    assert od.wrong_pairs(scene, {0: 1, 1: 0}) == [(0, 1)]
+    assert od.wrong_pairs(scene, {0: 0}) == [(0, 1)]  # a missing layer is a wrong pair
+
+
+def test_order_from_true_masks_and_cue_scores_on_t_junctions():
+    scene = _scene(*_bar_over_stripe())
+    masks = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    depth, graph = od.scene_order(masks, scene.shape, PeelConfig())
+    assert depth == {0: 0, 1: 1} and graph.has_edge("obj0", "obj1")
+    scores = od.cue_scores(masks[0], masks[1], radius=18)
+    assert set(scores) == set(od.CUES)
+    assert scores["junction"] > 0.5  # the stripe's contour turns through 90 degrees at all four junctions
+    assert scores["amodal completion"] > 0  # the stripe continues under the bar, not the bar under the stripe
+    assert od.cue_scores(masks[1], masks[0], radius=18)["junction"] == pytest.approx(-scores["junction"])
+
+
+def test_classes_of_wrong_pairs():
+    bar, stripe = _bar_over_stripe()
+    scene = _scene(bar, stripe)
+    assert od.classify(scene, (0, 1), set()) == "mask"
+    assert od.classify(scene, (0, 1), {(0, 1)}) == "cue"
+    # a third object in front hides the whole overlap: the visible parts never touch
+    cover = np.zeros_like(bar)
+    cover[30:66, 40:80] = True
+    hidden = _scene(cover, bar, stripe)
+    assert (1, 2) in [p[:2] for p in hidden.occlusion_pairs()]
+    assert od.classify(hidden, (1, 2), set()) == "unobservable"
+
+
+def test_pair_picture_marks_front_and_back():
+    bar, stripe = _bar_over_stripe()
+    scene = _scene(bar, stripe)
+    masks = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    _, graph = od.scene_order(masks, scene.shape, PeelConfig())
+    pic = od.pair_picture(scene, masks, (0, 1), graph, PeelConfig(), "cue", zoom=1)
+    assert pic.dtype == np.uint8 and pic.shape == (96 + 44, 4 * 128, 3)
+    y, x = 48, 60  # inside the bar (front: red) in the true-visible panel
+    assert pic[y, 128 + x, 0] > 150 and pic[y, 128 + x, 2] < 100
+    y, x = 48, 20  # inside the stripe (behind: blue)
+    assert pic[y, 128 + x, 2] > 150 and pic[y, 128 + x, 0] < 100
