@@ -17,15 +17,17 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    k of ``clusters``; every merge of a Ward agglomeration (``agglomerate``); optionally the regions of
    :func:`skimage.graph.cut_normalized` (``skimage_ncut``). Each connected part is a candidate.
 3. **Objectness** (:func:`objectness`):
-   ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1];
+   ``score = contrast * separation * (1 - border_share) * sqrt(solidity) * boundary``, each term in
+   [0, 1]; ``boundary`` (``DiscoverConfig.outline``) is the share of the outline on a strong edge;
    with ``DiscoverConfig(evidence=True)`` also times the painter evidence
-   (:mod:`~paintseg_layers.discovery.evidence`: outline on an edge, change when painted out).
+   (:mod:`~paintseg_layers.discovery.evidence`: change when painted out).
 4. **Selection** (:mod:`~paintseg_layers.discovery.ranking`): a candidate is *background-like* and
    dropped when it touches 3 or more image sides, covers more than ``max_area`` or less than
    ``min_area`` of the image, or scores below ``min_score``. The rest are ranked by
    ``score * area ** size_prior``; a part of a larger, as well scoring candidate is dropped; then
    greedily, one overlapping a kept one (IoU > ``duplicate_iou`` or more than ``max_overlap`` of the
-   smaller shared) is a duplicate and dropped.
+   smaller shared) is a duplicate and dropped; last, one scoring below ``min_relative`` times the best
+   is dropped (a stopping rule: precision counts every extra proposal).
 5. **Refinement** (:func:`discover`): each kept proposal goes through AMCP as a
    :class:`~paintseg_layers.prompts.MaskPrompt`; the refined mask is rescored and the drop and
    duplicate rules are applied again.
