@@ -33,15 +33,21 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers import masks  # noqa: E402
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
-from paintseg_layers.discovery import EVIDENCE_MIN_SCORE, MIN_SCORE, DiscoverConfig, discover  # noqa: E402
+from paintseg_layers.discovery import (  # noqa: E402
+    EVIDENCE_MIN_SCORE,
+    MIN_SCORE,
+    OUTLINE_MIN_SCORE,
+    DiscoverConfig,
+    discover,
+)
 from paintseg_layers.eval import list_dataset  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose  # noqa: E402
 
-#: ``min_score`` of the ranking before the outline term (``--old-ranking``).
-OLD_MIN_SCORE = 0.3
+#: The stopping rule measured with ``--outline`` (``DiscoverConfig.min_relative``).
+OUTLINE_MIN_RELATIVE = 0.4
 
 
 def iou(a, b) -> float:
@@ -139,19 +145,20 @@ def main(argv=None) -> int:
                    help="rank with the painter evidence (DiscoverConfig(evidence=True), min_score 0.2)")
     p.add_argument("--min-relative", type=float, default=None,
                    help="DiscoverConfig.min_relative (stopping rule; default: the library's)")
-    p.add_argument("--old-ranking", action="store_true",
-                   help="the ranking before issue 17: no outline term, no stopping rule, min_score 0.3")
+    p.add_argument("--outline", action="store_true",
+                   help="rank with the outline-on-an-edge term (DiscoverConfig(outline=True, min_relative=0.4), "
+                        "min_score 0.25)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     amcp = AMCPConfig(samples=args.samples, paint_result=False)
     dcfg = DiscoverConfig(evidence=args.evidence)
+    args.min_score = EVIDENCE_MIN_SCORE if args.evidence else MIN_SCORE
+    if args.outline:
+        dcfg = replace(dcfg, outline=True, min_relative=OUTLINE_MIN_RELATIVE)
+        args.min_score = args.min_score if args.evidence else OUTLINE_MIN_SCORE
     if args.min_relative is not None:
         dcfg = replace(dcfg, min_relative=args.min_relative)
-    args.min_score = EVIDENCE_MIN_SCORE if args.evidence else MIN_SCORE
-    if args.old_ranking:
-        dcfg = replace(dcfg, outline=False, min_relative=0.0)
-        args.min_score = args.min_score if args.evidence else OLD_MIN_SCORE
     args.config = dcfg
     print(f"discover benchmark: projector={args.projector or 'lab'}, max_objects={args.max_objects}, "
           f"outline={dcfg.outline}, evidence={dcfg.evidence}, min_relative={dcfg.min_relative}, "

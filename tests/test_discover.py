@@ -9,6 +9,7 @@ from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.discovery import (
     EVIDENCE_MIN_SCORE,
     MIN_SCORE,
+    OUTLINE_MIN_SCORE,
     DiscoverConfig,
     Proposal,
     discover,
@@ -264,8 +265,8 @@ def test_discovery_imports_nothing_above_it():
 @pytest.mark.parametrize("seed", [1003, 1019])
 def test_background_pieces_rank_below_the_objects(seed):
     """Generated scenes where a piece of the background photo (seed 1003: touching the frame) outscores
-    every object on feature contrast alone: the outline term (no edge along its cut), alone (the
-    default) or with the painter fill (``evidence=True``), puts a true object first."""
+    every object on feature contrast alone: the outline term (no edge along its cut), alone
+    (``outline=True``) or with the painter fill (``evidence=True``), puts a true object first."""
     from paintseg_layers.eval.scenes import make_scene
 
     scene = make_scene(seed, size=(160, 120), n_objects=(2, 4))
@@ -273,11 +274,11 @@ def test_background_pieces_rank_below_the_objects(seed):
     truth = [_at(o.visible_mask, ws) for o in scene.objects]
     assert max(iou(props[0][0], t) for t in truth) > 0.8
     assert props[0][2]["boundary"] > 0.5 and props[0][2]["painted"] > 0.5
-    default, _ = propose(scene.image, seed=0)
-    assert max(iou(default[0][0], t) for t in truth) > 0.8
-    assert default[0][2]["boundary"] > 0.5 and default[0][2]["painted"] == 1.0  # no painting by default
-    # without the outline term, the same pool ranks a background piece first
-    old, _ = propose(scene.image, seed=0, min_score=0.3, config=DiscoverConfig(outline=False, min_relative=0.0))
+    outline, _ = propose(scene.image, seed=0, min_score=OUTLINE_MIN_SCORE, config=DiscoverConfig(outline=True))
+    assert max(iou(outline[0][0], t) for t in truth) > 0.8
+    assert outline[0][2]["boundary"] > 0.5 and outline[0][2]["painted"] == 1.0  # no painting without evidence
+    # without the evidence, the same pool ranks a background piece first
+    old, _ = propose(scene.image, seed=0)
     assert max(iou(old[0][0], t) for t in truth) < 0.1
 
 

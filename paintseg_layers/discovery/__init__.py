@@ -17,10 +17,10 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    k of ``clusters``; every merge of a Ward agglomeration (``agglomerate``); optionally the regions of
    :func:`skimage.graph.cut_normalized` (``skimage_ncut``). Each connected part is a candidate.
 3. **Objectness** (:func:`objectness`):
-   ``score = contrast * separation * (1 - border_share) * sqrt(solidity) * boundary``, each term in
-   [0, 1]; ``boundary`` (``DiscoverConfig.outline``) is the share of the outline on a strong edge;
-   with ``DiscoverConfig(evidence=True)`` also times the painter evidence
-   (:mod:`~paintseg_layers.discovery.evidence`: change when painted out).
+   ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1];
+   with ``DiscoverConfig(outline=True)`` also times ``boundary`` (the share of the outline on a
+   strong edge), with ``DiscoverConfig(evidence=True)`` times ``boundary`` and ``painted`` (the
+   change when painted out; :mod:`~paintseg_layers.discovery.evidence`).
 4. **Selection** (:mod:`~paintseg_layers.discovery.ranking`): a candidate is *background-like* and
    dropped when it touches 3 or more image sides, covers more than ``max_area`` or less than
    ``min_area`` of the image, or scores below ``min_score``. The rest are ranked by
@@ -37,11 +37,11 @@ empty list. :func:`exclude_prompted` drops the proposals that a user prompt alre
 """
 
 from paintseg_layers.discovery.coarse import propose
-from paintseg_layers.discovery.config import EVIDENCE_MIN_SCORE, MIN_SCORE, DiscoverConfig
+from paintseg_layers.discovery.config import EVIDENCE_MIN_SCORE, MIN_SCORE, OUTLINE_MIN_SCORE, DiscoverConfig
 from paintseg_layers.discovery.objectness import objectness
 from paintseg_layers.discovery.proposal import Proposal
 from paintseg_layers.discovery.ranking import exclude_prompted
 from paintseg_layers.discovery.refine import discover
 
-__all__ = ["EVIDENCE_MIN_SCORE", "MIN_SCORE", "DiscoverConfig", "Proposal", "discover", "exclude_prompted",
-           "objectness", "propose"]
+__all__ = ["EVIDENCE_MIN_SCORE", "MIN_SCORE", "OUTLINE_MIN_SCORE", "DiscoverConfig", "Proposal", "discover",
+           "exclude_prompted", "objectness", "propose"]

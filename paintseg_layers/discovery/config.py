@@ -8,10 +8,11 @@ import numpy as np
 
 from paintseg_layers.errors import InputError, check_known_keys
 
-#: Proposals scoring below this are background-like (the default of ``min_score``; the default score
-#: includes the ``boundary`` factor, see ``DiscoverConfig.outline``).
-MIN_SCORE = 0.25
-#: ``min_score`` to use with ``evidence=True`` (the score has the ``painted`` factor too).
+#: Proposals scoring below this are background-like (the default of ``min_score``).
+MIN_SCORE = 0.3
+#: ``min_score`` to use with ``outline=True`` (the score has the ``boundary`` factor).
+OUTLINE_MIN_SCORE = 0.25
+#: ``min_score`` to use with ``evidence=True`` (the score has the ``boundary`` and ``painted`` factors).
 EVIDENCE_MIN_SCORE = 0.2
 
 
@@ -39,7 +40,9 @@ class DiscoverConfig:
     outline : bool
         Multiply the score by ``boundary``, the share of the candidate's outline on a strong colour
         edge (:mod:`~paintseg_layers.discovery.evidence`): a cut through a textured background or
-        through an object runs through flat colour, a whole object's outline is an edge all around.
+        through an object runs through flat colour, a whole object's outline is an edge all around
+        (use ``min_score=OUTLINE_MIN_SCORE``). Off by default: it finds more objects of generated
+        scenes but lowers the top proposal on the GrabCut photos (see the README).
     evidence : bool
         Multiply the score by the painter evidence as well: how much painting the candidate out
         changes it (``painted``; use ``min_score=EVIDENCE_MIN_SCORE``). Off by default: it helps on
@@ -56,7 +59,9 @@ class DiscoverConfig:
         smaller mask with a kept, higher-ranked one is a duplicate too (a union or a part of it).
     min_relative : float
         Stopping rule: a proposal scoring below ``min_relative`` times the best kept one is dropped
-        (precision counts every extra proposal; 0 keeps up to ``max_objects``).
+        (precision counts every extra proposal; 0, the default, keeps up to ``max_objects``). Use 0.4
+        with ``outline=True`` (measured in the README); with the default score it changes nothing on
+        generated scenes.
     nested, nest_ratio : float
         A candidate lying ``nested`` or more inside a larger valid candidate that scores at least
         ``nest_ratio`` times as much is a *part* (e.g. one colour patch of a textured object): dropped.
@@ -79,14 +84,14 @@ class DiscoverConfig:
     words: int = 12
     ring: float = 0.5
     min_gap: float = 0.1
-    outline: bool = True
+    outline: bool = False
     evidence: bool = False
     paint_gap: float = 0.5
     min_area: float = 0.01
     max_area: float = 0.6
     duplicate_iou: float = 0.5
     max_overlap: float = 0.25
-    min_relative: float = 0.4
+    min_relative: float = 0.0
     nested: float = 0.8
     nest_ratio: float = 1.0
     size_prior: float = 0.15
