@@ -22,6 +22,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +33,21 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers import masks  # noqa: E402
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
-from paintseg_layers.discovery import EVIDENCE_MIN_SCORE, MIN_SCORE, DiscoverConfig, discover  # noqa: E402
+from paintseg_layers.discovery import (  # noqa: E402
+    EVIDENCE_MIN_SCORE,
+    MIN_SCORE,
+    OUTLINE_MIN_SCORE,
+    DiscoverConfig,
+    discover,
+)
 from paintseg_layers.eval import list_dataset  # noqa: E402
 from paintseg_layers.eval.metrics import iou as iou_ignore  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose  # noqa: E402
+
+#: The stopping rule measured with ``--outline`` (``DiscoverConfig.min_relative``).
+OUTLINE_MIN_RELATIVE = 0.4
 
 
 def iou(a, b) -> float:
@@ -133,14 +143,26 @@ def main(argv=None) -> int:
     p.add_argument("--no-layers", dest="layers", action="store_false", help="skip peeling the scenes")
     p.add_argument("--evidence", action="store_true",
                    help="rank with the painter evidence (DiscoverConfig(evidence=True), min_score 0.2)")
+    p.add_argument("--min-relative", type=float, default=None,
+                   help="DiscoverConfig.min_relative (stopping rule; default: the library's)")
+    p.add_argument("--outline", action="store_true",
+                   help="rank with the outline-on-an-edge term (DiscoverConfig(outline=True, min_relative=0.4), "
+                        "min_score 0.25)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     amcp = AMCPConfig(samples=args.samples, paint_result=False)
     dcfg = DiscoverConfig(evidence=args.evidence)
-    args.config, args.min_score = dcfg, EVIDENCE_MIN_SCORE if args.evidence else MIN_SCORE
+    args.min_score = EVIDENCE_MIN_SCORE if args.evidence else MIN_SCORE
+    if args.outline:
+        dcfg = replace(dcfg, outline=True, min_relative=OUTLINE_MIN_RELATIVE)
+        args.min_score = args.min_score if args.evidence else OUTLINE_MIN_SCORE
+    if args.min_relative is not None:
+        dcfg = replace(dcfg, min_relative=args.min_relative)
+    args.config = dcfg
     print(f"discover benchmark: projector={args.projector or 'lab'}, max_objects={args.max_objects}, "
-          f"evidence={dcfg.evidence}, min_score={args.min_score}, working_size={dcfg.working_size}, "
+          f"outline={dcfg.outline}, evidence={dcfg.evidence}, min_relative={dcfg.min_relative}, "
+          f"min_score={args.min_score}, working_size={dcfg.working_size}, "
           f"superpixels~{dcfg.n_segments}, "
           f"AMCP steps={amcp.steps} samples={amcp.samples} refine={amcp.refine}, seed={args.seed}")
     if args.scenes:

@@ -9,6 +9,7 @@ from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.discovery import (
     EVIDENCE_MIN_SCORE,
     MIN_SCORE,
+    OUTLINE_MIN_SCORE,
     DiscoverConfig,
     Proposal,
     discover,
@@ -264,8 +265,8 @@ def test_discovery_imports_nothing_above_it():
 @pytest.mark.parametrize("seed", [1003, 1019])
 def test_background_pieces_rank_below_the_objects(seed):
     """Generated scenes where a piece of the background photo (seed 1003: touching the frame) outscores
-    every object on feature contrast alone: the painter evidence (no edge along its cut, filled back by
-    the painter) puts a true object first."""
+    every object on feature contrast alone: the outline term (no edge along its cut), alone
+    (``outline=True``) or with the painter fill (``evidence=True``), puts a true object first."""
     from paintseg_layers.eval.scenes import make_scene
 
     scene = make_scene(seed, size=(160, 120), n_objects=(2, 4))
@@ -273,9 +274,25 @@ def test_background_pieces_rank_below_the_objects(seed):
     truth = [_at(o.visible_mask, ws) for o in scene.objects]
     assert max(iou(props[0][0], t) for t in truth) > 0.8
     assert props[0][2]["boundary"] > 0.5 and props[0][2]["painted"] > 0.5
+    outline, _ = propose(scene.image, seed=0, min_score=OUTLINE_MIN_SCORE, config=DiscoverConfig(outline=True))
+    assert max(iou(outline[0][0], t) for t in truth) > 0.8
+    assert outline[0][2]["boundary"] > 0.5 and outline[0][2]["painted"] == 1.0  # no painting without evidence
     # without the evidence, the same pool ranks a background piece first
     old, _ = propose(scene.image, seed=0)
     assert max(iou(old[0][0], t) for t in truth) < 0.1
+
+
+def test_stopping_rule_drops_proposals_far_below_the_best():
+    from paintseg_layers.discovery.ranking import select
+
+    _, (disc, square) = two_objects()
+    pool = [(disc, 0.9, {"sides": 0, "area": 0.1}), (square, 0.3, {"sides": 0, "area": 0.1})]
+    assert len(select(pool, DiscoverConfig(min_relative=0.0), 5, 0.0)) == 2
+    kept = select(pool, DiscoverConfig(min_relative=0.4), 5, 0.0)
+    assert len(kept) == 1 and kept[0][0] is disc
+    assert len(select(pool, DiscoverConfig(min_relative=0.3), 5, 0.0)) == 2
+    with pytest.raises(InputError, match="min_relative"):
+        DiscoverConfig(min_relative=1.5)
 
 
 def test_painter_evidence_terms():

@@ -245,13 +245,23 @@ def test_failed_job_keeps_its_message_and_the_server_answers(client, shapes):
     alive(client)
 
 
-def test_decompose_can_discover_the_other_objects(client, shapes):
-    r = client.post("/api/decompose", json={"image": shapes, "prompts": [{"kind": "box", "box": BOXES[1]}],
-                                            "settings": FAST, "discover": True, "name": "discovered"})
+def test_decompose_can_discover_the_other_objects(client):
+    # two separate objects on a plain ground, one prompted: discovery adds the other
+    # (examples/shapes.png holds no object apart from the prompted group, only background pieces)
+    img = np.full((120, 160, 3), 215, np.uint8)
+    img[20:60, 15:60] = (200, 30, 30)
+    img[55:100, 95:140] = (30, 50, 200)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    r = client.post("/api/images", files={"file": ("two.png", buf.getvalue(), "image/png")})
+    assert r.status_code == 200, r.text
+    prompts = [{"kind": "box", "box": [15, 20, 60, 60]}]
+    r = client.post("/api/decompose", json={"image": r.json()["name"], "prompts": prompts, "settings": FAST,
+                                            "discover": True, "name": "discovered"})
     job = wait(client, r.json()["job"])
     assert job["state"] == "done", job
     assert job["result"]["decomposition"] == "discovered"
-    assert "obj0" in job["result"]["order"] and len(job["result"]["order"]) >= 2
+    assert "obj0" in job["result"]["order"] and len(job["result"]["order"]) == 2
 
 
 # -- compose, edits, export ------------------------------------------------------------------------

@@ -18,14 +18,16 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    :func:`skimage.graph.cut_normalized` (``skimage_ncut``). Each connected part is a candidate.
 3. **Objectness** (:func:`objectness`):
    ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1];
-   with ``DiscoverConfig(evidence=True)`` also times the painter evidence
-   (:mod:`~paintseg_layers.discovery.evidence`: outline on an edge, change when painted out).
+   with ``DiscoverConfig(outline=True)`` also times ``boundary`` (the share of the outline on a
+   strong edge), with ``DiscoverConfig(evidence=True)`` times ``boundary`` and ``painted`` (the
+   change when painted out; :mod:`~paintseg_layers.discovery.evidence`).
 4. **Selection** (:mod:`~paintseg_layers.discovery.ranking`): a candidate is *background-like* and
    dropped when it touches 3 or more image sides, covers more than ``max_area`` or less than
    ``min_area`` of the image, or scores below ``min_score``. The rest are ranked by
    ``score * area ** size_prior``; a part of a larger, as well scoring candidate is dropped; then
    greedily, one overlapping a kept one (IoU > ``duplicate_iou`` or more than ``max_overlap`` of the
-   smaller shared) is a duplicate and dropped.
+   smaller shared) is a duplicate and dropped; last, one scoring below ``min_relative`` times the best
+   is dropped (a stopping rule: precision counts every extra proposal).
 5. **Refinement** (:func:`discover`): each kept proposal goes through AMCP as a
    :class:`~paintseg_layers.prompts.MaskPrompt`; the refined mask is rescored and the drop and
    duplicate rules are applied again.
@@ -35,11 +37,11 @@ empty list. :func:`exclude_prompted` drops the proposals that a user prompt alre
 """
 
 from paintseg_layers.discovery.coarse import propose
-from paintseg_layers.discovery.config import EVIDENCE_MIN_SCORE, MIN_SCORE, DiscoverConfig
+from paintseg_layers.discovery.config import EVIDENCE_MIN_SCORE, MIN_SCORE, OUTLINE_MIN_SCORE, DiscoverConfig
 from paintseg_layers.discovery.objectness import objectness
 from paintseg_layers.discovery.proposal import Proposal
 from paintseg_layers.discovery.ranking import exclude_prompted
 from paintseg_layers.discovery.refine import discover
 
-__all__ = ["EVIDENCE_MIN_SCORE", "MIN_SCORE", "DiscoverConfig", "Proposal", "discover", "exclude_prompted",
-           "objectness", "propose"]
+__all__ = ["EVIDENCE_MIN_SCORE", "MIN_SCORE", "OUTLINE_MIN_SCORE", "DiscoverConfig", "Proposal", "discover",
+           "exclude_prompted", "objectness", "propose"]

@@ -55,7 +55,8 @@ def discovery_view(rgb: np.ndarray, cfg: DiscoverConfig) -> np.ndarray:
 def scoring_context(work: np.ndarray, proj, cfg: DiscoverConfig, seed: int) -> FeatureWords:
     """The per-image scoring state of ``work`` (discovery resolution): feature words and painter evidence."""
     feats = proj.project(work[None])[0].astype(np.float64)
-    evidence = PaintEvidence(work, cfg.paint_gap) if cfg.evidence else None
+    use = cfg.outline or cfg.evidence
+    evidence = PaintEvidence(work, cfg.paint_gap, paint=cfg.evidence) if use else None
     return FeatureWords(feats, cfg.words, cfg.ring, seed, cfg.min_gap, evidence)
 
 

@@ -38,12 +38,15 @@ class PaintEvidence:
         RGB in [0, 1] at the discovery resolution.
     paint_gap : float
         Mean CIELAB change (/ 100) inside a painted-out candidate at which ``painted`` reaches 1.
+    paint : bool
+        Whether the score uses ``painted`` (``DiscoverConfig.evidence``); ``boundary`` is always used.
     """
 
-    def __init__(self, image: np.ndarray, paint_gap: float):
+    def __init__(self, image: np.ndarray, paint_gap: float, paint: bool = True):
         self.image8 = np.ascontiguousarray(to_uint8(image))
         self.lab = _lab(self.image8)
         self.paint_gap = float(paint_gap)
+        self.paint = bool(paint)
         grad = gradient_magnitude(self.lab, np.float64)
         top = np.quantile(grad, EDGE_QUANTILE)
         # a flat image has no edges at all (top == 0)

@@ -73,8 +73,9 @@ def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
     * ``solidity``: area over the convex hull's area (objects are compact).
     * ``boundary`` and ``painted``: the painter evidence
       (:mod:`~paintseg_layers.discovery.evidence`): the share of the outline on a strong edge, and how
-      much painting the candidate out changes it. Both 1 when ``ctx.evidence`` is None; computed only
-      for candidates that can still be proposals (score above 0, fewer than 3 image sides).
+      much painting the candidate out changes it. Both 1 when ``ctx.evidence`` is None, ``painted``
+      1 when ``ctx.evidence.paint`` is off; computed only for candidates that can still be proposals
+      (score above 0, fewer than 3 image sides).
 
     Returns
     -------
@@ -114,7 +115,10 @@ def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
         boundary = painted = 0.0
         if score > 0 and sides < 3:  # the painting is the costly part: only for possible proposals
             boundary = ctx.evidence.boundary(mask)
-            painted = ctx.evidence.painted(mask) if boundary > 0 else 0.0
+            if not ctx.evidence.paint:
+                painted = 1.0
+            elif boundary > 0:
+                painted = ctx.evidence.painted(mask)
         score *= boundary * painted
     return float(score), {"contrast": contrast, "separation": separation, "border_share": border_share,
                           "solidity": solidity, "boundary": boundary, "painted": painted, "sides": sides,

@@ -43,6 +43,7 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
        least ``nest_ratio`` times as much.
     4. Greedy by rank: a candidate :func:`overlapping` a kept one is a duplicate and dropped; stop at
        ``max_objects``.
+    5. Stopping rule: a kept candidate scoring below ``min_relative`` times the first one is dropped.
     """
     valid = [t for t in pool if background_like(t[2], t[1], cfg, min_score) is None]
     ranked = sorted(valid, key=lambda t: rank_key(t[1], t[2]["area"], cfg))
@@ -65,7 +66,7 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
         if any(overlapping(m, k[0], cfg) for k in kept):
             continue
         kept.append((m, sc, terms))
-    return kept
+    return [k for k in kept if k[1] >= cfg.min_relative * kept[0][1]] if kept else kept
 
 
 def exclude_prompted(proposals: Sequence[Proposal], prompts: Sequence, shape: tuple[int, int], *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -93,10 +94,13 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
         return []
     seg = Segmenter(rgb, painter=painter, projector=proj, config=amcp or AMCPConfig(paint_result=False)) \
         if cfg.refine else None
-    # the refined masks are rescored in the same feature words as the coarse ones
+    # the refined masks are rescored in the same feature words as the coarse ones; the outline term
+    # judges the superpixel cut, so a refined mask keeps its coarse candidate's (AMCP's outline is no
+    # superpixel cut, and at the discovery resolution it misses the edge by a pixel or two)
+    carry = cfg.outline and not cfg.evidence
     ctx = None
     if seg is not None:
-        ctx = scoring_context(discovery_view(rgb, cfg), proj, cfg, seed)
+        ctx = scoring_context(discovery_view(rgb, cfg), proj, replace(cfg, outline=False) if carry else cfg, seed)
     out: list[Proposal] = []
     for i, (m, sc, terms) in tqdm(enumerate(coarse), total=len(coarse), desc="refine", unit="obj", leave=False,
                                    disable=not progress):
@@ -107,6 +111,8 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
             if rm.any():
                 small = upsample_soft(rm.astype(np.float32), wshape) >= 0.5
                 rs, rt = objectness(small, ctx)
+                if carry:
+                    rs, rt = rs * terms["boundary"], {**rt, "boundary": terms["boundary"]}
                 why = background_like(rt, rs, cfg, min_score)
                 if why is not None:
                     log.info("proposal %d dropped after refinement: %s", i, why)
