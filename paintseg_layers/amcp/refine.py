@@ -29,6 +29,8 @@ _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 _INF = 1e9
 #: found once: ``threadpool_limits`` re-scans the loaded libraries on every call (30 ms each)
 _POOLS = ThreadpoolController()
+#: pixels the boundary re-cut learns its colour models from when it is given none
+MODEL_PIXELS = 12_000
 
 
 def _pairwise(img: np.ndarray, gamma: float, win=np.s_[:, :]):
@@ -66,8 +68,47 @@ def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     return np.logaddexp.reduce(np.stack(terms), axis=0)
 
 
+def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0) -> np.ndarray:
+    """The minimum cut under colour models ``fgd`` / ``bgd`` (plus ``weight * -log prior``) with hard seeds.
+
+    Only the window of pixels whose label is free (plus a 1 px ring) enters the graph: the pixels outside
+    are background seeds, so the max flow's reachable set, and hence the labels, are those of the whole cut.
+    """
+    h, w = bg_seeds.shape
+    label = np.zeros((h, w), bool)
+    if bg_seeds.all():
+        return label
+    x0, y0, x1, y1 = morph.bbox(~bg_seeds)
+    win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
+    shape = bgr[win].shape[:2]
+    # colour and prior costs only where the label is free: a seed's finite cost on its own side is a
+    # constant of every cut, so it is left at 0 (the labels are the same)
+    free = ~(fg_seeds[win] | bg_seeds[win])
+    pixels = bgr[win][free].astype(np.float64)
+    cost_fg, cost_bg = np.zeros(shape), np.zeros(shape)
+    fg = -gmm_log_likelihood(fgd, pixels)
+    bg = -gmm_log_likelihood(bgd, pixels)
+    if weight > 0 and prior is not None:
+        fg -= weight * np.log(prior[win][free])
+        bg -= weight * np.log(1 - prior[win][free])
+    shift = np.minimum(fg, bg)
+    cost_fg[free], cost_bg[free] = fg - shift, bg - shift
+    cost_fg[bg_seeds[win]] = _INF
+    cost_bg[fg_seeds[win]] = _INF
+    g = maxflow.Graph[float]()
+    ids = g.add_grid_nodes(shape)
+    for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma, win)):
+        struct = np.zeros((3, 3))
+        struct[1 + dy, 1 + dx] = 1
+        g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
+    g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
+    g.maxflow()
+    label[win] = ~g.get_grid_segments(ids)
+    return label
+
+
 def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
-                gamma: float = 50.0, iterations: int = 3, seed: int = 0) -> np.ndarray:
+                gamma: float = 50.0, iterations: int = 3, seed: int = 0, models: list | None = None) -> np.ndarray:
     """Graph-cut refinement of a mask.
 
     Parameters
@@ -90,6 +131,9 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         GrabCut-set box IoU 0.8661 vs 0.8667, and 0.8564 with 1).
     seed : int
         Seeds OpenCV's RNG (its k-means initialisation), so results are reproducible.
+    models : list, optional
+        Receives the learnt colour models ``[object, background]`` (OpenCV GrabCut models), for
+        :func:`refine_boundary`.
 
     Returns
     -------
@@ -120,46 +164,29 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
             cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # degenerate colour statistics (e.g. a flat crop)
             return mask.copy()
+        if models is not None:
+            models[:] = [fgd, bgd]
         if weight <= 0:
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
         else:
-            # the cut only where a label is free (plus a 1 px ring): pixels outside are background seeds, so
-            # the reachable set of the max flow, and hence the labels, are those of the whole-view cut
-            x0, y0, x1, y1 = morph.bbox(~bg_seeds)
-            win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
-            pixels = bgr[win].reshape(-1, 3).astype(np.float64)
-            shape = bgr[win].shape[:2]
-            cost_fg = -gmm_log_likelihood(fgd, pixels).reshape(shape)
-            cost_bg = -gmm_log_likelihood(bgd, pixels).reshape(shape)
-            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)[win]
-            cost_fg = cost_fg - weight * np.log(prior)
-            cost_bg = cost_bg - weight * np.log(1 - prior)
-            shift = np.minimum(cost_fg, cost_bg)
-            cost_fg, cost_bg = cost_fg - shift, cost_bg - shift
-            cost_fg[bg_seeds[win]] = _INF
-            cost_bg[fg_seeds[win]] = _INF
-            g = maxflow.Graph[float]()
-            ids = g.add_grid_nodes(shape)
-            for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma, win)):
-                struct = np.zeros((3, 3))
-                struct[1 + dy, 1 + dx] = 1
-                g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
-            g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
-            g.maxflow()
-            label = np.zeros((h, w), bool)
-            label[win] = ~g.get_grid_segments(ids)
+            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
+            label = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=gamma, prior=prior, weight=weight)
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
 
 
-def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5, max_side: int = 1024,
-                    seed: int = 0) -> np.ndarray:
+def refine_boundary(image, mask, *, width: int, valid=None, models=None, iterations: int = 0,
+                    gamma: float = 50.0, max_side: int = 1024, seed: int = 0) -> np.ndarray:
     """Re-cut ``mask``'s boundary at the image's own resolution, in a band of ``width`` px around it.
 
     The working view is coarser than the photo for a large object (a whole 640 px photo at 320 px):
-    its boundary, upsampled, is blocky and misses thin parts. Here GrabCut runs on the mask's box (plus
-    the band) with the mask's interior deeper than ``width`` as object and everything farther than
-    ``width`` outside it as background; only the band can change. A box longer than ``max_side`` px
-    is cut at that size (a 24 Mpx photo stays fast) and only the band is taken from the upsampled cut.
+    its boundary, upsampled, is blocky and misses thin parts. Here the mask's interior deeper than ``width``
+    is object and everything farther than ``width`` outside it background, and one graph cut on the mask's
+    box labels the band in between (GrabCut's contrast-sensitive smoothness, weight ``gamma``) under the
+    colour models the working-resolution refinement learnt (``models``), or, without them, GrabCut's
+    k-means mixtures of about ``MODEL_PIXELS`` pixels of the box. A box longer than ``max_side`` px is cut
+    at that size (a 24 Mpx photo stays fast) and only the band is taken from the upsampled cut.
+    (A 5-iteration GrabCut on the whole full-size box instead cost 1.7x the rest of ``segment`` on
+    GrabCut-set photos for a lower IoU: 16 photos, 0.769 vs 0.774.)
 
     Parameters
     ----------
@@ -169,8 +196,12 @@ def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5,
         Band half-width in px (0 returns ``mask``).
     valid : (H, W) bool, optional
         Where the object may be; outside stays background.
+    models : sequence, optional
+        ``(object, background)`` OpenCV GrabCut colour models (see :func:`refine_mask`'s ``models``).
     iterations : int
-        GrabCut iterations.
+        GrabCut iterations after the k-means mixtures, when ``models`` is not given.
+    gamma : float
+        Smoothness weight of the cut.
     max_side : int
         The cut runs at most at this many px on the box's long side.
     seed : int
@@ -206,14 +237,21 @@ def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 5,
     labels[~allowed_s] = cv2.GC_BGD
     if not (labels == cv2.GC_BGD).any() or not (labels == cv2.GC_PR_FGD).any():
         return mask.copy()
-    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-    cv2.setRNGSeed(int(seed))
-    with threadpool_limits(1):
-        try:
-            cv2.grabCut(_bgr8(crop), labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
-        except cv2.error:  # degenerate colour statistics
-            return mask.copy()
-    cut = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    bgr = _bgr8(crop)
+    with _POOLS.limit(limits=1):
+        if models:
+            fgd, bgd = models
+        else:
+            k = max(1, int(np.sqrt(labels.size / MODEL_PIXELS)))
+            sample = labels[::k, ::k].copy()
+            bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+            cv2.setRNGSeed(int(seed))
+            try:
+                cv2.grabCut(np.ascontiguousarray(bgr[::k, ::k]), sample, None, bgd, fgd, int(iterations),
+                            cv2.GC_INIT_WITH_MASK)
+            except cv2.error:  # degenerate colour statistics
+                return mask.copy()
+        cut = _graph_cut(bgr, fgd, bgd, labels == cv2.GC_FGD, labels == cv2.GC_BGD, gamma=gamma)
     if s < 1.0:
         cut = upsample_soft(cut.astype(np.float32), sub.shape) >= 0.5
         near = np.maximum(*_distances(sub)) <= width  # the band, at full size

@@ -324,6 +324,7 @@ class Segmenter:
         amcp_mask = mask
         final = mask
         conf, terms = confidence_of(evidence)
+        models: list = []  # the refinement's colour models, reused by the boundary re-cut
         if cfg.refine:
             # weak evidence: the votes are left out, and the colour graph cut runs from the prompt alone
             weak = conf < cfg.trust
@@ -331,7 +332,7 @@ class Segmenter:
                 init = start if weak else amcp_mask
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
-                                    seed=seed)
+                                    seed=seed, models=models)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
         # box and mask prompts only: clicks and scribbles name no extent, and their evals were not rerun with it
@@ -339,8 +340,8 @@ class Segmenter:
             with stage("segment.boundary"):
                 x0, y0, x1, y1 = morph.bbox(full_mask)
                 width = max(2, round(cfg.boundary_band * max(x1 - x0, y1 - y0)))
-                full_mask = refine_boundary(self.image, full_mask, width=width,
-                                            valid=prompt.valid_region(full_shape), seed=seed)
+                full_mask = refine_boundary(self.image, full_mask, width=width, valid=prompt.valid_region(full_shape),
+                                            models=models, seed=seed)
         with stage("segment.resize"):
             if isinstance(prompt, ScribblePrompt):  # strokes are hard constraints at full resolution too
                 full_mask = keep_strokes(full_mask, *prompt.seeds(full_shape))
