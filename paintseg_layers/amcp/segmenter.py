@@ -321,8 +321,7 @@ class Segmenter:
                 mask = new
             history.append(StepRecord(kind, before, int(mask.sum()), time.perf_counter() - ts))
             log.debug("step %d %s: area %d -> %d", si, kind, before, mask.sum())
-        amcp_mask = mask
-        final = mask
+        final = amcp_mask = mask
         conf, terms = confidence_of(evidence)
         models: list = []  # the refinement's colour models, reused by the boundary re-cut
         if cfg.refine:
