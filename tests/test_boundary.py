@@ -60,6 +60,19 @@ def test_segment_at_half_resolution_gains_from_the_band():
     assert iou(with_band, gt) > iou(without, gt)
 
 
+def test_no_band_cut_when_the_view_is_as_fine_as_the_photo():
+    """A view at the photo's own resolution has no detail to win back: the re-cut is skipped (peel rounds on
+    small analysis images and upsampled object views keep their working-resolution boundary)."""
+    img, gt = _ellipse_with_a_stick()
+    prompt = BoxPrompt((56, 56, 296, 184))
+    masks = [Segmenter(img, config=AMCPConfig(samples=3, paint_result=False, working_size=320, boundary_band=band))
+             .segment(prompt, seed=0).mask for band in (0.1, 0.0)]
+    assert np.array_equal(*masks)
+    coarse = [Segmenter(img, config=AMCPConfig(samples=3, paint_result=False, working_size=160, boundary_band=band))
+              .segment(prompt, seed=0).mask for band in (0.1, 0.0)]
+    assert not np.array_equal(*coarse)
+
+
 @pytest.mark.parametrize("value", [-0.1, 0.9, "wide", float("nan")])
 def test_boundary_band_is_checked(value):
     with pytest.raises(InputError, match="`boundary_band`"):

@@ -51,6 +51,11 @@ class WorkView:
         """``(h, w)`` of the crop at full size."""
         return self.box[3] - self.box[1], self.box[2] - self.box[0]
 
+    @property
+    def coarser(self) -> bool:
+        """True when the working image has fewer pixels across than the crop it shows (boundaries lose detail)."""
+        return self.shape[0] < self.crop_shape[0] or self.shape[1] < self.crop_shape[1]
+
     def to_full(self, work: np.ndarray, full_shape: tuple[int, int], *, soft: bool = False) -> np.ndarray:
         """Paste a working-size mask (or a soft map) back into a full-size array (zero outside the crop)."""
         x0, y0, x1, y1 = self.box

@@ -334,11 +334,11 @@ class Segmenter:
                                     seed=seed, models=models)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
-        # box and mask prompts only: clicks and scribbles name no extent, and their evals were not rerun with it
-        if cfg.refine and cfg.boundary_band > 0 and isinstance(prompt, (BoxPrompt, MaskPrompt)) and full_mask.any():
+        # box and mask prompts (clicks, scribbles name no extent) whose view is coarser than the photo
+        boxed = isinstance(prompt, (BoxPrompt, MaskPrompt))
+        if cfg.refine and cfg.boundary_band > 0 and boxed and view.coarser and full_mask.any():
             with stage("segment.boundary"):
-                x0, y0, x1, y1 = morph.bbox(full_mask)
-                width = max(2, round(cfg.boundary_band * max(x1 - x0, y1 - y0)))
+                width = max(2, round(cfg.boundary_band * max((b := morph.bbox(full_mask))[2] - b[0], b[3] - b[1])))
                 full_mask = refine_boundary(self.image, full_mask, width=width, valid=prompt.valid_region(full_shape),
                                             models=models, seed=seed)
         with stage("segment.resize"):
