@@ -323,7 +323,6 @@ class Segmenter:
             log.debug("step %d %s: area %d -> %d", si, kind, before, mask.sum())
         final = amcp_mask = mask
         conf, terms = confidence_of(evidence)
-        models: list = []  # the refinement's colour models, reused by the boundary re-cut
         if cfg.refine:
             # weak evidence: the votes are left out, and the colour graph cut runs from the prompt alone
             weak = conf < cfg.trust
@@ -331,7 +330,7 @@ class Segmenter:
                 init = start if weak else amcp_mask
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
-                                    seed=seed, models=models)
+                                    seed=seed)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
         # box and mask prompts (clicks, scribbles name no extent) whose view is coarser than the photo
@@ -340,7 +339,7 @@ class Segmenter:
             with stage("segment.boundary"):
                 width = max(2, round(cfg.boundary_band * max((b := morph.bbox(full_mask))[2] - b[0], b[3] - b[1])))
                 full_mask = refine_boundary(self.image, full_mask, width=width, valid=prompt.valid_region(full_shape),
-                                            models=models, seed=seed)
+                                            seed=seed)
         with stage("segment.resize"):
             if isinstance(prompt, ScribblePrompt):  # strokes are hard constraints at full resolution too
                 full_mask = keep_strokes(full_mask, *prompt.seeds(full_shape))
