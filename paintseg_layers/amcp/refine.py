@@ -29,6 +29,9 @@ _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 _INF = 1e9
 #: found once: ``threadpool_limits`` re-scans the loaded libraries on every call (30 ms each)
 _POOLS = ThreadpoolController()
+#: GrabCut iterations of the refinement from clicks: their start is rough, and the 3 that suffice from a box
+#: (``refine_mask``'s default) lost IoU after 5 clicks 0.783 -> 0.732 on the first 8 GrabCut photos
+CLICK_ITERATIONS = 5
 #: pixels the boundary re-cut learns its colour models from
 MODEL_PIXELS = 12_000
 
