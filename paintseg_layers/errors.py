@@ -23,6 +23,12 @@ def check_known_keys(data: dict, known, what: str) -> None:
         raise InputError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
 
 
+def is_number(value) -> bool:
+    """Whether ``value`` is a finite real number (Python or numpy, not bool)."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and bool(np.isfinite(value)))
+
+
 def is_int(value, minimum=None, maximum=None) -> bool:
     """Whether ``value`` is an integer (Python or numpy, not bool) within ``[minimum, maximum]`` (each optional)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from paintseg_layers.errors import InputError
+from paintseg_layers.errors import InputError, is_number
 from paintseg_layers.image import as_mask
 from paintseg_layers.masks import resize_nearest
 
@@ -31,10 +31,6 @@ VALID_MARGIN = 1.25
 BOX_MARGIN = 1.05
 
 
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def json_box(value, name: str = "box") -> tuple[float, float, float, float]:
     """A box ``[x0, y0, x1, y1]`` read from JSON (the editor's API, batch prompt files).
 
@@ -43,7 +39,7 @@ def json_box(value, name: str = "box") -> tuple[float, float, float, float]:
     InputError
         Naming ``name`` and the value, if it is not four numbers.
     """
-    if not isinstance(value, list) or len(value) != 4 or not all(_number(v) for v in value):
+    if not isinstance(value, list) or len(value) != 4 or not all(is_number(v) for v in value):
         raise InputError(f"`{name}` must be four numbers [x0, y0, x1, y1], got {value!r}"[:300])
     return tuple(float(v) for v in value)
 
@@ -57,7 +53,7 @@ def json_points(value, name: str = "points", *, at_least: int = 0) -> tuple[tupl
         Naming ``name`` and the value, if it is not a list of number pairs (or too short).
     """
     ok = isinstance(value, list) and all(
-        isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in value)
+        isinstance(p, list) and len(p) == 2 and all(is_number(v) for v in p) for p in value)
     if not ok or len(value) < at_least:
         more = f" (at least {at_least})" if at_least else ""
         raise InputError(f"`{name}` must be a list of [x, y] pairs{more}, got {value!r}"[:300])

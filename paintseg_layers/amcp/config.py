@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from paintseg_layers.errors import InputError, check_known_keys, is_int
+from paintseg_layers.errors import InputError, check_known_keys, is_int, is_number
 
 
 @dataclass(frozen=True)
@@ -116,19 +116,15 @@ def check_config(cfg: AMCPConfig) -> None:
         raise InputError(f"`first_keep` must be 1 or 2, got {cfg.first_keep!r}")
     if not isinstance(cfg.object_size, (int, np.integer)) or not 16 <= cfg.object_size <= 4096:
         raise InputError(f"`object_size` must be an integer in [16, 4096], got {cfg.object_size!r}")
-    if not _number(cfg.context) or not 0 <= cfg.context <= 10:
+    if not is_number(cfg.context) or not 0 <= cfg.context <= 10:
         raise InputError(f"`context` must be a number in [0, 10], got {cfg.context!r}")
-    if not _number(cfg.max_upscale) or not 1 <= cfg.max_upscale <= 16:
+    if not is_number(cfg.max_upscale) or not 1 <= cfg.max_upscale <= 16:
         raise InputError(f"`max_upscale` must be a number in [1, 16], got {cfg.max_upscale!r}")
-    if not _number(cfg.boundary_band) or not 0 <= cfg.boundary_band <= 0.5:
+    if not is_number(cfg.boundary_band) or not 0 <= cfg.boundary_band <= 0.5:
         raise InputError(f"`boundary_band` must be a number in [0, 0.5], got {cfg.boundary_band!r}")
-    if not _number(cfg.trust) or not 0 <= cfg.trust <= 1:
+    if not is_number(cfg.trust) or not 0 <= cfg.trust <= 1:
         raise InputError(f"`trust` must be a number in [0, 1], got {cfg.trust!r}")
     if not isinstance(cfg.object_scale, (bool, np.bool_)):
         raise InputError(f"`object_scale` must be true or false, got {cfg.object_scale!r}")
     if not cfg.refine_weight >= 0:
         raise InputError(f"`refine_weight` must be >= 0, got {cfg.refine_weight!r}")
-
-
-def _number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
