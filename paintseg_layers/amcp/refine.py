@@ -50,25 +50,71 @@ def _bgr8(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(to_uint8(image)), cv2.COLOR_RGB2BGR)
 
 
+def _components(model) -> list:
+    """``(k, weight, mean, cov)`` of each used component of an OpenCV GrabCut model (1, 65): 5 x (weight, mean, cov)."""
+    m = np.asarray(model, np.float64).ravel()
+    return [(k, m[k], m[5 + 3 * k : 8 + 3 * k], m[20 + 9 * k : 29 + 9 * k].reshape(3, 3)) for k in range(5) if m[k] > 0]
+
+
+def _quad(pix: np.ndarray, mean: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    """``(x - mean)^T inv (x - mean)`` of each column ``x`` of ``pix`` (3, N), channel by channel.
+
+    4x faster than the (N, 3) @ (3, 3) product (numpy's matmul has no fast path for a 3-wide inner dimension).
+    """
+    x, y, z = pix[0] - mean[0], pix[1] - mean[1], pix[2] - mean[2]
+    return (x * (x * inv[0, 0] + 2 * (y * inv[0, 1] + z * inv[0, 2])) + y * (y * inv[1, 1] + 2 * z * inv[1, 2])
+            + z * z * inv[2, 2])
+
+
 def gmm_log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     """Log-density of ``pixels`` (N, 3) under an OpenCV GrabCut model (1, 65): 5 x (weight, mean, cov)."""
-    m = np.asarray(model, np.float64).ravel()
-    weights, means, covs = m[:5], m[5:20].reshape(5, 3), m[20:65].reshape(5, 3, 3)
+    pix = np.ascontiguousarray(np.asarray(pixels, np.float64).T)
     terms = []
-    for k in range(5):
-        if weights[k] <= 0:
-            continue
-        cov = covs[k] + np.eye(3) * 1e-2
-        # Mahalanobis distance |d L|^2 with inv(cov) = L L^T: a (N, 3) @ (3, 3) product, 3x faster than an einsum
-        chol = np.linalg.cholesky(np.linalg.inv(cov))
-        z = (pixels - means[k]) @ chol
-        z *= z
-        q = z[:, 0] + z[:, 1] + z[:, 2]
-        logdet = np.linalg.slogdet(cov)[1]
-        terms.append(np.log(weights[k]) - 0.5 * (q + logdet + 3 * np.log(2 * np.pi)))
+    for _, weight, mean, cov in _components(model):
+        cov = cov + np.eye(3) * 1e-2
+        q = _quad(pix, mean, np.linalg.inv(cov))
+        terms.append(np.log(weight) - 0.5 * (q + np.linalg.slogdet(cov)[1] + 3 * np.log(2 * np.pi)))
     if not terms:
-        return np.zeros(len(pixels))
-    return np.logaddexp.reduce(np.stack(terms), axis=0)
+        return np.zeros(len(pix[0]))
+    terms = np.stack(terms)
+    top = terms.max(axis=0)
+    return top + np.log(np.exp(terms - top).sum(axis=0))
+
+
+def _learn_step(bgr: np.ndarray, labels: np.ndarray, bgd: np.ndarray, fgd: np.ndarray):
+    """The colour models ``(bgd, fgd)`` of one more GrabCut iteration from ``labels``, without its graph cut.
+
+    OpenCV's ``assignGMMsComponents`` + ``learnGMMs`` in numpy: after ``grabCut(iterations=n - 1)`` this gives the
+    models of ``grabCut(iterations=n)`` (equal to 1e-11) and skips the n-th cut, whose labels the refinement drops.
+    Raises ValueError where a side has no pixels (where OpenCV raises).
+    """
+    pix = bgr.reshape(-1, 3).astype(np.float64)
+    fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).ravel()
+    return _relearn(bgd, pix[~fg]), _relearn(fgd, pix[fg])
+
+
+def _relearn(model: np.ndarray, pix: np.ndarray) -> np.ndarray:
+    comps = _components(model)
+    if not len(pix) or not comps:
+        raise ValueError("a colour model has no pixels")
+    pt = np.ascontiguousarray(pix.T)
+    dens = np.zeros((5, len(pix)))
+    for k, _, mean, cov in comps:
+        # OpenCV's whichComponent: the largest density without the weight (a tie or all zero: the first)
+        dens[k] = np.exp(-0.5 * _quad(pt, mean, np.linalg.inv(cov))) / np.sqrt(np.linalg.det(cov))
+    comp = dens.argmax(axis=0)
+    out = np.asarray(model, np.float64).ravel().copy()
+    for k in range(5):
+        sel = pix[comp == k]
+        if not len(sel):
+            out[k] = 0.0
+            continue
+        mean = sel.mean(axis=0)
+        cov = sel.T @ sel / len(sel) - np.outer(mean, mean)
+        if np.linalg.det(cov) <= 1e-6:  # OpenCV's fix of a singular covariance
+            cov += np.eye(3) * 0.01
+        out[k], out[5 + 3 * k : 8 + 3 * k], out[20 + 9 * k : 29 + 9 * k] = len(sel) / len(pix), mean, cov.ravel()
+    return out[None]
 
 
 def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0) -> np.ndarray:
@@ -161,8 +207,12 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     cv2.setRNGSeed(int(seed))
     with _POOLS.limit(limits=1):  # many tiny linear-algebra calls: pools only cost
         try:
-            cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
-        except cv2.error:  # degenerate colour statistics (e.g. a flat crop)
+            # with the AMCP term the final cut is ours: the last iteration only learns the models (in numpy)
+            ours = weight > 0 and iterations > 0
+            cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations) - ours, cv2.GC_INIT_WITH_MASK)
+            if ours:
+                bgd, fgd = _learn_step(bgr, labels, bgd, fgd)
+        except (cv2.error, ValueError):  # degenerate colour statistics (e.g. a flat crop)
             return mask.copy()
         if weight <= 0:
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)

@@ -1,0 +1,73 @@
+"""The working-resolution graph-cut refinement: its numpy shortcuts give OpenCV's own numbers (issue 14)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from conftest import make_object_scene
+
+from paintseg_layers.amcp.refine import _bgr8, _learn_step, gmm_log_likelihood, refine_mask
+from paintseg_layers.masks import dilate, iou
+
+
+def _labels(seed: int = 3):
+    img, gt, _ = make_object_scene(h=120, w=160, box=(40, 30, 120, 95), seed=seed)
+    img = np.clip(img + np.random.default_rng(seed).normal(0, 0.08, img.shape), 0, 1).astype(np.float32)
+    labels = np.where(dilate(gt, 6), cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    labels[:4] = cv2.GC_BGD
+    return img, gt, labels
+
+
+def _grabcut(bgr, labels, iterations):
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)
+    cv2.grabCut(bgr, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    return bgd, fgd
+
+
+def test_the_numpy_learning_step_gives_the_next_grabcut_iterations_models():
+    for seed in (3, 4):
+        img, _, start = _labels(seed)
+        bgr = _bgr8(img)
+        want = _grabcut(bgr, start.copy(), 3)
+        labels = start.copy()
+        bgd, fgd = _grabcut(bgr, labels, 2)
+        got = _learn_step(bgr, labels, bgd, fgd)
+        assert not (np.allclose(got[0], bgd) and np.allclose(got[1], fgd))  # the step moves the models
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-7, atol=1e-7)
+
+
+def test_the_learning_step_refuses_an_empty_side():
+    img, _, labels = _labels()
+    bgd, fgd = _grabcut(_bgr8(img), labels.copy(), 1)
+    try:
+        _learn_step(_bgr8(img), np.full_like(labels, cv2.GC_PR_BGD), bgd, fgd)
+    except ValueError as err:
+        assert "no pixels" in str(err)
+    else:
+        raise AssertionError("an empty foreground side must raise")
+
+
+def test_the_log_likelihood_matches_a_direct_gaussian_mixture():
+    img, _, labels = _labels()
+    _, fgd = _grabcut(_bgr8(img), labels, 2)
+    pix = np.random.default_rng(0).uniform(0, 255, (500, 3))
+    m = fgd.ravel()
+    dens = np.zeros(len(pix))
+    for k in range(5):
+        if m[k] > 0:
+            cov = m[20 + 9 * k : 29 + 9 * k].reshape(3, 3) + np.eye(3) * 1e-2
+            d = pix - m[5 + 3 * k : 8 + 3 * k]
+            q = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)
+            dens += m[k] * np.exp(-0.5 * q) / np.sqrt((2 * np.pi) ** 3 * np.linalg.det(cov))
+    ok = dens > 1e-300
+    np.testing.assert_allclose(gmm_log_likelihood(fgd, pix)[ok], np.log(dens[ok]), rtol=1e-9, atol=1e-9)
+
+
+def test_refine_mask_snaps_a_loose_start_to_the_object():
+    img, gt, labels = _labels()
+    start = labels == cv2.GC_PR_FGD
+    soft = start.astype(np.float32) * 0.6
+    out = refine_mask(img, soft, start, weight=0.4, seed=0)
+    assert iou(out, gt) > iou(start, gt) + 0.05 and iou(out, gt) > 0.9
