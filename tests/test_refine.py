@@ -71,3 +71,43 @@ def test_refine_mask_snaps_a_loose_start_to_the_object():
     soft = start.astype(np.float32) * 0.6
     out = refine_mask(img, soft, start, weight=0.4, seed=0)
     assert iou(out, gt) > iou(start, gt) + 0.05 and iou(out, gt) > 0.9
+
+
+def _grid_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma, prior, weight):
+    """The cut over every pixel of the image (seeds as infinite terminal costs), built independently."""
+    import maxflow  # noqa: PLC0415 - only the reference cut needs it
+
+    from paintseg_layers.amcp.refine import _OFFSETS, _pairwise  # noqa: PLC0415 - beside the reference
+
+    pix = bgr.reshape(-1, 3).astype(np.float64)
+    fg = -gmm_log_likelihood(fgd, pix).reshape(bg_seeds.shape) - weight * np.log(prior)
+    bg = -gmm_log_likelihood(bgd, pix).reshape(bg_seeds.shape) - weight * np.log(1 - prior)
+    fg[bg_seeds], bg[fg_seeds] = 1e9, 1e9
+    g = maxflow.Graph[float]()
+    ids = g.add_grid_nodes(bg_seeds.shape)
+    for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma)):
+        struct = np.zeros((3, 3))
+        struct[1 + dy, 1 + dx] = 1
+        g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
+    g.add_grid_tedges(ids, bg, fg)
+    g.maxflow()
+    return ~g.get_grid_segments(ids)
+
+
+def test_the_cut_over_the_free_pixels_equals_the_cut_over_the_whole_image():
+    from paintseg_layers.amcp.refine import _graph_cut  # noqa: PLC0415 - private, tested here only
+
+    for seed in (3, 5):
+        img, gt, labels = _labels(seed)
+        bgr = _bgr8(img)
+        bgd, fgd = _grabcut(bgr, labels, 2)
+        rng = np.random.default_rng(seed)
+        # a ragged band of free pixels between object and background seeds, and a noisy prior
+        fg_seeds = ~dilate(~gt, 3) & (rng.random(gt.shape) > 0.02)
+        bg_seeds = ~dilate(gt, 5) & ~fg_seeds
+        prior = np.clip(np.where(gt, 0.7, 0.3) + rng.normal(0, 0.2, gt.shape), 0.03, 0.97)
+        got = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=50.0, prior=prior, weight=0.4)
+        want = _grid_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=50.0, prior=prior, weight=0.4)
+        free = ~(fg_seeds | bg_seeds)
+        assert 0 < got[free].sum() < free.sum()  # the band is really cut, not all one label
+        assert np.array_equal(got, want)

@@ -26,7 +26,6 @@ from paintseg_layers import masks as morph
 from paintseg_layers.image import resize_image, to_uint8, upsample_soft
 
 _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
-_INF = 1e9
 #: found once: ``threadpool_limits`` re-scans the loaded libraries on every call (30 ms each)
 _POOLS = ThreadpoolController()
 #: GrabCut iterations of the refinement from clicks: their start is rough, and the 3 that suffice from a box
@@ -120,39 +119,49 @@ def _relearn(model: np.ndarray, pix: np.ndarray) -> np.ndarray:
 def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0) -> np.ndarray:
     """The minimum cut under colour models ``fgd`` / ``bgd`` (plus ``weight * -log prior``) with hard seeds.
 
-    Only the window of pixels whose label is free (plus a 1 px ring) enters the graph: the pixels outside
-    are background seeds, so the max flow's reachable set, and hence the labels, are those of the whole cut.
+    Only the pixels whose label is free are nodes of the graph: an edge from one to a seed is cut exactly when
+    the pixel takes the seed's opposite label, so it joins that pixel's terminal cost, and an edge between two
+    seeds is a constant of every cut. The labels are those of the cut over the whole image, on a graph that for
+    the boundary re-cut is the band alone.
     """
     h, w = bg_seeds.shape
-    label = np.zeros((h, w), bool)
-    if bg_seeds.all():
+    free = ~(fg_seeds | bg_seeds)
+    label = fg_seeds & ~bg_seeds
+    if not free.any():
         return label
-    x0, y0, x1, y1 = morph.bbox(~bg_seeds)
-    win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
-    shape = bgr[win].shape[:2]
-    # colour and prior costs only where the label is free: a seed's finite cost on its own side is a
-    # constant of every cut, so it is left at 0 (the labels are the same)
-    free = ~(fg_seeds[win] | bg_seeds[win])
-    pixels = bgr[win][free].astype(np.float64)
-    cost_fg, cost_bg = np.zeros(shape), np.zeros(shape)
+    x0, y0, x1, y1 = morph.bbox(free)
+    win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]  # the free pixels and a 1 px ring
+    fr, obj = free[win], label[win]
+    n = int(fr.sum())
+    node = np.full(fr.shape, -1, np.int64)
+    node[fr] = np.arange(n)
+    pixels = bgr[win][fr].astype(np.float64)
     fg = -gmm_log_likelihood(fgd, pixels)
     bg = -gmm_log_likelihood(bgd, pixels)
     if weight > 0 and prior is not None:
-        fg -= weight * np.log(prior[win][free])
-        bg -= weight * np.log(1 - prior[win][free])
+        fg -= weight * np.log(prior[win][fr])
+        bg -= weight * np.log(1 - prior[win][fr])
     shift = np.minimum(fg, bg)
-    cost_fg[free], cost_bg[free] = fg - shift, bg - shift
-    cost_fg[bg_seeds[win]] = _INF
-    cost_bg[fg_seeds[win]] = _INF
+    cost_fg, cost_bg = fg - shift, bg - shift
     g = maxflow.Graph[float]()
-    ids = g.add_grid_nodes(shape)
+    g.add_nodes(n)
+    hh, ww = fr.shape
     for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma, win)):
-        struct = np.zeros((3, 3))
-        struct[1 + dy, 1 + dx] = 1
-        g.add_grid_edges(ids, weights=wts, structure=struct, symmetric=True)
+        xs = slice(max(0, -dx), ww - max(0, dx))
+        p, q = np.s_[0:hh - dy, xs], np.s_[dy:hh, xs.start + dx:xs.stop + dx]  # q = p + (dy, dx)
+        wp, fp, fq = wts[p], fr[p], fr[q]
+        both = fp & fq
+        g.add_edges(node[p][both], node[q][both], wp[both], wp[both])
+        for a, b in ((p, q), (q, p)):  # a free pixel beside a seed pays the edge for the label opposite the seed's
+            one = fr[a] & ~fr[b]
+            to_obj = obj[b][one]
+            idx, cap = node[a][one], wp[one]
+            cost_bg[idx[to_obj]] += cap[to_obj]
+            cost_fg[idx[~to_obj]] += cap[~to_obj]
+    ids = np.arange(n)
     g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
     g.maxflow()
-    label[win] = ~g.get_grid_segments(ids)
+    label[win][fr] = ~g.get_grid_segments(ids)
     return label
 
 
