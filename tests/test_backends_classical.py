@@ -71,18 +71,3 @@ def test_paint_map_keeps_the_order_of_the_jobs():
     assert painter.thread_safe and len(threaded) == 4
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
-
-
-def test_rgb_to_lab_equals_scikit_image():
-    from skimage.color import rgb2lab  # noqa: PLC0415 - the reference only this test needs
-
-    from paintseg_layers.projectors.classical import rgb_to_lab  # noqa: PLC0415 - beside its reference
-
-    rng = np.random.default_rng(0)
-    rgb = rng.random((64, 48, 3)).astype(np.float32)
-    rgb[:4] = 0.0
-    rgb[4:8] = 1.0
-    rgb[8:16] *= 0.03  # below the sRGB and Lab linear-segment thresholds
-    lab = rgb_to_lab(rgb)
-    assert lab.dtype == np.float32 and lab.shape == rgb.shape
-    np.testing.assert_allclose(lab, rgb2lab(rgb), atol=1e-3)
