@@ -10,7 +10,11 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
 * visible IoU (all objects);
 * amodal IoU of the *occluded* objects, next to the trivial guess (the predicted visible mask), and a
   no-painter geometric control (each hidden pixel takes the owner of the nearest unhidden pixel,
-  from the same predicted visible masks and order, :func:`paintseg_layers.peel.nearest_fill`);
+  from the same predicted visible masks and order, :func:`paintseg_layers.peel.nearest_fill`); where
+  the loss is: the ceiling of any hidden-part rule on these visible masks (predicted visible part plus
+  the true hidden part), the hidden pixels missed and the spurious ones grown outside the truth (shares
+  of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart;
+  ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs;
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
   averaged over the region) of each occluded layer's RGBA against the object's true appearance, over
@@ -40,10 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
+from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
 from paintseg_layers.masks import dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
 from paintseg_layers.peel.config import AMODAL_MODES  # noqa: E402
+from paintseg_layers.viz import draw_overlay  # noqa: E402
 
 
 def psnr(x, y, region) -> float:
@@ -77,7 +83,27 @@ def control_amodal(dec):
     return out
 
 
-def run_scene(scene, args, painter):
+def amodal_loss(row, visible, amodal, obj) -> None:
+    """Append where an occluded object's amodal IoU is lost to ``row`` (see the module docstring)."""
+    truth, hidden = obj.amodal_mask, obj.amodal_mask & ~obj.visible_mask
+    area = max(1, int(truth.sum()))
+    row["ceiling"].append(iou(visible | hidden, truth))
+    row["missed"].append(float((hidden & ~amodal).sum()) / area)
+    row["spurious"].append(float((amodal & ~truth & ~visible).sum()) / area)
+    row["cutout"].append(obj.source.startswith("cutout"))
+
+
+def picture(scene, obj, layer) -> np.ndarray:
+    """One strip: photo | predicted visible | peel amodal | true amodal | spurious growth (uint8 RGB)."""
+    panels = [(layer.visible_mask, (0.1, 0.9, 0.1)), (layer.amodal_mask, (0.9, 0.1, 0.1)),
+              (obj.amodal_mask, (0.1, 0.2, 0.9)), (layer.amodal_mask & ~obj.amodal_mask, (0.9, 0.1, 0.9))]
+    photo = draw_overlay(scene.image, np.zeros(scene.shape, bool))
+    return np.concatenate([photo] + [draw_overlay(scene.image, m, colour=c) for m, c in panels], axis=1)
+
+
+def run_scene(scene, args, painter, pictures: list | None = None):
+    """Decompose ``scene`` and score it; with a ``pictures`` list, append ``(amodal IoU, name, strip)`` per
+    occluded object."""
     prompts = scene.prompts(args.prompt)
     amcp = AMCPConfig(working_size=args.working_size, samples=args.samples, steps=args.steps, refine=not args.no_refine)
     cfg = PeelConfig(amcp=amcp, amodal=args.amodal)
@@ -87,7 +113,8 @@ def run_scene(scene, args, painter):
     seconds = time.perf_counter() - t0
     row = {"seed": scene.seed, "n": len(scene.objects), "seconds": seconds, "vis_iou": [], "amodal": [], "guess": [],
            "control": [], "pairs": 0, "correct": 0, "touching": 0, "touching_correct": 0,
-           "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": []}
+           "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": [], "ceiling": [], "missed": [], "spurious": [],
+           "cutout": []}
     ctrl = control_amodal(dec)
     for i, obj in enumerate(scene.objects):
         try:
@@ -100,6 +127,9 @@ def run_scene(scene, args, painter):
             row["amodal"].append(iou(layer.amodal_mask, obj.amodal_mask))
             row["guess"].append(iou(layer.visible_mask, obj.amodal_mask))
             row["control"].append(iou(ctrl[i], obj.amodal_mask))
+            amodal_loss(row, layer.visible_mask, layer.amodal_mask, obj)
+            if pictures is not None:
+                pictures.append((row["amodal"][-1], f"{scene.seed}_obj{i}", picture(scene, obj, layer)))
             hidden = obj.amodal_mask & ~obj.visible_mask
             alpha = layer.rgba[..., 3]
             shown = hidden & (alpha > 0.5)
@@ -128,7 +158,7 @@ def report(rows, total, amodal: str) -> None:
     """Print the table over the per-scene ``rows`` of :func:`run_scene` (``amodal``: the mode, for the label)."""
 
     def cat(key):
-        return np.array([v for r in rows for v in r[key]], float)
+        return np.array([v for r in rows for v in r.get(key, [])], float)
 
     pairs = sum(r["pairs"] for r in rows)
     correct = sum(r["correct"] for r in rows)
@@ -142,6 +172,14 @@ def report(rows, total, amodal: str) -> None:
     print(f"{'mean amodal IoU, occluded: nearest-pixel control':<52} {co.mean():8.3f}")
     beats = f"{int((am > gu + 1e-9).sum()):>3} / {int((am > co + 1e-9).sum())}"
     print(f"{'  peel beats guess / beats control (objects)':<52} {beats}")
+    ceiling, missed, spurious = cat("ceiling"), cat("missed"), cat("spurious")
+    if len(ceiling) == len(am) and len(am):  # rows of runs before these columns lack them
+        cut = cat("cutout").astype(bool)
+        print(f"{'  ceiling: predicted visible + true hidden part':<52} {ceiling.mean():8.3f}")
+        print(f"{'  hidden px missed / spurious (share of true amodal)':<52} {missed.mean():8.3f} / "
+              f"{spurious.mean():.3f}")
+        split = " / ".join(f"{am[m].mean():.3f} ({int(m.sum())})" if m.any() else "-" for m in (cut, ~cut))
+        print(f"{'  peel on cut-outs (real objects) / drawn shapes':<52} {split}")
     print(f"{'pairwise depth-order accuracy':<52} {correct / max(1, pairs):8.3f}")
     touching = sum(r["touching"] for r in rows)
     print(f"{'  on the ' + str(touching) + ' pairs whose visible parts touch':<52} "
@@ -178,9 +216,14 @@ def main(argv=None) -> int:
     p.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
                    help="print the table over the rows of earlier --json runs (a long run in parts; "
                         "pass the same --amodal); runs nothing")
+    p.add_argument("--pictures", type=Path, default=None, metavar="DIR",
+                   help="save the worst occluded objects here (photo | visible | amodal | truth | spurious)")
+    p.add_argument("--worst", type=int, default=16, help="how many objects --pictures saves (default 16)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+    if args.worst < 1:
+        p.error(f"--worst must be at least 1, got {args.worst}")
     if args.merge:
         rows = [r for f in args.merge for r in json.loads(f.read_text())]
         print(f"peel benchmark: {len(rows)} scenes merged from {', '.join(str(f) for f in args.merge)}")
@@ -191,14 +234,18 @@ def main(argv=None) -> int:
         cut = "none"
         print("note: ../shared/data/grabcut missing; shapes only", file=sys.stderr)
     painter = get_painter(args.painter)
-    rows = []
+    rows, pictures = [], ([] if args.pictures else None)
     t0 = time.perf_counter()
     from tqdm.auto import tqdm
 
     for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
         scene = make_scene(args.first_seed + k, size=tuple(args.size), n_objects=tuple(args.objects), cutouts=cut)
-        rows.append(run_scene(scene, args, painter))
+        rows.append(run_scene(scene, args, painter, pictures))
+        if pictures:  # keep only the worst, so a long run holds few strips
+            pictures = sorted(pictures, key=lambda t: t[0])[:args.worst]
     total = time.perf_counter() - t0
+    for rank, (score, name, strip) in enumerate(pictures or []):
+        write_image(make_parent(args.pictures / f"{rank:02d}_{name}_iou{score:.3f}.png", "--pictures"), strip)
 
     print(f"peel benchmark: {len(rows)} scenes ({args.size[0]}x{args.size[1]}, "
           f"{args.objects[0]}-{args.objects[1]} objects, "

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from paintseg_layers.imageio import read_image
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "peel_benchmark.py"
 
 
@@ -38,3 +40,31 @@ def test_merge_prints_the_table_over_all_parts(tmp_path):
     assert _value(out, "mean amodal IoU, occluded: peel") == "0.600"
     assert _value(out, "pairwise depth-order accuracy") == "0.500"  # 3 of 6 pairs
     assert _value(out, "background plate in removed region").startswith("22.00")
+
+
+def test_merge_splits_the_amodal_loss(tmp_path):
+    a = _row(0, [0.9], [0.8, 0.6], [0.7, 0.5], 2, 20.0)
+    a.update(ceiling=[0.9, 0.7], missed=[0.1, 0.2], spurious=[0.0, 0.3], cutout=[True, False])
+    b = _row(1, [0.6], [0.4], [0.5], 0, 22.0)
+    b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True])
+    (tmp_path / "a.json").write_text(json.dumps([a, b]))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert _value(out, "  ceiling: predicted visible + true hidden part") == "0.700"
+    assert _value(out, "  hidden px missed / spurious") == "0.200 / 0.100"
+    # cut-outs: 0.8 and 0.4; shapes: 0.6
+    assert _value(out, "  peel on cut-outs (real objects) / drawn shapes") == "0.600 (2) / 0.600 (1)"
+
+
+def test_pictures_of_the_worst_objects(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--scenes", "1", "--pictures", str(tmp_path / "pics"),
+                           "--worst", "1"], capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    files = sorted((tmp_path / "pics").iterdir())
+    assert len(files) == 1 and files[0].name.startswith("00_1000_obj")
+    assert read_image(files[0]).shape[:2] == (120, 5 * 160)  # five panels of the 160 x 120 scene
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--worst", "0"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 2 and "--worst must be at least 1, got 0" in proc.stderr
