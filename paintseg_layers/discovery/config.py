@@ -81,7 +81,9 @@ class DiscoverConfig:
         Scales of :func:`skimage.segmentation.felzenszwalb` whose regions are added (empty: none).
         Both off by default: with ``boundary_merge=True, felzenszwalb=(100, 300, 1000)`` the default
         ranking finds more objects of generated scenes at the same precision, but the top proposal on
-        the GrabCut photos falls (0.552 -> 0.520; see ``benchmarks/discover_benchmark.py``).
+        the GrabCut photos falls (0.552 -> 0.520); ``felzenszwalb=(300, 1000)`` alone raises it
+        (0.570) and recall on both seed ranges, but lowers precision on one (0.582 -> 0.557; see
+        ``benchmarks/discover_benchmark.py``).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
     """
