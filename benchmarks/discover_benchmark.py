@@ -148,6 +148,11 @@ def main(argv=None) -> int:
     p.add_argument("--outline", action="store_true",
                    help="rank with the outline-on-an-edge term (DiscoverConfig(outline=True, min_relative=0.4), "
                         "min_score 0.25)")
+    p.add_argument("--boundary-merge", action="store_true", default=None,
+                   help="add the boundary merging of superpixels to the candidates (DiscoverConfig.boundary_merge)")
+    p.add_argument("--felzenszwalb", type=float, nargs="*", default=None, metavar="SCALE",
+                   help="Felzenszwalb scales whose regions join the candidates (DiscoverConfig.felzenszwalb; "
+                        "none given: no Felzenszwalb candidates)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
@@ -159,11 +164,15 @@ def main(argv=None) -> int:
         args.min_score = args.min_score if args.evidence else OUTLINE_MIN_SCORE
     if args.min_relative is not None:
         dcfg = replace(dcfg, min_relative=args.min_relative)
+    if args.boundary_merge is not None:
+        dcfg = replace(dcfg, boundary_merge=True)
+    if args.felzenszwalb is not None:
+        dcfg = replace(dcfg, felzenszwalb=tuple(args.felzenszwalb))
     args.config = dcfg
     print(f"discover benchmark: projector={args.projector or 'lab'}, max_objects={args.max_objects}, "
           f"outline={dcfg.outline}, evidence={dcfg.evidence}, min_relative={dcfg.min_relative}, "
           f"min_score={args.min_score}, working_size={dcfg.working_size}, "
-          f"superpixels~{dcfg.n_segments}, "
+          f"superpixels~{dcfg.n_segments}, boundary_merge={dcfg.boundary_merge}, felzenszwalb={dcfg.felzenszwalb}, "
           f"AMCP steps={amcp.steps} samples={amcp.samples} refine={amcp.refine}, seed={args.seed}")
     if args.scenes:
         t0 = time.perf_counter()

@@ -182,6 +182,35 @@ def test_each_candidate_generator_finds_objects():
     assert pool.add(np.array([1, 0])) is first and len(pool) == 1
 
 
+
+def test_boundary_merge_and_felzenszwalb_find_a_two_colour_object_whole():
+    from paintseg_layers.discovery.candidates import (
+        CandidatePool,
+        boundary_merge_candidates,
+        felzenszwalb_candidates,
+    )
+    from paintseg_layers.discovery.coarse import discovery_view
+    from paintseg_layers.discovery.objectness import FeatureWords
+    from paintseg_layers.discovery.superpixels import superpixel_graph
+    from paintseg_layers.projectors import get_projector
+
+    img, truth = two_objects()
+    square = truth[1]
+    img[square & (np.mgrid[:96, :128][1] >= 92)] = (0.35, 0.2, 0.55)  # the square becomes blue | purple
+    cfg = DiscoverConfig(felzenszwalb=(300.0,))
+    work = discovery_view(img, cfg)
+    feats = get_projector("lab").project(work[None])[0].astype(np.float64)
+    graph = superpixel_graph(work, feats, cfg)
+    ctx = FeatureWords(feats, cfg.words, cfg.ring, 0, cfg.min_gap)
+    whole = _at(square, work.shape[:2])
+    for run in (lambda p: boundary_merge_candidates(p, cfg, work), lambda p: felzenszwalb_candidates(p, cfg, work)):
+        pool = CandidatePool(graph, ctx)
+        run(pool)
+        ious = [iou(m, whole) for m, _, _ in pool.candidates()]
+        assert max(ious) > 0.85, sorted(ious)[-3:]
+    with pytest.raises(InputError, match="felzenszwalb"):
+        DiscoverConfig(felzenszwalb=(0,))
+
 def test_select_drops_background_parts_and_duplicates():
     from paintseg_layers.discovery.ranking import select
 

@@ -15,7 +15,11 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    repeated normalised cut (Fiedler vector of the normalised Laplacian, Ncut-optimal threshold; the
    best part of each round leaves the graph; ``max_objects + 2`` rounds); spectral clustering at each
    k of ``clusters``; every merge of a Ward agglomeration (``agglomerate``); optionally the regions of
-   :func:`skimage.graph.cut_normalized` (``skimage_ncut``). Each connected part is a candidate.
+   :func:`skimage.graph.cut_normalized` (``skimage_ncut``), every merge of a hierarchical merging of
+   fine Felzenszwalb regions along their weakest boundary (``boundary_merge``: the parts of a striped or
+   two-colour object unite before the object crosses its outline) and the regions of
+   :func:`skimage.segmentation.felzenszwalb` at each scale of ``felzenszwalb`` (whole objects at coarse
+   scales, pixel-accurate outlines). Each connected part is a candidate.
 3. **Objectness** (:func:`objectness`):
    ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1];
    with ``DiscoverConfig(outline=True)`` also times ``boundary`` (the share of the outline on a

@@ -1,8 +1,9 @@
-"""Candidate object masks from the superpixel graph: four generators feeding one scored pool.
+"""Candidate object masks from the superpixel graph: six generators feeding one scored pool.
 
-Each generator adds superpixel groups to a :class:`CandidatePool`, which fills holes, scores each
-distinct mask once (:func:`~paintseg_layers.discovery.objectness.objectness`) and keeps them in the
-order they were first added (the ranking's tie order).
+Each generator adds superpixel groups (or, for Felzenszwalb's regions, pixel masks) to a
+:class:`CandidatePool`, which fills holes, scores each distinct mask once
+(:func:`~paintseg_layers.discovery.objectness.objectness`) and keeps them in the order they were first
+added (the ranking's tie order).
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from scipy import linalg
 from scipy import ndimage as ndi
 from scipy.cluster.vq import kmeans2
 from skimage import graph as skgraph
+from skimage.segmentation import felzenszwalb
 from sklearn.cluster import AgglomerativeClustering
 
 from paintseg_layers.discovery.config import DiscoverConfig
+from paintseg_layers.discovery.evidence import blurred_lab
 from paintseg_layers.discovery.objectness import FeatureWords, background_like, objectness
 from paintseg_layers.discovery.superpixels import SuperpixelGraph, components, fiedler_split
+from paintseg_layers.image import gradient_magnitude, to_uint8
 
 log = logging.getLogger(__name__)
+
+#: Felzenszwalb scale of the fine regions that :func:`boundary_merge_candidates` merges.
+BOUNDARY_MERGE_SCALE = 30.0
 
 #: A scored candidate: (mask at the discovery resolution, objectness, terms).
 Candidate = tuple[np.ndarray, float, dict]
@@ -36,7 +43,10 @@ class CandidatePool:
 
     def add(self, nodes: np.ndarray) -> Candidate:
         """Add the union of the superpixels ``nodes`` (scored once per distinct mask) and return it."""
-        m = np.isin(self.graph.labels, nodes)
+        return self.add_mask(np.isin(self.graph.labels, nodes))
+
+    def add_mask(self, m: np.ndarray) -> Candidate:
+        """Add the mask ``m`` (discovery resolution; scored once per distinct mask) and return it."""
         key = np.packbits(m).tobytes()
         if key not in self._pool:
             m = ndi.binary_fill_holes(m)
@@ -136,3 +146,53 @@ def skimage_ncut_candidates(pool: CandidatePool, work: np.ndarray, seed: int) ->
     for r in np.unique(parts):
         for nodes in components(np.unique(g.labels[parts == r]), g.adj):
             pool.add(nodes)
+
+
+def boundary_merge_candidates(pool: CandidatePool, cfg: DiscoverConfig, work: np.ndarray) -> None:
+    """Every merge of a hierarchical merging of adjacent regions along their weakest boundary.
+
+    The regions are a fine :func:`skimage.segmentation.felzenszwalb` over-segmentation (scale
+    ``BOUNDARY_MERGE_SCALE``; its boundaries follow the edges to the pixel, where SLIC's compact
+    superpixels straddle thin parts and let an object leak into its background). Their adjacency
+    graph is weighted by the mean CIELAB gradient along each shared boundary
+    (:func:`skimage.graph.rag_boundary`); :func:`skimage.graph.merge_hierarchical` merges the pair with
+    the weakest boundary first, so the parts of a striped or two-colour object unite before the
+    object merges with its background across its strong outline. Every merged region covering
+    between ``min_area`` and ``max_area`` joins the pool.
+    """
+    h, w = work.shape[:2]
+    fine = felzenszwalb(work, scale=BOUNDARY_MERGE_SCALE, sigma=0.8, min_size=max(1, int(cfg.min_area * h * w / 4)))
+    rag = skgraph.rag_boundary(fine, gradient_magnitude(blurred_lab(to_uint8(work)), np.float64))
+    areas = np.bincount(fine.ravel()) / float(h * w)
+    lut = np.zeros(len(areas), bool)
+
+    def merged(graph, src, dst):
+        nodes = np.union1d(graph.nodes[src]["labels"], graph.nodes[dst]["labels"])
+        if cfg.min_area <= areas[nodes].sum() <= cfg.max_area:
+            lut[:] = False
+            lut[nodes] = True
+            pool.add_mask(lut[fine])
+
+    def boundary_weight(graph, src, dst, nbr):
+        # count-weighted mean of the two boundaries that become one (skimage's boundary RAG example)
+        parts = [graph[v][nbr] for v in (src, dst) if graph.has_edge(v, nbr)]
+        count = sum(p["count"] for p in parts)
+        return {"count": count, "weight": sum(p["count"] * p["weight"] for p in parts) / max(count, 1)}
+
+    skgraph.merge_hierarchical(fine, rag, thresh=np.inf, rag_copy=False, in_place_merge=True,
+                               merge_func=merged, weight_func=boundary_weight)
+
+
+def felzenszwalb_candidates(pool: CandidatePool, cfg: DiscoverConfig, work: np.ndarray) -> None:
+    """Regions of :func:`skimage.segmentation.felzenszwalb` at each scale of ``cfg.felzenszwalb``.
+
+    Coarse scales give whole objects whose outline the SLIC superpixels miss by a few pixels (thin
+    parts, textured edges). Regions covering between ``min_area`` and ``max_area`` join the pool
+    (Felzenszwalb's ``min_size`` is ``min_area`` of the image).
+    """
+    h, w = work.shape[:2]
+    for scale in cfg.felzenszwalb:
+        seg = felzenszwalb(work, scale=float(scale), sigma=0.8, min_size=max(1, int(cfg.min_area * h * w)))
+        areas = np.bincount(seg.ravel()) / float(h * w)
+        for r in np.flatnonzero((areas >= cfg.min_area) & (areas <= cfg.max_area)):
+            pool.add_mask(seg == r)

@@ -9,6 +9,8 @@ import numpy as np
 from paintseg_layers.discovery.candidates import (
     Candidate,
     CandidatePool,
+    boundary_merge_candidates,
+    felzenszwalb_candidates,
     maskcut_candidates,
     skimage_ncut_candidates,
     spectral_candidates,
@@ -67,7 +69,9 @@ def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_s
     The image is brought to ``working_size`` px, cut into superpixels
     (:func:`~paintseg_layers.discovery.superpixels.superpixel_graph`), and the candidate generators
     fill one pool in this order: MaskCut-style repeated normalised cut, spectral clustering, Ward
-    agglomeration (``config.agglomerate``), skimage's normalised cut (``config.skimage_ncut``).
+    agglomeration (``config.agglomerate``), skimage's normalised cut (``config.skimage_ncut``), the
+    boundary merging of superpixels (``config.boundary_merge``), Felzenszwalb's regions at each scale of
+    ``config.felzenszwalb``.
     :func:`~paintseg_layers.discovery.ranking.select` keeps the best.
 
     Parameters
@@ -95,6 +99,9 @@ def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_s
         ward_candidates(pool, cfg)
     if cfg.skimage_ncut:
         skimage_ncut_candidates(pool, work, seed)
+    if cfg.boundary_merge:
+        boundary_merge_candidates(pool, cfg, work)
+    felzenszwalb_candidates(pool, cfg, work)
     kept = select(pool.candidates(), cfg, max_objects, min_score)
     log.info("discovery: %d superpixels, %d candidates, %d kept", graph.n, len(pool), len(kept))
     return kept, work.shape[:2]

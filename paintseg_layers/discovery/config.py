@@ -73,6 +73,17 @@ class DiscoverConfig:
         Add every region of a connectivity-constrained Ward agglomeration of the superpixels.
     skimage_ncut : bool
         Add the regions of :func:`skimage.graph.cut_normalized` on the region adjacency graph.
+    boundary_merge : bool
+        Add every merge of a hierarchical merging of adjacent superpixels along their weakest CIELAB
+        boundary (:func:`skimage.graph.merge_hierarchical`): the parts of a striped or two-colour
+        object unite before the object crosses its outline.
+    felzenszwalb : tuple of float
+        Scales of :func:`skimage.segmentation.felzenszwalb` whose regions are added (empty: none).
+        Both off by default: with ``boundary_merge=True, felzenszwalb=(100, 300, 1000)`` the default
+        ranking finds more objects of generated scenes at the same precision, but the top proposal on
+        the GrabCut photos falls (0.552 -> 0.520); ``felzenszwalb=(300, 1000)`` alone raises it
+        (0.570) and recall on both seed ranges, but lowers precision on one (0.582 -> 0.557; see
+        ``benchmarks/discover_benchmark.py``).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
     """
@@ -98,6 +109,8 @@ class DiscoverConfig:
     clusters: tuple = (2, 3, 4, 5, 6, 8)
     agglomerate: bool = True
     skimage_ncut: bool = False
+    boundary_merge: bool = False
+    felzenszwalb: tuple = ()
     refine: bool = True
 
     def __post_init__(self):
@@ -115,6 +128,9 @@ class DiscoverConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")
+        if not isinstance(self.felzenszwalb, (tuple, list)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in self.felzenszwalb):
+            raise InputError(f"`felzenszwalb` must be a tuple of numbers > 0, got {self.felzenszwalb!r}")
         if self.min_area >= self.max_area:
             raise InputError(f"`min_area` must be below `max_area`, got {self.min_area} and {self.max_area}")
 

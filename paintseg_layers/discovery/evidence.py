@@ -44,7 +44,7 @@ class PaintEvidence:
 
     def __init__(self, image: np.ndarray, paint_gap: float, paint: bool = True):
         self.image8 = np.ascontiguousarray(to_uint8(image))
-        self.lab = _lab(self.image8)
+        self.lab = blurred_lab(self.image8)
         self.paint_gap = float(paint_gap)
         self.paint = bool(paint)
         grad = gradient_magnitude(self.lab, np.float64)
@@ -64,7 +64,7 @@ class PaintEvidence:
                     max(0, xs.min() - pad) : min(w, xs.max() + pad + 1)]
         hole = cv2.dilate(mask[win].astype(np.uint8), np.ones((3, 3), np.uint8))
         fill = cv2.inpaint(self.image8[win], hole, PAINT_RADIUS, cv2.INPAINT_TELEA)
-        change = np.sqrt(((_lab(fill) - self.lab[win]) ** 2).sum(-1))[mask[win]]
+        change = np.sqrt(((blurred_lab(fill) - self.lab[win]) ** 2).sum(-1))[mask[win]]
         return float(min(1.0, change.mean() / self.paint_gap))
 
     def boundary(self, mask: np.ndarray) -> float:
@@ -73,7 +73,7 @@ class PaintEvidence:
         return float(self.strong[edge].mean()) if edge.any() else 1.0
 
 
-def _lab(image8: np.ndarray) -> np.ndarray:
+def blurred_lab(image8: np.ndarray) -> np.ndarray:
     """CIELAB / 100 after the lab projector's 1 px blur (JPEG noise is no edge and no change)."""
     rgb = cv2.GaussianBlur(image8, (0, 0), 1.0).astype(np.float32) / 255.0
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab) / 100.0
