@@ -8,7 +8,7 @@ from skimage.restoration import inpaint_biharmonic
 
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp import paint_out
-from paintseg_layers.image import to_uint8
+from paintseg_layers.image import to_uint8, working_scale
 from paintseg_layers.masks import bbox
 
 
@@ -125,12 +125,19 @@ def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
     band = test & ~hole
     if not band.any():
         return plate
-    # the test runs at half the working size: a global choice needs no detail, and the biharmonic solve's
-    # cost grows faster than the hole's area
-    tk = {"seed": seed, "working_size": max(32, working_size // 2), "dilation": 0}
+    # the test and the smooth fill run at half the working size: a global choice and a smooth fill need no
+    # detail, and the biharmonic solve's cost grows faster than the hole's area (0.2x the time of the fill
+    # at the working size, 640 x 480 photo)
+    half = max(32, working_size // 2)
+    tk = {"seed": seed, "working_size": half, "dilation": 0}
     t_own = paint_out(rgb, test, painter, **tk)
     t_mix = (t_own + paint_out(rgb, test, smooth, **tk)) / 2
     if ((t_mix[band] - rgb[band]) ** 2).mean() >= ((t_own[band] - rgb[band]) ** 2).mean():
         return plate
-    mix = (plate + paint_out(rgb, removed, smooth, dilation=dilation, **kw)) / 2
-    return mix.astype(np.float32)
+    # the blend only where the painter painted (paint_out's dilated hole at the working size)
+    scale = rgb.shape[0] / max(2, round(rgb.shape[0] * working_scale(rgb.shape[:2], working_size)))
+    painted = morph.dilate(removed, max(1, int(round(dilation * scale))))
+    mix = plate.copy()
+    mix[painted] = (plate[painted] + paint_out(rgb, removed, smooth, dilation=dilation, seed=seed,
+                                                working_size=half)[painted]) / 2
+    return mix
