@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import networkx as nx
 import numpy as np
 import pytest
@@ -44,6 +45,17 @@ def test_round_trip_is_bit_identical(decomposition, tmp_path):
     for f in sorted((tmp_path / "dec").iterdir()):
         assert (tmp_path / "again" / f.name).read_bytes() == f.read_bytes(), f.name
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folders left
+
+
+def test_layer_pngs_decode_the_same_in_another_reader(decomposition, tmp_path):
+    # libpng (OpenCV), the decoder of Krita and GIMP, reads the fast-compressed files to the same pixels
+    d = decomposition
+    d.save(tmp_path / "dec")
+    for layer in d.layers:
+        bgra = cv2.imread(str(tmp_path / "dec" / f"{layer.id}.rgba.png"), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA), layer.rgba8), layer.id
+    bgr = cv2.imread(str(tmp_path / "dec" / "background.png"), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(bgr[..., ::-1], d.background8)
 
 
 def test_manifest_contract(decomposition, tmp_path):
