@@ -154,3 +154,17 @@ def test_contact_sheet_and_to_dict(decomposition):
     assert decomposition.layer(decomposition.layers[0].prompt_index) is decomposition.layers[0]
     with pytest.raises(KeyError):
         decomposition.layer("nope")
+
+
+def test_cropped_layer_storage_keeps_every_non_zero_channel():
+    from paintseg_layers.layers.model import _Cropped
+
+    for view in (slice(None), slice(None, None, 2)):  # contiguous (uint32 fast path) and strided
+        for ch in range(4):
+            arr = np.zeros((50, 120, 4), np.uint8)
+            arr[10:20, 5:9, 3] = 255
+            arr[40, 110, ch] = 7  # one pixel far away, non-zero in one channel only
+            arr = arr[:, view]
+            stored = _Cropped.of(arr)
+            assert isinstance(stored, _Cropped)
+            assert np.array_equal(stored.full(), arr), (view, ch)
