@@ -58,11 +58,25 @@ def test_hidden_part_takes_the_objects_colours_not_the_occluders():
     rgb = np.full((*truth.shape, 3), 0.9, np.float32)  # pale background
     rgb[truth] = (0.1, 0.2, 0.8)  # a blue object ...
     rgb[occ] = (0.8, 0.1, 0.1)  # ... half under a red disc
-    out = own_appearance(rgb, vis, truth)
     hidden = truth & ~vis
-    assert np.abs(out[hidden] - (0.1, 0.2, 0.8)).max() < 0.03  # the object's own colour, no red, no background
-    assert np.array_equal(out[~hidden], rgb[~hidden])  # nothing else changes
+    for scale in (1.0, 0.5, 0.3):  # full size, and at a working scale (the fill enlarged)
+        out = own_appearance(rgb, vis, truth, scale=scale)
+        assert np.abs(out[hidden] - (0.1, 0.2, 0.8)).max() < 0.03, scale  # the object's own colour, no red
+        assert np.array_equal(out[~hidden], rgb[~hidden]), scale  # nothing else changes
     assert np.array_equal(own_appearance(rgb, vis, vis), rgb)  # nothing hidden: nothing to fill
+
+
+def test_hidden_stripes_continue_at_a_working_scale():
+    truth, vis, occ = _scene("rectangle")
+    stripes = (np.arange(truth.shape[1]) // 8) % 2 == 0  # vertical stripes 8 px wide: 4 px at scale 0.5
+    pattern = np.where(stripes[None, :, None], (0.1, 0.2, 0.8), (0.9, 0.8, 0.1)) * np.ones((*truth.shape, 1))
+    rgb = np.full((*truth.shape, 3), 0.9, np.float32)
+    rgb[truth] = pattern[truth]
+    rgb[occ] = (0.8, 0.1, 0.1)
+    hidden = truth & ~vis
+    err = np.abs(own_appearance(rgb, vis, truth, scale=0.5, seed=3)[hidden] - pattern[hidden]).mean()
+    flat = np.abs(pattern[vis].mean(axis=0) - pattern[hidden]).mean()
+    assert err < 0.5 * flat, (err, flat)  # the stripes go on; a flat fill of the mean colour would not
 
 
 def test_plate_dilation_is_checked():

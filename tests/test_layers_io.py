@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import networkx as nx
 import numpy as np
 import pytest
@@ -44,6 +45,17 @@ def test_round_trip_is_bit_identical(decomposition, tmp_path):
     for f in sorted((tmp_path / "dec").iterdir()):
         assert (tmp_path / "again" / f.name).read_bytes() == f.read_bytes(), f.name
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folders left
+
+
+def test_layer_pngs_decode_the_same_in_another_reader(decomposition, tmp_path):
+    # libpng (OpenCV), the decoder of Krita and GIMP, reads the fast-compressed files to the same pixels
+    d = decomposition
+    d.save(tmp_path / "dec")
+    for layer in d.layers:
+        bgra = cv2.imread(str(tmp_path / "dec" / f"{layer.id}.rgba.png"), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA), layer.rgba8), layer.id
+    bgr = cv2.imread(str(tmp_path / "dec" / "background.png"), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(bgr[..., ::-1], d.background8)
 
 
 def test_manifest_contract(decomposition, tmp_path):
@@ -142,3 +154,17 @@ def test_contact_sheet_and_to_dict(decomposition):
     assert decomposition.layer(decomposition.layers[0].prompt_index) is decomposition.layers[0]
     with pytest.raises(KeyError):
         decomposition.layer("nope")
+
+
+def test_cropped_layer_storage_keeps_every_non_zero_channel():
+    from paintseg_layers.layers.model import _Cropped
+
+    for view in (slice(None), slice(None, None, 2)):  # contiguous (uint32 fast path) and strided
+        for ch in range(4):
+            arr = np.zeros((50, 120, 4), np.uint8)
+            arr[10:20, 5:9, 3] = 255
+            arr[40, 110, ch] = 7  # one pixel far away, non-zero in one channel only
+            arr = arr[:, view]
+            stored = _Cropped.of(arr)
+            assert isinstance(stored, _Cropped)
+            assert np.array_equal(stored.full(), arr), (view, ch)

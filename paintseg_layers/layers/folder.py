@@ -224,8 +224,13 @@ def _read_json(path: Path):
         raise InputError(f"{path} is not valid JSON ({exc.__class__.__name__})") from None
 
 
+#: zlib level of the PNGs: 1 encodes a 640 x 480 decomposition's 15 images with 0.28x the CPU time of
+#: Pillow's default 6, for files about 20 % larger (lossless either way)
+PNG_LEVEL = 1
+
+
 def _write_png(path: Path, arr: np.ndarray) -> None:
-    Image.fromarray(np.ascontiguousarray(arr)).save(path, format="PNG")
+    Image.fromarray(np.ascontiguousarray(arr)).save(path, format="PNG", compress_level=PNG_LEVEL)
 
 
 def _read_png(root: Path, name: str, field: str, size, mode: str) -> np.ndarray:

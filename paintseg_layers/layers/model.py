@@ -107,7 +107,11 @@ class _Cropped:
 
     @classmethod
     def of(cls, arr: np.ndarray):
-        box = bbox(arr.any(axis=2)) or (0, 0, 0, 0)
+        if arr.shape[2] == 4 and arr.flags.c_contiguous:  # one uint32 per pixel: ~10x faster than any(axis=2)
+            filled = arr.view(np.uint32)[..., 0] != 0
+        else:
+            filled = arr.any(axis=2)
+        box = bbox(filled) or (0, 0, 0, 0)
         x0, y0, x1, y1 = box
         if (x1 - x0) * (y1 - y0) > 0.75 * arr.shape[0] * arr.shape[1]:
             return arr

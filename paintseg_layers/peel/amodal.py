@@ -16,13 +16,19 @@ def nearest_fill(visible: list[np.ndarray], removed: np.ndarray) -> list[np.ndar
 
     Returns the extra (hidden) mask of every object; the background owns what no object gets.
     """
-    if not removed.any():
-        return [np.zeros_like(removed) for _ in visible]
-    _, (iy, ix) = ndi.distance_transform_edt(removed, return_indices=True)
-    out = []
-    for v in visible:
-        src = v & ~removed
-        out.append(removed & src[iy, ix])
+    out = [np.zeros_like(removed) for _ in visible]
+    box = morph.bbox(removed)
+    if box is None:
+        return out
+    # every nearest pixel lies in the box grown by 1 px (its ring is outside ``removed`` and closer than
+    # anything beyond it): the transform runs on that window, not the whole image
+    x0, y0, x1, y1 = box
+    h, w = removed.shape
+    win = slice(max(0, y0 - 1), min(h, y1 + 1)), slice(max(0, x0 - 1), min(w, x1 + 1))
+    hole = removed[win]
+    _, (iy, ix) = ndi.distance_transform_edt(hole, return_indices=True)
+    for o, v in zip(out, visible):
+        o[win] = hole & (v[win] & ~hole)[iy, ix]
     return out
 
 
@@ -137,7 +143,8 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray
     visible, front : (H, W) bool
         The object's visible part and the region of the objects in front of it.
     others : list of (H, W) bool
-        The other objects' visible parts (owners for the nearest rule).
+        The other objects' visible parts. Unused: the nearest rule gives this object a pixel when its
+        nearest unhidden pixel is the object's, whoever owns the rest.
     gap : int
         Contour pixels within this many px of ``front`` belong to the occluder's edge, not the object's.
     ellipse_misfit : float
@@ -155,5 +162,5 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray
     ellipse, misfit = ellipse_continuation(visible, occluder)
     if ellipse is not None and misfit < ellipse_misfit:
         lower = lower | (ellipse & upper)
-    nearest = nearest_fill([visible, *others], front)[0]
+    nearest = nearest_fill([visible], front)[0]  # the object's share needs no other owner
     return (lower | (upper & nearest)) & front

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from skimage.restoration import inpaint_biharmonic
 
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp import paint_out
-from paintseg_layers.image import to_uint8
+from paintseg_layers.image import to_uint8, working_scale
 from paintseg_layers.masks import bbox
 
 
 def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
-                   pad: int = 4) -> np.ndarray:
+                   pad: int = 4, scale: float = 1.0) -> np.ndarray:
     """``rgb`` with the hidden part (``amodal & ~visible``) synthesised from the object's visible pixels only.
 
     Exemplar synthesis (PatchMatch, ``pypatchmatch``, a core dependency) fills the hidden part on a crop
@@ -33,6 +34,10 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
         Patch radius of PatchMatch in px.
     pad : int
         Margin of the crop around the amodal mask.
+    scale : float
+        Synthesise at this scale of the crop (<= 1; the fill is enlarged bilinearly): the engine passes
+        the AMCP working scale, the resolution the masks were found at. PatchMatch's time grows with the
+        crop's area: on a 640 x 480 photo with 4 boxes, 0.5 takes 0.27x the time of 1 for the two fills.
 
     Returns
     -------
@@ -46,16 +51,35 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
     x0, y0, x1, y1 = bbox(amodal)
     h, w = visible.shape
     sl = slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))
+    crop, hole, source = rgb[sl], hidden[sl], visible[sl]
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    if scale < 1 and min(size) >= 2 * patch_size + 1:
+        # at the working scale: a pixel is a source only where all of it was visible; the hole takes every pixel
+        # with some of the hidden part, and their neighbours, so the bilinear enlargement reads only the fill
+        small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        small_hole = morph.dilate(cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0, 1)
+        small_source = cv2.resize(source.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
+        if (small_source & ~small_hole).any():
+            filled = _patch_match(small, small_hole, small_source, seed, patch_size)
+            filled = cv2.resize(filled, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+            out[sl][hole] = filled[hole]
+            return out
+    out[sl][hole] = _patch_match(crop, hole, source, seed, patch_size)[hole]
+    return out
+
+
+def _patch_match(crop: np.ndarray, hole: np.ndarray, source: np.ndarray, seed: int, patch_size: int) -> np.ndarray:
+    """PatchMatch's fill of ``hole`` in ``crop`` (float RGB) from the ``source`` pixels only."""
     from patchmatch import patch_match  # noqa: PLC0415 - loads a compiled library; only needed when something is hidden
 
-    hole = hidden[sl]
     patch_match.set_random_seed(int(seed))
-    filled = patch_match.inpaint(np.ascontiguousarray(to_uint8(rgb[sl])), hole.astype(np.uint8) * 255,
-                                 global_mask=(~visible[sl] & ~hole).astype(np.uint8) * 255,
-                                 patch_size=int(patch_size)).astype(np.float32) / 255.0
-    crop = out[sl]
-    crop[hidden[sl]] = filled[hidden[sl]]
-    return out
+    filled = patch_match.inpaint(np.ascontiguousarray(to_uint8(crop)), hole.astype(np.uint8) * 255,
+                                 global_mask=(~source & ~hole).astype(np.uint8) * 255, patch_size=int(patch_size))
+    return filled.astype(np.float32) / 255.0
+
+#: Long side (px) under which the plate's smooth fill is not shrunk: at half of 160 the peel benchmark's plate
+#: lost 0.12 dB (seeds 1000-1049), while at 160 for 320 px working sizes it moved by -0.03 dB
+SMOOTH_SIZE = 160
 
 
 class _Biharmonic:
@@ -105,12 +129,19 @@ def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
     band = test & ~hole
     if not band.any():
         return plate
-    # the test runs at half the working size: a global choice needs no detail, and the biharmonic solve's
-    # cost grows faster than the hole's area
+    # the test runs at half the working size, the smooth fill at half but no less than SMOOTH_SIZE: a global
+    # choice and a smooth fill need no detail, and the biharmonic solve's cost grows faster than the hole's
+    # area (at 160 px: 0.2x the time of the fill at 320, 640 x 480 photo)
     tk = {"seed": seed, "working_size": max(32, working_size // 2), "dilation": 0}
     t_own = paint_out(rgb, test, painter, **tk)
     t_mix = (t_own + paint_out(rgb, test, smooth, **tk)) / 2
     if ((t_mix[band] - rgb[band]) ** 2).mean() >= ((t_own[band] - rgb[band]) ** 2).mean():
         return plate
-    mix = (plate + paint_out(rgb, removed, smooth, dilation=dilation, **kw)) / 2
-    return mix.astype(np.float32)
+    # the blend only where the painter painted (paint_out's dilated hole at the working size)
+    scale = rgb.shape[0] / max(2, round(rgb.shape[0] * working_scale(rgb.shape[:2], working_size)))
+    painted = morph.dilate(removed, max(1, int(round(dilation * scale))))
+    mix = plate.copy()
+    size = min(working_size, max(SMOOTH_SIZE, working_size // 2))
+    mix[painted] = (plate[painted] + paint_out(rgb, removed, smooth, dilation=dilation, seed=seed,
+                                                working_size=size)[painted]) / 2
+    return mix

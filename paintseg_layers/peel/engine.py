@@ -222,6 +222,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
     painting = rgb.copy()
     amodal, fills = {}, {}
     removed_so_far = np.zeros((h, w), bool)
+    fill_scale = working_scale((h, w), amcp_cfg.working_size)  # hidden parts at the masks' own resolution
     it = enumerate(order)
     if progress:
 
@@ -253,7 +254,8 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             amodal[i] = grown
             # what the hidden part shows: a fill from the object's own visible pixels (peel.appearance)
             # (nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied)
-            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i) if (grown & ~vis).any() else rgb
+            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i, scale=fill_scale) \
+                if (grown & ~vis).any() else rgb
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
             # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate

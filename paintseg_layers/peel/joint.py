@@ -121,9 +121,14 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
         near = mv[grid[0]] | mv[grid[1]]
         per_label.append(((grid[0][near], grid[1][near], grid[2][near]), mv))
     pos = np.full(h * w, -1, np.int64)
+    tried = [-1] * n_labels  # the move count at each label's last expansion
+    last_change, moves = -1, 0
     for _ in range(cycles):
         changed = False
         for a in range(n_labels):
+            if tried[a] > last_change:  # nothing changed since a's own move: expanding a again changes nothing
+                continue
+            tried[a] = moves = moves + 1
             (p, q, c), mv = per_label[a]
             nodes = labels != a if mv is None else mv & (labels != a)
             nodes = np.flatnonzero(nodes)
@@ -163,7 +168,7 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             pos[nodes] = -1
             if switch.any():
                 labels[nodes[switch]] = a
-                changed = True
+                changed, last_change = True, moves
         if not changed:
             break
     return labels.reshape(h, w)
