@@ -36,6 +36,13 @@ With three-object junctions weighted 0.35 (peel/order.py, 3ac959d), predicted / 
 0.928 / 0.957; ``--first-seed 2000 --scenes 60`` 0.932 / 0.966; cut-outs 0.763 / 0.948 (wrong 1 / 21 / 1);
 ``--first-seed 4000 --scenes 50`` 0.876 -> 0.884 / 0.930 -> 0.938; patchmatch 0.871 / 0.935.
 
+Only convex turns count as junctions (peel/order.py junction_turn; a concave kink is a ragged rim), measured on
+the first-pass masks of the code of that change, before -> after, predicted / true masks: ``--scenes 50``
+0.928 -> 0.928 / 0.957 -> 0.964 (wrong 2 / 6 / 2); ``--first-seed 2000 --scenes 60`` 0.939 -> 0.939 / 0.966 ->
+0.973 (wrong 2 / 6 / 1); cut-outs 0.722 -> 0.742 / 0.948 -> 0.948 (wrong 1 / 23 / 1); ``--first-seed 4000
+--scenes 50`` 0.884 -> 0.907 / 0.938 -> 0.930; patchmatch 0.871 -> 0.871 / 0.935 -> 0.935. The remaining wrong
+pairs are mostly ``mask``: the first pass's visible masks, not the cues, now hold the order below 0.95.
+
 (the last two columns: each cue alone on the touching pairs; convexity alone scores 0.63-0.77, amodal completion
 0.57-0.72). Pairs decided with a margin >= 0.5 are right 97% of the time; the quarter below it are near coin flips
 for every mask-shape cue tried (T-junction variants, convexity, hull fill, chord bulge, contour-curvature
