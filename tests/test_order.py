@@ -57,3 +57,12 @@ def test_only_three_object_junctions_weigh_as_much_as_without_the_rule():
     back_v = back & ~front & ~others
     plain = order_evidence(front, back_v, radius=18)
     assert order_evidence(front, back_v, radius=18, others=others) == pytest.approx(plain)
+
+
+def test_a_concave_kink_at_a_contacts_end_is_no_junction():
+    # a ledge: the step's right side comes down and the contour turns *into* the mask along the ledge's top,
+    # where an object resting on it starts (2 px off the step); the contact's other end is the image frame
+    ledge = rect(0, 40, W, H) | rect(0, 10, 60, 40)
+    box = rect(62, 10, W, 40)
+    assert junction_turn(ledge, box) == 0.0  # only the concave corner: no T-junction
+    assert junction_turn(box, ledge) > 1.0  # the box's own convex corner at the contact's end: about 90 degrees

@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from paintseg_layers.amcp import AMCPConfig
+from paintseg_layers.eval.scenes import make_scene
 from paintseg_layers.eval.scenes.model import Scene, SceneObject
+from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import PeelConfig
+from paintseg_layers.projectors import get_projector
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "order_diagnose.py"
 _spec = importlib.util.spec_from_file_location("order_diagnose", SCRIPT)
@@ -82,3 +86,17 @@ def test_pair_picture_marks_front_and_back():
     assert pic[y, 128 + x, 0] > 150 and pic[y, 128 + x, 2] < 100
     y, x = 48, 20  # inside the stripe (behind: blue)
     assert pic[y, 128 + x, 2] > 150 and pic[y, 128 + x, 0] < 100
+
+
+def test_first_pass_masks_are_cached_and_reused(tmp_path):
+    scene = make_scene(1000, size=(80, 60), n_objects=(2, 2))
+    cfg = PeelConfig(amcp=AMCPConfig(working_size=80, samples=2, steps="I"))
+    folder = od.cache_folder(tmp_path, "telea", False, 0)
+    assert folder.parent == tmp_path and folder.name.startswith("telea-scenes-s0-")
+    first = od.predicted_masks(scene, (get_painter("telea"), get_projector(None)), cfg, 0, folder)
+    assert (folder / "1000.npz").is_file() and first and all(m.shape == (60, 80) for m in first.values())
+    again = od.predicted_masks(scene, None, cfg, 0, folder)  # no backends: only the cache can answer
+    assert again.keys() == first.keys() and all(np.array_equal(again[i], first[i]) for i in first)
+    # the order stage's source is left out of the key (its edits keep the cache), the rest of the package is not
+    assert od.code_fingerprint(exclude=od.ORDER_STAGE) != od.code_fingerprint()
+    assert od.cache_folder(tmp_path, "patchmatch", True, 0).name.startswith("patchmatch-cutouts-s0-")

@@ -132,26 +132,30 @@ def sweep_specs(base: EvalSpec, name: str, values) -> tuple[EvalSpec, list[EvalS
     return replace(base, methods=baselines, label="baselines"), specs
 
 
-_CODE_FP: str | None = None
+_CODE_FP: dict[tuple[str, ...], str] = {}
 
 #: Presentation only (does not change the numbers): left out of the code fingerprint.
 _PRESENTATION = ("cli", "report.py", "tables.py")
 
 
-def code_fingerprint() -> str:
-    """Hash of the package's Python source: a cached result is reused only by the same code."""
-    global _CODE_FP
-    if _CODE_FP is None:
+def code_fingerprint(exclude: tuple[str, ...] = ()) -> str:
+    """Hash of the package's Python source: a cached result is reused only by the same code.
+
+    ``exclude`` names further source files (paths relative to the package, e.g. ``"peel/order.py"``)
+    that cannot change the cached result.
+    """
+    key = tuple(sorted(exclude))
+    if key not in _CODE_FP:
         h = hashlib.sha1()
         root = Path(__file__).resolve().parents[1]
         for p in sorted(root.rglob("*.py")):
             rel = p.relative_to(root)
-            if rel.parts[0] in _PRESENTATION or p.name in _PRESENTATION:
+            if rel.parts[0] in _PRESENTATION or p.name in _PRESENTATION or rel.as_posix() in key:
                 continue
             h.update(rel.as_posix().encode())
             h.update(p.read_bytes())
-        _CODE_FP = h.hexdigest()[:16]
-    return _CODE_FP
+        _CODE_FP[key] = h.hexdigest()[:16]
+    return _CODE_FP[key]
 
 
 def image_seed(seed: int, name: str) -> int:

@@ -27,16 +27,19 @@ def _hull(mask: np.ndarray) -> np.ndarray:
 
 def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), frame: int = 3, min_run: int = 3,
                   third: np.ndarray | None = None, third_reach: int = 2, third_weight: float = 0.35) -> float:
-    """Mean turning angle (radians) of ``mask``'s contour where its contact with ``other`` starts or ends.
+    """Mean convex turning angle (radians) of ``mask``'s contour where its contact with ``other`` starts or ends.
 
     At a T-junction the front object's contour runs on smoothly while the occluded one's turns to
-    follow the occluder's edge. Contact runs (and gaps) shorter than ``min_run`` contour pixels are
-    ignored (specks of a noisy mask are no junctions), and so are switches within ``frame`` px of
-    the image border, where the picture's frame, not an object, cuts the contours. Switches within
-    ``third_reach`` px of ``third`` (the other objects' masks) count ``third_weight`` times as much:
-    where a third object meets the pair, the contours turn to follow *its* edge, which says little
-    about this pair (weighted, not dropped: a mask that reaches a bit too far makes a true junction
-    look like one of three objects). NaN when the contour never switches between touching and not.
+    follow the occluder's edge, always round a convex corner of its own region (the region lies in the
+    wedge between its edge and the occluder's). A concave turn (the contour bending into the mask) is
+    no junction but a mask's ragged rim, and counts 0. Contact runs (and gaps) shorter than
+    ``min_run`` contour pixels are ignored (specks of a noisy mask are no junctions), and so are
+    switches within ``frame`` px of the image border, where the picture's frame, not an object, cuts
+    the contours. Switches within ``third_reach`` px of ``third`` (the other objects' masks) count
+    ``third_weight`` times as much: where a third object meets the pair, the contours turn to follow
+    *its* edge, which says little about this pair (weighted, not dropped: a mask that reaches a bit
+    too far makes a true junction look like one of three objects). NaN when the contour never switches
+    between touching and not.
     """
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     near = morph.dilate(other, 1)
@@ -48,6 +51,7 @@ def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), fram
         n = len(p)
         if n < 2 * min(scales) + 2:
             continue
+        convex = 1.0 if cv2.contourArea(c, oriented=True) >= 0 else -1.0  # the sign of a turn round the region
         f = near[c[:, 0, 1], c[:, 0, 0]]
         if min_run > 1 and f.any() and not f.all():
             ring = np.concatenate([f, f, f])  # circular: close short gaps, then open short runs
@@ -65,7 +69,7 @@ def junction_turn(mask: np.ndarray, other: np.ndarray, *, scales=(3, 5, 8), fram
                     continue
                 v1, v2 = p[t] - p[(t - k) % n], p[(t + k) % n] - p[t]
                 if v1.any() and v2.any():
-                    turns.append(abs(np.arctan2(v1[0] * v2[1] - v1[1] * v2[0], v1 @ v2)))
+                    turns.append(max(0.0, convex * np.arctan2(v1[0] * v2[1] - v1[1] * v2[0], v1 @ v2)))
                     weights.append(weight)
     return float(np.average(turns, weights=weights)) if turns else float("nan")
 
