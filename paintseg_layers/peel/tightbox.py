@@ -1,0 +1,105 @@
+"""The tight-box prior of the joint labelling: an object drawn with a box reaches every side of it.
+
+A box prompt is drawn tight around its object, so a connected object that touches the four sides of its
+box crosses every row and column of it. An object resting on a larger one of the same colours (a red cup
+on its red saucer) often comes back from its own segmentation as its distinct part only (the cup's white
+rim); its holder's mask then swallows the rest. :func:`tight_seeds` finds where a nested object's label
+stops short of a side of its box and the cheapest path (over the object's colours, across no edge) from
+it to that side; :func:`paintseg_layers.peel.joint.joint_labelling` forces the path to the object and
+lets the object's own contour, not the shared colours, end it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.graph import MCP_Geometric
+
+
+def holders_of(vs, nest):
+    """For each label index: the outermost objects (1-based labels) whose valid region holds most of its own.
+
+    A box at least half inside a box ``1 / nest`` times its area rests on that object (a cup on its saucer,
+    a spoon across both); only holders that rest on nothing themselves count (the saucer, not the cup).
+    """
+    area = [max(1, int(v.sum())) for v in vs]
+    held = [{j for j in range(len(vs)) if j != k and area[k] <= nest * area[j]
+             and (vs[j] & vs[k]).sum() >= 0.5 * area[k]} for k in range(len(vs))]
+    return [{j + 1 for j in h if not held[j]} for h in held]
+
+
+def scaled_boxes(boxes, active, scale, win, shape):
+    """The active objects' boxes in the cut window's pixels (None where an object has no box)."""
+    out = []
+    for i in active:
+        b = None if boxes is None else boxes[i]
+        if b is not None:
+            x0, y0, x1, y1 = (float(v) * scale for v in b)
+            x0, x1 = x0 - win[1].start, x1 - win[1].start
+            y0, y1 = y0 - win[0].start, y1 - win[0].start
+            b = (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))),
+                 min(shape[1], int(np.ceil(x1))), min(shape[0], int(np.ceil(y1))))
+            if b[2] - b[0] < 4 or b[3] - b[1] < 4:
+                b = None
+        out.append(b)
+    return out
+
+
+def tight_seeds(labels, unary, grad, boxes, holders, tight):
+    """Paths a nested object must own so that its label reaches every side of its (tight) box.
+
+    A box is drawn tight around its object, and a connected object that touches all four sides of its
+    box crosses every row and column of it. Where a nested object's label stops more than ``tight`` of
+    its box's height (width) short of a side, the cheapest path from its largest piece to ``tight / 2``
+    from that side, over pixels its holders or the background hold, becomes its seeds: a step costs
+    more where the object's colours fit worse than the current label's and where it crosses an edge
+    (the object's own contour), so the path runs inside the object. Returns ``(seeds, gaps)``: the
+    seeds' labels (0 elsewhere) and, per seeded object, the box's lines it missed.
+    """
+    seeds, gaps = np.zeros(labels.shape, np.int64), []
+    edge = grad / (np.median(grad) + 1e-6)
+    for k, b in enumerate(boxes):
+        if b is None or not holders[k]:
+            continue
+        x0, y0, x1, y1 = b
+        lab = labels[y0:y1, x0:x1]
+        own = lab == k + 1
+        if own.sum() < 2:
+            continue
+        cc, n_cc = ndi.label(own)
+        if n_cc > 1:  # the object's extent is its largest piece's: a speck by a side is no reach
+            own = cc == 1 + int(np.argmax(np.bincount(cc.ravel())[1:]))
+        cu = unary[y0:y1, x0:x1]
+        diff = cu[..., k + 1] - np.take_along_axis(cu, lab[..., None], 2)[..., 0]
+        free = np.isin(lab, [0, *holders[k]]) | own
+        cost = np.where(free, 1.0 + np.clip(diff, 0, 20) / 4 + edge[y0:y1, x0:x1], 1e6)
+        cost[own] = 1e-3
+        gap_mask = np.zeros(labels.shape, bool)
+        for axis in (0, 1):  # rows, then columns
+            n = own.shape[axis]
+            hit = np.flatnonzero(own.any(axis=1 - axis))
+            lo, hi = hit[0], hit[-1]
+            margin = int(np.floor(tight / 2 * n))
+            for side, short, line in ((0, lo, margin), (1, n - 1 - hi, n - 1 - margin)):
+                if short <= tight * n:
+                    continue
+                ends = [(line, j) if axis == 0 else (j, line) for j in range(own.shape[1 - axis])]
+                mcp = MCP_Geometric(cost)
+                acc, _ = mcp.find_costs(list(zip(*np.nonzero(own))), ends)
+                y, x = ends[int(np.argmin([acc[e] for e in ends]))]
+                if acc[y, x] >= 1e6:
+                    continue
+                path = np.array(mcp.traceback((y, x)))
+                seeds[y0 + path[:, 0], x0 + path[:, 1]] = k + 1
+                span = slice(min(line, lo if side == 0 else hi), max(line, lo if side == 0 else hi) + 1)
+                if axis == 0:
+                    gap_mask[y0 + span.start:y0 + span.stop, x0:x1] = True
+                else:
+                    gap_mask[y0:y1, x0 + span.start:x0 + span.stop] = True
+        seeds[(seeds == k + 1) & (labels == k + 1)] = 0
+        if gap_mask.any():
+            gaps.append((k, gap_mask))
+    return seeds, gaps
+
+
+__all__ = ["holders_of", "scaled_boxes", "tight_seeds"]
