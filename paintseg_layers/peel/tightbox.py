@@ -45,6 +45,22 @@ def scaled_boxes(boxes, active, scale, win, shape):
     return out
 
 
+def _beyond(own, axis, side, line, extreme):
+    """Pixels of ``own``'s box between it and one side (``side`` 0: start, 1: end of ``axis``), up to ``line``.
+
+    Per row (column), the pixels past the object's last pixel towards that side; lines the object misses
+    entirely count from its overall ``extreme`` on.
+    """
+    o = own if side == 1 else np.flip(own, axis)
+    beyond = np.flip(np.cumsum(np.flip(o, axis), axis), axis) == 0  # no own pixel here or further on
+    idx = np.arange(own.shape[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
+    n = own.shape[axis]
+    ext, stop = (extreme, line) if side == 1 else (n - 1 - extreme, n - 1 - line)
+    beyond &= (idx > ext) | o.any(axis=axis, keepdims=True)
+    beyond &= idx <= stop
+    return beyond if side == 1 else np.flip(beyond, axis)
+
+
 def tight_seeds(labels, unary, grad, boxes, holders, tight):
     """Paths a nested object must own so that its label reaches every side of its (tight) box.
 
@@ -54,7 +70,7 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
     from that side, over pixels its holders or the background hold, becomes its seeds: a step costs
     more where the object's colours fit worse than the current label's and where it crosses an edge
     (the object's own contour), so the path runs inside the object. Returns ``(seeds, gaps)``: the
-    seeds' labels (0 elsewhere) and, per seeded object, the box's lines it missed.
+    seeds' labels (0 elsewhere) and, per seeded object, the part of its box between it and the sides it missed.
     """
     seeds, gaps = np.zeros(labels.shape, np.int64), []
     edge = grad / (np.median(grad) + 1e-6)
@@ -91,11 +107,7 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
                     continue
                 path = np.array(mcp.traceback((y, x)))
                 seeds[y0 + path[:, 0], x0 + path[:, 1]] = k + 1
-                span = slice(min(line, lo if side == 0 else hi), max(line, lo if side == 0 else hi) + 1)
-                if axis == 0:
-                    gap_mask[y0 + span.start:y0 + span.stop, x0:x1] = True
-                else:
-                    gap_mask[y0:y1, x0 + span.start:x0 + span.stop] = True
+                gap_mask[y0:y1, x0:x1] |= _beyond(own, axis, side, line, lo if side == 0 else hi)
         seeds[(seeds == k + 1) & (labels == k + 1)] = 0
         if gap_mask.any():
             gaps.append((k, gap_mask))
