@@ -15,16 +15,24 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.graph import MCP_Geometric
 
+#: share of a box that must lie inside a larger box for its object to rest on the larger one
+#: (coffee.png: the cup's box 0.81 inside the saucer's, the spoon's 0.97)
+INSIDE = 0.75
+#: pieces of an object under this share of its pixels are specks: they show no reach towards a side
+SPECK = 0.02
+
 
 def holders_of(vs, nest):
     """For each label index: the outermost objects (1-based labels) whose valid region holds most of its own.
 
-    A box at least half inside a box ``1 / nest`` times its area rests on that object (a cup on its saucer,
-    a spoon across both); only holders that rest on nothing themselves count (the saucer, not the cup).
+    A box at least ``INSIDE`` inside a box ``1 / nest`` times its area rests on that object (a cup on its
+    saucer, a spoon across both); only holders that rest on nothing themselves count (the saucer, not the
+    cup). A box less inside is more often an object *behind* the larger one, whose missing part the larger
+    one hides (GrabCut cut-out scenes: seeding those lost 0.12-0.3 IoU where the colours were alike).
     """
     area = [max(1, int(v.sum())) for v in vs]
     held = [{j for j in range(len(vs)) if j != k and area[k] <= nest * area[j]
-             and (vs[j] & vs[k]).sum() >= 0.5 * area[k]} for k in range(len(vs))]
+             and (vs[j] & vs[k]).sum() >= INSIDE * area[k]} for k in range(len(vs))]
     return [{j + 1 for j in h if not held[j]} for h in held]
 
 
@@ -83,8 +91,10 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
         if own.sum() < 2:
             continue
         cc, n_cc = ndi.label(own)
-        if n_cc > 1:  # the object's extent is its largest piece's: a speck by a side is no reach
-            own = cc == 1 + int(np.argmax(np.bincount(cc.ravel())[1:]))
+        if n_cc > 1:  # a speck by a side is no reach, a piece beyond an occluder is (2 % of the object)
+            size = np.bincount(cc.ravel())
+            size[0] = 0
+            own = (size >= SPECK * own.sum())[cc]
         cu = unary[y0:y1, x0:x1]
         diff = cu[..., k + 1] - np.take_along_axis(cu, lab[..., None], 2)[..., 0]
         free = np.isin(lab, [0, *holders[k]]) | own
