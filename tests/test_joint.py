@@ -144,3 +144,25 @@ def test_a_box_the_object_already_spans_changes_nothing():
     boxes = [(10, 10, 60, 50), (40, 30, 90, 70)]
     first = [a_vis | b, b]
     assert all((x == y).all() for x, y in zip(joint_labelling(img, first), joint_labelling(img, first, boxes=boxes)))
+
+
+def test_an_object_split_by_an_occluder_keeps_its_pieces_and_gives_nothing_of_the_occluder():
+    rng = np.random.default_rng(2)
+    h, w = 120, 140
+    img = np.full((h, w, 3), 0.8, np.float32) + rng.normal(0, 0.02, (h, w, 3)).astype(np.float32)
+    bar = np.zeros((h, w), bool)
+    bar[30:100, 50:70] = True  # behind: a bar whose middle the band hides
+    band = np.zeros((h, w), bool)
+    band[35:97, 20:120] = True
+    img[bar] = (0.2, 0.3, 0.8)
+    img[band] = (0.25, 0.3, 0.75)  # alike colours: a seed path through the band would be cheap
+    img = np.clip(img, 0, 1)
+    first = [bar & ~band, band]
+    boxes = [(50, 30, 70, 100), (20, 35, 120, 97)]  # the bar's box lies 0.89 inside the band's
+    valid = [np.zeros((h, w), bool), np.zeros((h, w), bool)]
+    valid[0][30:100, 50:70] = True
+    valid[1][35:97, 20:120] = True
+    out = joint_labelling(img, first, valid, boxes=boxes)
+    assert not (out[0] & band).any()  # both its pieces reach a side: nothing to seed
+    assert _iou(out[0], bar & ~band) > 0.9
+    assert _iou(out[1], band) > 0.95

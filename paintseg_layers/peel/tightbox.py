@@ -117,7 +117,7 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
                     continue
                 path = np.array(mcp.traceback((y, x)))
                 seeds[y0 + path[:, 0], x0 + path[:, 1]] = k + 1
-                gap_mask[y0:y1, x0:x1] |= _beyond(own, axis, side, line, lo if side == 0 else hi)
+                gap_mask[y0:y1, x0:x1] |= _beyond(own, axis, side, line, lo if side == 0 else hi) & free
         seeds[(seeds == k + 1) & (labels == k + 1)] = 0
         if gap_mask.any():
             gaps.append((k, gap_mask))
