@@ -105,3 +105,64 @@ def test_three_label_expansion_never_raises_the_energy():
     start = rng.integers(0, 3, (6, 7))
     got = alpha_expansion(unary, weights, start.copy())
     assert _energy(got, unary, weights) <= _energy(start, unary, weights) + 1e-9
+
+
+def _nested_scene():
+    """A cup (white rim over a body of its saucer's red, outlined) resting on a red saucer."""
+    rng = np.random.default_rng(1)
+    h, w = 120, 140
+    img = np.full((h, w, 3), (0.5, 0.4, 0.3), np.float32) + rng.normal(0, 0.02, (h, w, 3)).astype(np.float32)
+    yy, xx = np.mgrid[:h, :w]
+    saucer = ((yy - 65) / 50.0) ** 2 + ((xx - 70) / 62.0) ** 2 <= 1
+    img[saucer] = (0.7, 0.15, 0.1)
+    cup = np.zeros((h, w), bool)
+    cup[30:80, 40:90] = True
+    rim = cup & (yy < 50)
+    img[cup] = (0.3, 0.06, 0.05)  # the body's outline: its contour is an edge
+    img[2 + 30:80 - 2, 40 + 2:90 - 2] = (0.68, 0.14, 0.1)  # the body: the saucer's red
+    img[rim] = (0.95, 0.95, 0.9)
+    img = np.clip(img + rng.normal(0, 0.02, img.shape).astype(np.float32), 0, 1)
+    valid = [np.zeros((h, w), bool), np.zeros((h, w), bool)]
+    valid[0][30:80, 40:90] = True
+    valid[1][15:116, 8:133] = True
+    return img, cup, saucer & ~cup, rim, valid, [(40, 30, 90, 80), (8, 15, 133, 116)]
+
+
+def test_a_nested_object_reaches_the_sides_of_its_box():
+    img, cup, saucer, rim, valid, boxes = _nested_scene()
+    first = [rim, saucer | (cup & ~rim)]  # alone, the cup came back as its rim: the saucer claims its body
+    without = joint_labelling(img, first, valid)
+    out = joint_labelling(img, first, valid, boxes=boxes)
+    assert _iou(without[0], cup) < 0.6  # colour alone leaves the body to the saucer
+    assert _iou(out[0], cup) > 0.9
+    assert _iou(out[1], saucer) > 0.9
+    assert not (out[0] & out[1]).any()
+
+
+def test_a_box_the_object_already_spans_changes_nothing():
+    img, a_vis, b = _scene()
+    boxes = [(10, 10, 60, 50), (40, 30, 90, 70)]
+    first = [a_vis | b, b]
+    assert all((x == y).all() for x, y in zip(joint_labelling(img, first), joint_labelling(img, first, boxes=boxes)))
+
+
+def test_an_object_split_by_an_occluder_keeps_its_pieces_and_gives_nothing_of_the_occluder():
+    rng = np.random.default_rng(2)
+    h, w = 120, 140
+    img = np.full((h, w, 3), 0.8, np.float32) + rng.normal(0, 0.02, (h, w, 3)).astype(np.float32)
+    bar = np.zeros((h, w), bool)
+    bar[30:100, 50:70] = True  # behind: a bar whose middle the band hides
+    band = np.zeros((h, w), bool)
+    band[35:97, 20:120] = True
+    img[bar] = (0.2, 0.3, 0.8)
+    img[band] = (0.25, 0.3, 0.75)  # alike colours: a seed path through the band would be cheap
+    img = np.clip(img, 0, 1)
+    first = [bar & ~band, band]
+    boxes = [(50, 30, 70, 100), (20, 35, 120, 97)]  # the bar's box lies 0.89 inside the band's
+    valid = [np.zeros((h, w), bool), np.zeros((h, w), bool)]
+    valid[0][30:100, 50:70] = True
+    valid[1][35:97, 20:120] = True
+    out = joint_labelling(img, first, valid, boxes=boxes)
+    assert not (out[0] & band).any()  # both its pieces reach a side: nothing to seed
+    assert _iou(out[0], bar & ~band) > 0.9
+    assert _iou(out[1], band) > 0.95

@@ -228,7 +228,9 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1):
         # pixels go to the nearest colour, then the cut cleans the boundaries
         resolved = resolve_contested(rgb, nested_claims([masks[i] for i in kept], valid), seed=seed)
         if cfg.joint and len(kept) > 1:
-            resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, seed=seed)
+            boxes = [getattr(prompts[i], "box", None) for i in kept]
+            resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, boxes=boxes,
+                                       seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m
 

@@ -51,9 +51,11 @@ from threadpoolctl import threadpool_limits
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
-from paintseg_layers.image import working_scale
+from paintseg_layers.image import gradient_magnitude, working_scale
+from paintseg_layers.peel.tightbox import holders_of, scaled_boxes, tight_seeds
 
 _INF = 1e9
+
 log = logging.getLogger(__name__)
 
 
@@ -195,7 +197,8 @@ def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float 
 
 def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarray] | None = None, *,
                     prior: float = 0.5, gamma: float = 25.0, rounds: int = 2, working_size: int | None = None,
-                    nest: float = 0.7, keep: float = 0.5, seed: int = 0) -> list[np.ndarray]:
+                    nest: float = 0.7, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
+                    reach: float = 2.0, seed: int = 0) -> list[np.ndarray]:
     """Turn overlapping per-object masks into disjoint ones with one multi-label graph cut.
 
     Parameters
@@ -220,6 +223,14 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     keep : float
         An object whose final mask keeps under this share of the pixels that only its first-pass mask
         claims gets its first-pass mask back (less the other objects): never worse than alone.
+    boxes : list of (x0, y0, x1, y1) or None, optional
+        Each object's box prompt (None for other prompts). A box is drawn tight: an object resting on a
+        larger one (its box at least half inside the other's) whose label stops more than ``tight`` of
+        its box short of a side gets a seed path to that side (the cheapest over its colours and across
+        no edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not
+        the colours it shares with its holder, ends it (a red cup on its red saucer).
+    tight, reach : float
+        See ``boxes``.
     seed : int
         Seeds the pixel sampling and the mixtures' initialisation.
 
@@ -263,8 +274,21 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     win = (slice(max(0, y0 - pad), y1 + pad), slice(max(0, x0 - pad), x1 + pad))
     sub = labels[win]
     movable = [anywhere[win], *(v[win] for v in vs)]
+    holders = holders_of(vs, nest)
+    bxs = scaled_boxes(boxes, active, scale, win, sub.shape)
+    grad = gradient_magnitude(lab[win]) if any(b is not None for b in bxs) else None
+    forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
+    unary, gaps = None, []
     with threadpool_limits(1):  # tiny mixture fits: worker threads only cost
-        for _ in range(rounds):
+        for r in range(rounds + 1):
+            if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
+                if grad is None:
+                    break
+                seeds, gaps = tight_seeds(sub, unary, grad, bxs, holders, tight)
+                if not seeds.any():
+                    break
+                forced = seeds
+                sub = np.where(seeds > 0, seeds, sub)
             labels[win] = sub
             unary = np.empty((*sub.shape, len(ms) + 1))
             bg = labels == 0
@@ -278,6 +302,16 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                 if sel.sum() < 2:  # a sliver that vanished at working size: its prompt's region instead
                     sel = m | v
                 unary[..., k + 1] = _colour_cost(lab, sel, rng, v)[win] + prior * ~claims[k][win]
+            if forced.any():
+                # in the lines it misses, the object costs ``reach`` less than its holders: the edges (its
+                # contour) decide where it ends, not colours that the object shares with its holder
+                for k, gap in gaps:
+                    best = np.min(unary[..., sorted(holders[k])], axis=-1) - reach
+                    unary[..., k + 1] = np.where(gap, np.minimum(unary[..., k + 1], best), unary[..., k + 1])
+                fixed = forced > 0
+                unary[fixed] = _INF
+                unary[fixed, forced[fixed]] = 0.0
+                sub = np.where(fixed, forced, sub)
             sub = alpha_expansion(unary, [wt[win] for wt in weights], sub, movable=movable)
     labels[win] = sub
     if scale != 1.0:
