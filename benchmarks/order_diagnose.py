@@ -111,10 +111,14 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
             "amodal completion": float(completion(mask_b, mask_a) - completion(mask_a, mask_b))}
 
 
-def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig):
-    """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool)."""
+def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig, boxes: list | None = None):
+    """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool).
+
+    ``boxes`` (per object index: its prompt box) feeds the resting prior, as ``decompose`` does.
+    """
     graph = order_graph({f"obj{i}": m for i, m in masks.items()}, shape, working_size=cfg.amcp.working_size,
-                        contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence)
+                        contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
+                        boxes=None if boxes is None else {f"obj{i}": boxes[i] for i in masks})
     for i in masks:
         graph.nodes[f"obj{i}"]["prompt_index"] = i
     return {int(n[3:]): r for r, n in enumerate(depth_order(graph))}, graph
@@ -194,8 +198,9 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     ``cache`` (a :func:`cache_folder`) keeps the first pass's masks between runs.
     """
     predicted = predicted_masks(scene, seg_backends, cfg, seed, cache)
-    depth, graph = scene_order(predicted, scene.shape, cfg)
-    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg)
+    boxes = [p.box for p in scene.prompts("box")]
+    depth, graph = scene_order(predicted, scene.shape, cfg, boxes)
+    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg, boxes)
     wrong = wrong_pairs(scene, depth)
     true_wrong = set(wrong_pairs(scene, true_depth))
     labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}

@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
+from paintseg_layers.eval.scenes.crowd import make_crowd_scene
 from paintseg_layers.graph import depth_order
 from paintseg_layers.peel import junction_turn, order_evidence, order_graph
+from paintseg_layers.peel.order import resting_prior
+from paintseg_layers.prompts import box_mask
 
 H, W = 120, 160
 
@@ -66,3 +69,40 @@ def test_a_concave_kink_at_a_contacts_end_is_no_junction():
     box = rect(62, 10, W, 40)
     assert junction_turn(ledge, box) == 0.0  # only the concave corner: no T-junction
     assert junction_turn(box, ledge) > 1.0  # the box's own convex corner at the contact's end: about 90 degrees
+
+
+def _ranks(masks, shape, boxes=None):
+    graph = order_graph(masks, shape, working_size=160, contact_radius=0.15, min_confidence=0.02, boxes=boxes)
+    for k, lid in enumerate(masks):
+        graph.nodes[lid]["prompt_index"] = k
+    return {lid: r for r, lid in enumerate(depth_order(graph))}
+
+
+def test_objects_resting_on_a_holder_are_ordered_in_front_of_it():
+    # a nested crowd scene: a large holder with objects resting on it (known layers); their boxes lie inside
+    # the holder's and their visible masks inside its hull. The boundary cues alone put one of them behind
+    scene = make_crowd_scene(103, layout="nested", n_objects=(6, 8))
+    masks = {f"obj{i}": o.visible_mask for i, o in enumerate(scene.objects)}
+    boxes = {f"obj{i}": p.box for i, p in enumerate(scene.prompts("box"))}
+    holder, resting = f"obj{scene.meta['nested']['holder']}", scene.meta["nested"]["resting"]
+    without = _ranks(masks, scene.shape)
+    assert any(without[f"obj{i}"] > without[holder] for i in resting)
+    ranks = _ranks(masks, scene.shape, boxes)
+    assert all(ranks[f"obj{i}"] < ranks[holder] for i in resting)
+
+
+def test_an_object_peeking_out_from_behind_does_not_rest_on_the_larger_one():
+    # a disc in front of a small square that shows only outside it, in a corner of the disc's box: the
+    # square's box lies inside the disc's, but its visible part lies outside the disc's hull
+    yy, xx = np.mgrid[:H, :W]
+    disc = (xx - 80) ** 2 + (yy - 60) ** 2 <= 50**2
+    square = rect(100, 12, 124, 36) & ~disc
+    boxes = {"disc": (30, 10, 130, 110), "square": (100, 12, 124, 36)}
+    regions = {lid: box_mask(b, (H, W)) for lid, b in boxes.items()}
+    assert not resting_prior({"disc": disc, "square": square}, regions)
+    ranks = _ranks({"disc": disc, "square": square}, (H, W), boxes)
+    assert ranks["disc"] < ranks["square"]
+    # the same square on the disc's middle rests on it
+    on_top = rect(70, 50, 94, 74)
+    regions["square"] = box_mask((70, 50, 94, 74), (H, W))
+    assert set(resting_prior({"disc": disc & ~on_top, "square": on_top}, regions)) == {("square", "disc")}

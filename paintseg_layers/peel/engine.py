@@ -209,7 +209,8 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
     radius = max(2, int(round(cfg.contact_radius * max(h, w))))
     with stage("decompose.order"):
         graph = order_graph({ids[i]: masks[i] for i in kept}, (h, w), working_size=amcp_cfg.working_size,
-                            contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence)
+                            contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
+                            boxes={ids[i]: getattr(prompts[i], "box", None) for i in kept})
     for i in kept:
         graph.nodes[ids[i]]["prompt_index"] = i
     order = [index_of[lid] for lid in depth_order(graph)]

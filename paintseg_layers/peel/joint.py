@@ -52,7 +52,7 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import gradient_magnitude, working_scale
-from paintseg_layers.peel.tightbox import holders_of, scaled_boxes, tight_seeds
+from paintseg_layers.peel.tightbox import NEST, holders_of, scaled_boxes, tight_seeds
 
 _INF = 1e9
 
@@ -197,7 +197,7 @@ def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float 
 
 def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarray] | None = None, *,
                     prior: float = 0.5, gamma: float = 25.0, rounds: int = 2, working_size: int | None = None,
-                    nest: float = 0.7, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
+                    nest: float = NEST, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
                     reach: float = 2.0, seed: int = 0) -> list[np.ndarray]:
     """Turn overlapping per-object masks into disjoint ones with one multi-label graph cut.
 

@@ -18,6 +18,8 @@ from skimage.graph import MCP_Geometric
 #: share of a box that must lie inside a larger box for its object to rest on the larger one
 #: (coffee.png: the cup's box 0.81 inside the saucer's, the spoon's 0.97)
 INSIDE = 0.75
+#: an object rests on one at most this share of its box's area (a cup on its saucer 0.55)
+NEST = 0.7
 #: pieces of an object under this share of its pixels are specks: they show no reach towards a side
 SPECK = 0.02
 
@@ -124,4 +126,4 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
     return seeds, gaps
 
 
-__all__ = ["holders_of", "scaled_boxes", "tight_seeds"]
+__all__ = ["NEST", "holders_of", "scaled_boxes", "tight_seeds"]
