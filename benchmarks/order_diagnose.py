@@ -3,6 +3,7 @@
     python benchmarks/order_diagnose.py --scenes 50                       # the peel benchmark's scenes
     python benchmarks/order_diagnose.py --first-seed 2000 --scenes 60 --out out/order
     python benchmarks/order_diagnose.py --cutouts-only --first-seed 3000  # real GrabCut objects over photos
+    python benchmarks/order_diagnose.py --nested --first-seed 100 --scenes 30  # objects resting on a holder
 
 The order stage (:func:`paintseg_layers.peel.order_graph`) sees only the first pass's masks, so each scene is
 segmented once (:func:`paintseg_layers.peel.first_pass.first_pass`, the benchmark's defaults) and the order is
@@ -78,6 +79,7 @@ sys.path.insert(0, str(ROOT))
 from paintseg_layers.amcp import AMCPConfig, Segmenter  # noqa: E402
 from paintseg_layers.eval.cache import load_masks, save_masks  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
+from paintseg_layers.eval.scenes.crowd import make_crowd_scene  # noqa: E402
 from paintseg_layers.eval.spec import code_fingerprint  # noqa: E402
 from paintseg_layers.graph import depth_order  # noqa: E402
 from paintseg_layers.image import as_rgb  # noqa: E402
@@ -169,9 +171,9 @@ def pair_picture(scene, masks: dict, pair, graph, cfg: PeelConfig, label: str, *
     return np.concatenate([strip, caption], 0)
 
 
-def cache_folder(cache: Path, painter: str, cutouts: bool, seed: int) -> Path:
+def cache_folder(cache: Path, painter: str, cutouts: bool, seed: int, kind: str | None = None) -> Path:
     """The folder of one run's cached first-pass masks: backends, scene kind, seed and the first pass's code."""
-    kind = "cutouts" if cutouts else "scenes"
+    kind = kind or ("cutouts" if cutouts else "scenes")
     return Path(cache) / f"{painter}-{kind}-s{seed}-{code_fingerprint(exclude=ORDER_STAGE)}"
 
 
@@ -232,6 +234,8 @@ def main(argv=None) -> int:
     p.add_argument("--painter", default=None)
     p.add_argument("--cutouts-only", action="store_true",
                    help="every object a real GrabCut cut-out over a photo (real-data check)")
+    p.add_argument("--nested", action="store_true",
+                   help="nested crowd scenes: 6-8 objects, some resting on a large holder")
     p.add_argument("--out", type=Path, default=None, help="folder for one picture per wrong pair")
     p.add_argument("--cache", type=Path, default=None,
                    help="folder that keeps the first pass's masks between runs (see the docstring)")
@@ -240,11 +244,15 @@ def main(argv=None) -> int:
     cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
     backends = (get_painter(args.painter), get_projector(None))
     kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
-    cache = None if args.cache is None else cache_folder(args.cache, backends[0].name, args.cutouts_only, args.seed)
+    cache = None if args.cache is None else cache_folder(args.cache, backends[0].name, args.cutouts_only, args.seed,
+                                                         "nested" if args.nested else None)
     total = Counter()
     with threadpool_limits(limits=1):
         for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
-            scene = make_scene(args.first_seed + k, size=(160, 120), n_objects=(2, 4), **kw)
+            if args.nested:
+                scene = make_crowd_scene(args.first_seed + k, layout="nested", n_objects=(6, 8))
+            else:
+                scene = make_scene(args.first_seed + k, size=(160, 120), n_objects=(2, 4), **kw)
             row = diagnose_scene(scene, backends, cfg, args.seed, args.out, cache)
             total.update({key: row[key] for key in ("pairs", "wrong", "true_wrong")})
             total.update(row["classes"])
@@ -252,7 +260,7 @@ def main(argv=None) -> int:
             total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
     pairs = max(1, total["pairs"])
     print(f"order diagnosis: {args.scenes} scenes from seed {args.first_seed}, painter={backends[0].name}"
-          f"{', cut-outs only' if args.cutouts_only else ''}")
+          f"{', cut-outs only' if args.cutouts_only else ''}{', nested crowd scenes' if args.nested else ''}")
     print(f"{'overlapping pairs':<44} {total['pairs']:>6}")
     print(f"{'depth-order accuracy, predicted masks':<44} {1 - total['wrong'] / pairs:6.3f}")
     print(f"{'depth-order accuracy, true visible masks':<44} {1 - total['true_wrong'] / pairs:6.3f}")

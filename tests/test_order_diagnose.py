@@ -100,3 +100,20 @@ def test_first_pass_masks_are_cached_and_reused(tmp_path):
     # the order stage's source is left out of the key (its edits keep the cache), the rest of the package is not
     assert od.code_fingerprint(exclude=od.ORDER_STAGE) != od.code_fingerprint()
     assert od.cache_folder(tmp_path, "patchmatch", True, 0).name.startswith("patchmatch-cutouts-s0-")
+    assert od.cache_folder(tmp_path, "telea", False, 0, "nested").name.startswith("telea-nested-s0-")
+
+
+def test_scene_order_reads_the_prompt_boxes_as_decompose_does():
+    # a square lying on a large plate that it sticks out of at the top (a cup on its saucer): the boxes say
+    # it rests on the plate, so it is in front even where the boundary cues alone would not say so
+    plate = np.zeros((96, 128), bool)
+    plate[30:90, 10:118] = True
+    cup = np.zeros_like(plate)
+    cup[24:60, 40:80] = True
+    scene = _scene(cup, plate)
+    masks = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    boxes = [p.box for p in scene.prompts("box")]
+    depth, graph = od.scene_order(masks, scene.shape, PeelConfig(), boxes)
+    assert depth == {0: 0, 1: 1} and "resting" in graph.edges["obj0", "obj1"]["cue"]
+    _, plain = od.scene_order(masks, scene.shape, PeelConfig())
+    assert all("resting" not in e["cue"] for *_, e in plain.edges(data=True))
