@@ -107,7 +107,7 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
 
     def completion(x, y):  # hidden part of x if y were in front, at most one visible radius away
-        return np.count_nonzero(within_reach(shape_hidden(x, y, [y]), x, reach=1.0)) / max(1, np.count_nonzero(x))
+        return np.count_nonzero(within_reach(shape_hidden(x, y), x, reach=1.0)) / max(1, np.count_nonzero(x))
 
     return {"junction": turn, "convexity": e_ab - e_ba - turn, "junction+convexity": e_ab - e_ba,
             "amodal completion": float(completion(mask_b, mask_a) - completion(mask_a, mask_b))}

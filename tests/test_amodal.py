@@ -40,7 +40,7 @@ def test_shape_completion_beats_the_nearest_owner_rule():
     for kind in ("rectangle", "ellipse"):
         truth, vis, occ = _scene(kind)
         front = occ & ~vis
-        shape = vis | shape_hidden(vis, front, [occ])
+        shape = vis | shape_hidden(vis, front)
         nearest = vis | nearest_fill([vis, occ], front)[0]
         assert not (shape & ~(vis | front)).any()  # hidden parts only where something is in front
         # the rectangle's corner: the nearest rule already gets it; the ellipse's cap: only the fitted contour does
@@ -50,7 +50,7 @@ def test_shape_completion_beats_the_nearest_owner_rule():
 
 def test_no_front_no_hidden_part():
     truth, vis, _ = _scene("ellipse")
-    assert not shape_hidden(vis, np.zeros_like(vis), []).any()
+    assert not shape_hidden(vis, np.zeros_like(vis)).any()
 
 
 def test_hidden_part_takes_the_objects_colours_not_the_occluders():

@@ -74,8 +74,8 @@ class DiscoverConfig:
     skimage_ncut : bool
         Add the regions of :func:`skimage.graph.cut_normalized` on the region adjacency graph.
     boundary_merge : bool
-        Add every merge of a hierarchical merging of adjacent superpixels along their weakest CIELAB
-        boundary (:func:`skimage.graph.merge_hierarchical`): the parts of a striped or two-colour
+        Add every merge of a hierarchical merging of adjacent fine Felzenszwalb regions along their
+        weakest CIELAB boundary (:func:`skimage.graph.merge_hierarchical`): the parts of a striped or two-colour
         object unite before the object crosses its outline.
     felzenszwalb : tuple of float
         Scales of :func:`skimage.segmentation.felzenszwalb` whose regions are added (empty: none).

@@ -126,8 +126,7 @@ def ellipse_continuation(visible: np.ndarray, occluder: np.ndarray, *, min_point
     return filled > 0, misfit
 
 
-def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray], *, gap: int = 1,
-                 ellipse_misfit: float = 0.04) -> np.ndarray:
+def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellipse_misfit: float = 0.04) -> np.ndarray:
     """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
 
     Three hypotheses, each restricted to ``front`` (the pixels of the objects in front): the convex hull of
@@ -142,9 +141,6 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, others: list[np.ndarray
     ----------
     visible, front : (H, W) bool
         The object's visible part and the region of the objects in front of it.
-    others : list of (H, W) bool
-        The other objects' visible parts. Unused: the nearest rule gives this object a pixel when its
-        nearest unhidden pixel is the object's, whoever owns the rest.
     gap : int
         Contour pixels within this many px of ``front`` belong to the occluder's edge, not the object's.
     ellipse_misfit : float

@@ -239,11 +239,10 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             grown = vis.copy()
             if vis.any() and front.any() and cfg.amodal != "none":
                 near = front & morph.dilate(vis, radius)
-                others = [visible[j] for j in kept if j != i]
                 if cfg.amodal == "shape":
-                    extra = shape_hidden(vis, front, others)
-                elif cfg.amodal == "nearest":
-                    extra = nearest_fill([vis, *others], front)[0]
+                    extra = shape_hidden(vis, front)
+                elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
+                    extra = nearest_fill([vis], front)[0]
                 elif near.any():
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
                     res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)

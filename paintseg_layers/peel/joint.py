@@ -225,7 +225,8 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         claims gets its first-pass mask back (less the other objects): never worse than alone.
     boxes : list of (x0, y0, x1, y1) or None, optional
         Each object's box prompt (None for other prompts). A box is drawn tight: an object resting on a
-        larger one (its box at least half inside the other's) whose label stops more than ``tight`` of
+        larger one (its box at least
+        ``tightbox.INSIDE`` inside the other's) whose label stops more than ``tight`` of
         its box short of a side gets a seed path to that side (the cheapest over its colours and across
         no edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not
         the colours it shares with its holder, ends it (a red cup on its red saucer).

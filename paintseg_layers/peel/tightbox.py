@@ -103,23 +103,26 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
         cost = np.where(free, 1.0 + np.clip(diff, 0, 20) / 4 + edge[y0:y1, x0:x1], 1e6)
         cost[own] = 1e-3
         gap_mask = np.zeros(labels.shape, bool)
+        short_sides = []  # (axis, side, line, extreme, ends) of each side the object stops short of
         for axis in (0, 1):  # rows, then columns
             n = own.shape[axis]
             hit = np.flatnonzero(own.any(axis=1 - axis))
             lo, hi = hit[0], hit[-1]
             margin = int(np.floor(tight / 2 * n))
             for side, short, line in ((0, lo, margin), (1, n - 1 - hi, n - 1 - margin)):
-                if short <= tight * n:
-                    continue
-                ends = [(line, j) if axis == 0 else (j, line) for j in range(own.shape[1 - axis])]
-                mcp = MCP_Geometric(cost)
-                acc, _ = mcp.find_costs(list(zip(*np.nonzero(own))), ends)
-                y, x = ends[int(np.argmin([acc[e] for e in ends]))]
-                if acc[y, x] >= 1e6:
-                    continue
-                path = np.array(mcp.traceback((y, x)))
-                seeds[y0 + path[:, 0], x0 + path[:, 1]] = k + 1
-                gap_mask[y0:y1, x0:x1] |= _beyond(own, axis, side, line, lo if side == 0 else hi) & free
+                if short > tight * n:
+                    ends = [(line, j) if axis == 0 else (j, line) for j in range(own.shape[1 - axis])]
+                    short_sides.append((axis, side, line, lo if side == 0 else hi, ends))
+        if short_sides:  # one search from the object serves every side it misses
+            mcp = MCP_Geometric(cost)
+            acc, _ = mcp.find_costs(list(zip(*np.nonzero(own))), [e for *_, ends in short_sides for e in ends])
+        for axis, side, line, extreme, ends in short_sides:
+            y, x = ends[int(np.argmin([acc[e] for e in ends]))]
+            if acc[y, x] >= 1e6:
+                continue
+            path = np.array(mcp.traceback((y, x)))
+            seeds[y0 + path[:, 0], x0 + path[:, 1]] = k + 1
+            gap_mask[y0:y1, x0:x1] |= _beyond(own, axis, side, line, extreme) & free
         seeds[(seeds == k + 1) & (labels == k + 1)] = 0
         if gap_mask.any():
             gaps.append((k, gap_mask))
