@@ -11,7 +11,13 @@ from paintseg_layers.errors import InputError
 from paintseg_layers.masks import iou
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import PeelConfig
-from paintseg_layers.peel.amodal import nearest_fill, shape_hidden, supporting_halfplanes
+from paintseg_layers.peel.amodal import (
+    contour_continuation,
+    nearest_fill,
+    seen_solidity,
+    shape_hidden,
+    supporting_halfplanes,
+)
 from paintseg_layers.peel.appearance import own_appearance, paint_plate
 
 
@@ -46,6 +52,43 @@ def test_shape_completion_beats_the_nearest_owner_rule():
         # the rectangle's corner: the nearest rule already gets it; the ellipse's cap: only the fitted contour does
         assert iou(shape, truth) >= iou(nearest, truth) + (0.02 if kind == "ellipse" else 0.0), kind
         assert iou(shape, truth) > 0.95, kind
+
+
+def test_contour_continues_round_a_disc_under_an_occluder():
+    truth = np.zeros((120, 160), np.uint8)
+    cv2.circle(truth, (60, 60), 30, 1, -1)
+    truth = truth > 0
+    occ = np.zeros_like(truth)
+    occ[:, 72:] = True  # the disc's right 30 % under a wall
+    vis = truth & ~occ
+    edge = morph.dilate(occ, 1)
+    continued = contour_continuation(vis, edge)
+    hull, _ = supporting_halfplanes(vis, edge)
+    assert iou(vis | continued, truth) > 0.95  # the arc goes on under the wall
+    assert iou(hull, truth) < 0.8  # the hull stops at the chord
+    assert (continued & ~edge & ~vis).sum() <= 5  # the continuation lies under the occluder
+
+
+def _u_scene():
+    """A U-shaped object whose right arm's top is under a disc that also covers part of the U's bay."""
+    truth = np.zeros((120, 160), bool)
+    truth[20:100, 30:50] = truth[20:100, 90:110] = truth[80:100, 30:110] = True
+    occ = np.zeros((120, 160), np.uint8)
+    cv2.circle(occ, (95, 30), 22, 1, -1)
+    return truth, truth & ~(occ > 0), occ > 0
+
+
+def test_a_non_convex_object_is_not_filled_to_its_hull():
+    truth, vis, occ = _u_scene()
+    front = occ & ~vis
+    hull, _ = supporting_halfplanes(vis, morph.dilate(front, 1))
+    assert seen_solidity(vis, hull, morph.dilate(front, 1)) < 0.8  # the bay: background inside the hull
+    as_hull = vis | shape_hidden(vis, front, min_solidity=0)  # the hull trusted as for a convex object
+    shape = vis | shape_hidden(vis, front)
+    assert (as_hull & ~truth).sum() > 100  # the hull fills the bay under the disc
+    assert (shape & ~truth).sum() <= 0.1 * (as_hull & ~truth).sum()
+    assert (shape & truth & ~vis).sum() > 0.3 * (truth & ~vis).sum()  # the arm still goes on under the disc
+    assert iou(shape, truth) > iou(as_hull, truth) + 0.02
 
 
 def test_no_front_no_hidden_part():

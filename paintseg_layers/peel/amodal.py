@@ -126,7 +126,78 @@ def ellipse_continuation(visible: np.ndarray, occluder: np.ndarray, *, min_point
     return filled > 0, misfit
 
 
-def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellipse_misfit: float = 0.04) -> np.ndarray:
+def _hermite(p: np.ndarray, q: np.ndarray, tp: np.ndarray, tq: np.ndarray, stretch: float) -> np.ndarray:
+    """Points of the cubic Hermite curve from ``p`` (leaving along ``tp``) to ``q`` (arriving along ``tq``)."""
+    chord = float(np.hypot(*(q - p)))
+    t = np.linspace(0, 1, max(4, int(3 * stretch * chord)))[:, None]
+    t2, t3 = t * t, t * t * t
+    return ((2 * t3 - 3 * t2 + 1) * p + (t3 - 2 * t2 + t) * stretch * chord * tp
+            + (3 * t2 - 2 * t3) * q + (t3 - t2) * stretch * chord * tq)
+
+
+def contour_continuation(visible: np.ndarray, occluder: np.ndarray, *, stretch: float = 1.5,
+                         tangent: float = 0.15) -> np.ndarray:
+    """The visible part with each stretch of its contour along ``occluder`` replaced by a smooth curve.
+
+    Where the contour runs along the occluder's edge, the curve leaves the last free contour point in the
+    direction the contour was heading and reaches the next free point in the direction it leaves in (a cubic
+    Hermite curve whose tangents are ``stretch`` times the gap's chord): the object's own outline continued
+    under the occluder, concave bays included, which a convex hull would fill.
+
+    Parameters
+    ----------
+    visible, occluder : (H, W) bool
+    stretch : float
+        Tangent length over the chord between the two free points (about 1.3 follows a circular arc).
+    tangent : float
+        Free contour points within this share of the visible part's disc radius set each tangent.
+
+    Returns
+    -------
+    (H, W) bool
+        The filled continued outline (not restricted to the occluder).
+    """
+    out = np.zeros(visible.shape, np.uint8)
+    back = max(2, int(round(tangent * math.sqrt(np.count_nonzero(visible) / math.pi))))
+    contours, _ = cv2.findContours(visible.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    for c in contours:
+        c = c.reshape(-1, 2)
+        on = occluder[c[:, 1], c[:, 0]]
+        if len(c) < 8 or on.all() or not on.any():
+            continue
+        start = int(np.argmin(on))  # start on a free point so that no stretch wraps round the end
+        c, on = np.roll(c, -start, axis=0).astype(float), np.roll(on, -start)
+        n, pts, j = len(c), [], 0
+        while j < n:
+            if not on[j]:
+                pts.append(c[j])
+                j += 1
+                continue
+            a = j
+            while j < n and on[j]:
+                j += 1
+            p, q = c[a - 1], c[j % n]
+            tp, tq = p - c[(a - 1 - back) % n], c[(j + back) % n] - q
+            if min(np.hypot(*tp), np.hypot(*tq), np.hypot(*(q - p))) < 1:
+                pts.extend(c[a:j])  # no direction to go on in: keep the occluder's edge
+                continue
+            pts.extend(_hermite(p, q, tp / np.hypot(*tp), tq / np.hypot(*tq), stretch)[1:-1])
+        cv2.fillPoly(out, [np.round(np.array(pts)).astype(np.int32)], 1)
+    return out > 0
+
+
+def seen_solidity(visible: np.ndarray, hull: np.ndarray, occluder: np.ndarray) -> float:
+    """Share of the convex ``hull`` of ``visible`` that the object fills where nothing hides it.
+
+    About 1 for a convex object (whatever the occluder cuts off), 0.5-0.8 for a person, an animal or a
+    crescent, whose hull spans bays of background: there the hull says little about what the occluder hides.
+    """
+    seen = hull & ~occluder
+    return np.count_nonzero(visible & seen) / max(1, np.count_nonzero(seen))
+
+
+def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellipse_misfit: float = 0.04,
+                 min_solidity: float = 0.8) -> np.ndarray:
     """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
 
     Three hypotheses, each restricted to ``front`` (the pixels of the objects in front): the convex hull of
@@ -136,6 +207,9 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
     bound (hull or ellipse), a pixel is kept where the continued sides and the no-painter rule
     (:func:`nearest_fill`: the nearest unhidden owner is this object) agree: the contour's continuation
     bounds how far the object goes, the nearest owner how far it plausibly reaches past the occluder's edge.
+    The hull is a lower bound only for a convex object: when the object fills less than ``min_solidity``
+    of its hull where it is seen (:func:`seen_solidity`), the contour's smooth continuation across the
+    occluder (:func:`contour_continuation`) takes the hull's place.
 
     Parameters
     ----------
@@ -145,6 +219,8 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
         Contour pixels within this many px of ``front`` belong to the occluder's edge, not the object's.
     ellipse_misfit : float
         Largest :func:`ellipse_continuation` misfit for the ellipse to be trusted.
+    min_solidity : float
+        Least :func:`seen_solidity` for the hull to count as part of the object (0 always keeps it).
 
     Returns
     -------
@@ -155,6 +231,9 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
         return np.zeros_like(front)
     occluder = morph.dilate(front, gap)
     lower, upper = supporting_halfplanes(visible, occluder)
+    if seen_solidity(visible, lower, occluder) < min_solidity:
+        # not convex: the hull spans bays of background; the contour's own continuation replaces it
+        lower = visible | contour_continuation(visible, occluder)
     ellipse, misfit = ellipse_continuation(visible, occluder)
     if ellipse is not None and misfit < ellipse_misfit:
         lower = lower | (ellipse & upper)
