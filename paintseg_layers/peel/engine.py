@@ -34,9 +34,10 @@
    painting feeds the next), and an object with occluders in front is re-segmented on that painting
    with a :class:`~paintseg_layers.prompts.MaskPrompt` covering its visible part plus the removed
    regions next to it (``amodal="paint"``), or, by default (``amodal="shape"``), the visible contour is
-   continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull, the
-   hull's sides continued, an ellipse through the free contour, kept where they agree with the
-   nearest-owner rule); growth is restricted to ``visible | removed`` and to parts connected to the
+   continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull -- or, for
+   an object that does not fill its hull, the contour's own smooth continuation --, the hull's sides
+   continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule);
+   growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
    the object is visible and, where it was hidden, exemplar synthesis from the object's own visible
    pixels (:func:`paintseg_layers.peel.appearance.own_appearance`); alpha = amodal mask.
