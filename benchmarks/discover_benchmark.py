@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT))
 from paintseg_layers import masks  # noqa: E402
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.discovery import (  # noqa: E402
+    CONTRAST_MIN_SCORE,
     EVIDENCE_MIN_SCORE,
     MIN_SCORE,
-    OUTLINE_MIN_SCORE,
     DiscoverConfig,
     discover,
 )
@@ -54,8 +54,10 @@ from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.imageio import read_image, read_mask  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose  # noqa: E402
 
-#: The stopping rule measured with ``--outline`` (``DiscoverConfig.min_relative``).
-OUTLINE_MIN_RELATIVE = 0.4
+#: The ranking that was the default before the outline term, the fine-region candidates and the looser
+#: part / duplicate rules (``--previous``; with ``min_score=CONTRAST_MIN_SCORE``).
+PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, min_relative=0.0,
+                          nested=0.8, max_overlap=0.25)
 
 
 def iou(a, b) -> float:
@@ -154,16 +156,16 @@ def main(argv=None) -> int:
     p.add_argument("--no-layers", dest="layers", action="store_false", help="skip peeling the scenes")
     p.add_argument("--evidence", action="store_true",
                    help="rank with the painter evidence (DiscoverConfig(evidence=True), min_score 0.2)")
+    p.add_argument("--previous", action="store_true",
+                   help="the ranking that was the default before (no outline term, SLIC-graph candidates only, "
+                        "size_prior 0.15, nested 0.8, max_overlap 0.25, no stopping rule; min_score 0.3)")
     p.add_argument("--min-relative", type=float, default=None,
                    help="DiscoverConfig.min_relative (stopping rule; default: the library's)")
-    p.add_argument("--outline", action="store_true",
-                   help="rank with the outline-on-an-edge term (DiscoverConfig(outline=True, min_relative=0.4), "
-                        "min_score 0.25)")
-    p.add_argument("--boundary-merge", action="store_true", default=None,
-                   help="add the boundary merging of superpixels to the candidates (DiscoverConfig.boundary_merge)")
+    p.add_argument("--no-boundary-merge", dest="boundary_merge", action="store_false", default=None,
+                   help="leave the boundary merging of fine regions out of the candidates")
     p.add_argument("--felzenszwalb", type=float, nargs="*", default=None, metavar="SCALE",
                    help="Felzenszwalb scales whose regions join the candidates (DiscoverConfig.felzenszwalb; "
-                        "none given: no Felzenszwalb candidates)")
+                        "none given: no Felzenszwalb candidates; default: the library's)")
     p.add_argument("--set", dest="overrides", nargs="*", default=(), metavar="KEY=VALUE",
                    help="other DiscoverConfig fields, e.g. --set size_prior=0.3 nested=1.0 (Python literals)")
     p.add_argument("--min-score", dest="min_score_flag", type=float, default=None,
@@ -172,15 +174,13 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     amcp = AMCPConfig(samples=args.samples, paint_result=False)
-    dcfg = DiscoverConfig(evidence=args.evidence)
-    args.min_score = EVIDENCE_MIN_SCORE if args.evidence else MIN_SCORE
-    if args.outline:
-        dcfg = replace(dcfg, outline=True, min_relative=OUTLINE_MIN_RELATIVE)
-        args.min_score = args.min_score if args.evidence else OUTLINE_MIN_SCORE
+    dcfg = PREVIOUS if args.previous else DiscoverConfig()
+    dcfg = replace(dcfg, evidence=args.evidence)
+    args.min_score = EVIDENCE_MIN_SCORE if args.evidence else CONTRAST_MIN_SCORE if args.previous else MIN_SCORE
     if args.min_relative is not None:
         dcfg = replace(dcfg, min_relative=args.min_relative)
     if args.boundary_merge is not None:
-        dcfg = replace(dcfg, boundary_merge=True)
+        dcfg = replace(dcfg, boundary_merge=False)
     if args.felzenszwalb is not None:
         dcfg = replace(dcfg, felzenszwalb=tuple(args.felzenszwalb))
     if args.overrides:

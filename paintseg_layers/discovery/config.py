@@ -8,10 +8,13 @@ import numpy as np
 
 from paintseg_layers.errors import InputError, check_known_keys
 
-#: Proposals scoring below this are background-like (the default of ``min_score``).
-MIN_SCORE = 0.3
-#: ``min_score`` to use with ``outline=True`` (the score has the ``boundary`` factor).
-OUTLINE_MIN_SCORE = 0.25
+#: Proposals scoring below this are background-like (the default of ``min_score``; the default score has
+#: the ``boundary`` factor, ``outline=True``).
+MIN_SCORE = 0.25
+#: ``min_score`` to use with ``outline=True`` (the default, so the same as :data:`MIN_SCORE`).
+OUTLINE_MIN_SCORE = MIN_SCORE
+#: ``min_score`` to use with ``outline=False`` (the score without the ``boundary`` factor).
+CONTRAST_MIN_SCORE = 0.3
 #: ``min_score`` to use with ``evidence=True`` (the score has the ``boundary`` and ``painted`` factors).
 EVIDENCE_MIN_SCORE = 0.2
 
@@ -40,9 +43,8 @@ class DiscoverConfig:
     outline : bool
         Multiply the score by ``boundary``, the share of the candidate's outline on a strong colour
         edge (:mod:`~paintseg_layers.discovery.evidence`): a cut through a textured background or
-        through an object runs through flat colour, a whole object's outline is an edge all around
-        (use ``min_score=OUTLINE_MIN_SCORE``). Off by default: it finds more objects of generated
-        scenes but lowers the top proposal on the GrabCut photos (see the README).
+        through an object runs through flat colour, a whole object's outline is an edge all around.
+        On by default (with ``min_score=MIN_SCORE``; without it use ``CONTRAST_MIN_SCORE``).
     evidence : bool
         Multiply the score by the painter evidence as well: how much painting the candidate out
         changes it (``painted``; use ``min_score=EVIDENCE_MIN_SCORE``). Off by default: it helps on
@@ -59,12 +61,13 @@ class DiscoverConfig:
         smaller mask with a kept, higher-ranked one is a duplicate too (a union or a part of it).
     min_relative : float
         Stopping rule: a proposal scoring below ``min_relative`` times the best kept one is dropped
-        (precision counts every extra proposal; 0, the default, keeps up to ``max_objects``). Use 0.4
-        with ``outline=True`` (measured in the README); with the default score it changes nothing on
-        generated scenes.
+        (precision counts every extra proposal; 0 keeps up to ``max_objects``).
     nested, nest_ratio : float
         A candidate lying ``nested`` or more inside a larger valid candidate that scores at least
         ``nest_ratio`` times as much is a *part* (e.g. one colour patch of a textured object): dropped.
+        The default 1.0 drops only the parts lying wholly inside: a candidate covering two touching
+        objects (and a little background) scores as well as either, and a lower ``nested`` made it
+        drop the objects themselves.
     size_prior : float
         Candidates are ranked by ``score * area ** size_prior`` (area as a fraction of the image).
     clusters : tuple of int
@@ -79,11 +82,11 @@ class DiscoverConfig:
         object unite before the object crosses its outline.
     felzenszwalb : tuple of float
         Scales of :func:`skimage.segmentation.felzenszwalb` whose regions are added (empty: none).
-        Both off by default: with ``boundary_merge=True, felzenszwalb=(100, 300, 1000)`` the default
-        ranking finds more objects of generated scenes at the same precision, but the top proposal on
-        the GrabCut photos falls (0.552 -> 0.520); ``felzenszwalb=(300, 1000)`` alone raises it
-        (0.570) and recall on both seed ranges, but lowers precision on one (0.582 -> 0.557; see
-        ``benchmarks/discover_benchmark.py``).
+        Both on by default (scales 100, 300, 1000): they raise the share of objects of generated
+        scenes with a candidate at IoU >= 0.5 from 0.871 to 0.919 (seeds 1000-1019). With the
+        outline term, ``size_prior=0.3``, ``min_relative=0.5``, ``nested=1.0`` and
+        ``max_overlap=0.4`` they make the default ranking (numbers in
+        ``benchmarks/discover_benchmark.py``'s commit history and the README).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
     """
@@ -95,22 +98,22 @@ class DiscoverConfig:
     words: int = 12
     ring: float = 0.5
     min_gap: float = 0.1
-    outline: bool = False
+    outline: bool = True
     evidence: bool = False
     paint_gap: float = 0.5
     min_area: float = 0.01
     max_area: float = 0.6
     duplicate_iou: float = 0.5
-    max_overlap: float = 0.25
-    min_relative: float = 0.0
-    nested: float = 0.8
+    max_overlap: float = 0.4
+    min_relative: float = 0.5
+    nested: float = 1.0
     nest_ratio: float = 1.0
-    size_prior: float = 0.15
+    size_prior: float = 0.3
     clusters: tuple = (2, 3, 4, 5, 6, 8)
     agglomerate: bool = True
     skimage_ncut: bool = False
-    boundary_merge: bool = False
-    felzenszwalb: tuple = ()
+    boundary_merge: bool = True
+    felzenszwalb: tuple = (100.0, 300.0, 1000.0)
     refine: bool = True
 
     def __post_init__(self):
