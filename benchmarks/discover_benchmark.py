@@ -56,8 +56,8 @@ from paintseg_layers.peel import PeelConfig, decompose  # noqa: E402
 
 #: The ranking that was the default before the outline term, the fine-region candidates and the looser
 #: part / duplicate rules (``--previous``; with ``min_score=CONTRAST_MIN_SCORE``).
-PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, min_relative=0.0,
-                          nested=0.8, max_overlap=0.25)
+PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, order_prior=0.15,
+                          min_relative=0.0, nested=0.8, max_overlap=0.25)
 
 
 def iou(a, b) -> float:
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
                    help="rank with the painter evidence (DiscoverConfig(evidence=True), min_score 0.2)")
     p.add_argument("--previous", action="store_true",
                    help="the ranking that was the default before (no outline term, SLIC-graph candidates only, "
-                        "size_prior 0.15, nested 0.8, max_overlap 0.25, no stopping rule; min_score 0.3)")
+                        "size and order prior 0.15, nested 0.8, max_overlap 0.25, no stopping rule; min_score 0.3)")
     p.add_argument("--min-relative", type=float, default=None,
                    help="DiscoverConfig.min_relative (stopping rule; default: the library's)")
     p.add_argument("--no-boundary-merge", dest="boundary_merge", action="store_false", default=None,

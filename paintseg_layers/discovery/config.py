@@ -45,6 +45,9 @@ class DiscoverConfig:
         edge (:mod:`~paintseg_layers.discovery.evidence`): a cut through a textured background or
         through an object runs through flat colour, a whole object's outline is an edge all around.
         On by default (with ``min_score=MIN_SCORE``; without it use ``CONTRAST_MIN_SCORE``).
+    outline_power : float
+        Exponent of the ``boundary`` factor (with ``outline`` or ``evidence``): below 1 it softens the
+        penalty of an object whose outline is partly low-contrast (a side against a similar colour).
     evidence : bool
         Multiply the score by the painter evidence as well: how much painting the candidate out
         changes it (``painted``; use ``min_score=EVIDENCE_MIN_SCORE``). Off by default: it helps on
@@ -70,6 +73,9 @@ class DiscoverConfig:
         drop the objects themselves.
     size_prior : float
         Candidates are ranked by ``score * area ** size_prior`` (area as a fraction of the image).
+    order_prior : float
+        The kept proposals are returned sorted by ``score * area ** order_prior``: selection (which
+        candidates are objects) uses ``size_prior``; the order puts the most prominent object first.
     clusters : tuple of int
         Numbers of clusters of the spectral clustering (k-means on the graph's spectral embedding).
     agglomerate : bool
@@ -84,9 +90,9 @@ class DiscoverConfig:
         Scales of :func:`skimage.segmentation.felzenszwalb` whose regions are added (empty: none).
         Both on by default (scales 100, 300, 1000): they raise the share of objects of generated
         scenes with a candidate at IoU >= 0.5 from 0.871 to 0.919 (seeds 1000-1019). With the
-        outline term, ``size_prior=0.3``, ``min_relative=0.5``, ``nested=1.0`` and
-        ``max_overlap=0.4`` they make the default ranking (numbers in
-        ``benchmarks/discover_benchmark.py``'s commit history and the README).
+        outline term (``outline_power=0.75``), ``size_prior=0.2``, ``order_prior=0.4``,
+        ``min_relative=0.5``, ``nested=1.0`` and ``max_overlap=0.4`` they make the default ranking
+        (numbers in the commit history of ``benchmarks/discover_benchmark.py`` and the README).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
     """
@@ -99,6 +105,7 @@ class DiscoverConfig:
     ring: float = 0.5
     min_gap: float = 0.1
     outline: bool = True
+    outline_power: float = 0.75
     evidence: bool = False
     paint_gap: float = 0.5
     min_area: float = 0.01
@@ -108,7 +115,8 @@ class DiscoverConfig:
     min_relative: float = 0.5
     nested: float = 1.0
     nest_ratio: float = 1.0
-    size_prior: float = 0.3
+    size_prior: float = 0.2
+    order_prior: float = 0.4
     clusters: tuple = (2, 3, 4, 5, 6, 8)
     agglomerate: bool = True
     skimage_ncut: bool = False
@@ -123,7 +131,7 @@ class DiscoverConfig:
             raise InputError(f"`n_segments` must be an integer in [8, 2000], got {self.n_segments!r}")
         if not isinstance(self.words, (int, np.integer)) or not 2 <= self.words <= 256:
             raise InputError(f"`words` must be an integer in [2, 256], got {self.words!r}")
-        for name in ("spatial_sigma", "ring", "compactness", "min_gap", "paint_gap"):
+        for name in ("spatial_sigma", "ring", "compactness", "min_gap", "paint_gap", "outline_power"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not v > 0:
                 raise InputError(f"`{name}` must be a number > 0, got {v!r}")
@@ -131,6 +139,10 @@ class DiscoverConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")
+        for name in ("size_prior", "order_prior"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise InputError(f"`{name}` must be a number >= 0, got {v!r}")
         if not isinstance(self.felzenszwalb, (tuple, list)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in self.felzenszwalb):
             raise InputError(f"`felzenszwalb` must be a tuple of numbers > 0, got {self.felzenszwalb!r}")
