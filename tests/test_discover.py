@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.discovery import (
+    CONTRAST_MIN_SCORE,
     EVIDENCE_MIN_SCORE,
     MIN_SCORE,
     OUTLINE_MIN_SCORE,
@@ -126,6 +129,10 @@ def test_bad_config():
         DiscoverConfig(min_area=0.7, max_area=0.6)
     with pytest.raises(InputError, match="unknown"):
         DiscoverConfig.from_dict({"nope": 1})
+    with pytest.raises(InputError, match="outline_power"):
+        DiscoverConfig(outline_power=0)
+    with pytest.raises(InputError, match="order_prior"):
+        DiscoverConfig(order_prior=-0.1)
 
 
 def test_grabcut_image_finds_the_object(grabcut_dir):
@@ -291,23 +298,38 @@ def test_discovery_imports_nothing_above_it():
                 assert not (parts[0] == "paintseg_layers" and len(parts) > 1 and parts[1] in above), (path.name, name)
 
 
+#: The ranking that was the default before the outline term became the default.
+PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, order_prior=0.15,
+                          min_relative=0.0, nested=0.8, max_overlap=0.25)
+
+
 @pytest.mark.parametrize("seed", [1003, 1019])
 def test_background_pieces_rank_below_the_objects(seed):
     """Generated scenes where a piece of the background photo (seed 1003: touching the frame) outscores
-    every object on feature contrast alone: the outline term (no edge along its cut), alone
-    (``outline=True``) or with the painter fill (``evidence=True``), puts a true object first."""
+    every object on feature contrast alone: in selection order (``order_prior = size_prior``) the
+    outline term (no edge along its cut), alone (the default) or with the painter fill
+    (``evidence=True``), ranks a true object first."""
     from paintseg_layers.eval.scenes import make_scene
 
     scene = make_scene(seed, size=(160, 120), n_objects=(2, 4))
-    props, ws = propose(scene.image, seed=0, min_score=EVIDENCE_MIN_SCORE, config=DiscoverConfig(evidence=True))
-    truth = [_at(o.visible_mask, ws) for o in scene.objects]
-    assert max(iou(props[0][0], t) for t in truth) > 0.8
-    assert props[0][2]["boundary"] > 0.5 and props[0][2]["painted"] > 0.5
-    outline, _ = propose(scene.image, seed=0, min_score=OUTLINE_MIN_SCORE, config=DiscoverConfig(outline=True))
-    assert max(iou(outline[0][0], t) for t in truth) > 0.8
-    assert outline[0][2]["boundary"] > 0.5 and outline[0][2]["painted"] == 1.0  # no painting without evidence
-    # without the evidence, the same pool ranks a background piece first
-    old, _ = propose(scene.image, seed=0)
+    rank = DiscoverConfig().size_prior
+    assert OUTLINE_MIN_SCORE == MIN_SCORE and DiscoverConfig().outline
+    ranked = {}
+    for name, cfg, min_score in (("default", DiscoverConfig(order_prior=rank), MIN_SCORE),
+                                 ("evidence", DiscoverConfig(evidence=True, order_prior=rank), EVIDENCE_MIN_SCORE)):
+        props, ws = propose(scene.image, seed=0, min_score=min_score, config=cfg)
+        truth = [_at(o.visible_mask, ws) for o in scene.objects]
+        assert max(iou(props[0][0], t) for t in truth) > 0.8, name
+        assert props[0][2]["boundary"] > 0.5 and props[0][2]["painted"] > 0.5, name
+        ranked[name] = props
+    assert ranked["default"][0][2]["painted"] == 1.0  # no painting without evidence
+    # the default output order returns the same proposals, the most prominent (score * area ** 0.4) first
+    default, _ = propose(scene.image, seed=0)
+    assert {m.tobytes() for m, _, _ in default} == {m.tobytes() for m, _, _ in ranked["default"]}
+    keys = [-sc * t["area"] ** DiscoverConfig().order_prior for _, sc, t in default]
+    assert keys == sorted(keys)
+    # without the outline term, the same scene ranks a background piece first
+    old, _ = propose(scene.image, seed=0, min_score=CONTRAST_MIN_SCORE, config=PREVIOUS)
     assert max(iou(old[0][0], t) for t in truth) < 0.1
 
 
@@ -341,3 +363,35 @@ def test_painter_evidence_terms():
     square = np.zeros((32, 32), bool)
     square[8:20, 8:20] = True
     assert flat.painted(square) == 0.0 and flat.boundary(square) == 0.0
+
+
+def test_outline_power_softens_the_boundary_factor():
+    from paintseg_layers.discovery.evidence import PaintEvidence
+    from paintseg_layers.discovery.objectness import FeatureWords, objectness
+    from paintseg_layers.projectors import get_projector
+
+    img, (disc, _) = two_objects()
+    feats = get_projector("lab").project(img[None])[0].astype(np.float64)
+    half = disc & (np.mgrid[:96, :128][1] < 35)  # a cut through the disc: part of its outline on no edge
+    scores = {}
+    for power in (1.0, 0.5):
+        ctx = FeatureWords(feats, 12, 0.5, 0, 0.1, PaintEvidence(img, 0.5, paint=False, outline_power=power))
+        scores[power], terms = objectness(half, ctx)
+    b = terms["boundary"]
+    assert 0.2 < b < 0.9 and scores[1.0] > 0
+    assert scores[0.5] / scores[1.0] == pytest.approx(b ** -0.5)
+
+
+def test_selection_and_output_order_use_their_own_size_priors():
+    from paintseg_layers.discovery.ranking import select
+
+    m_small, m_large = np.zeros((100, 100), bool), np.zeros((100, 100), bool)
+    m_small[5:15, 5:15] = True  # area 0.01, scores 0.9
+    m_large[40:80, 40:80] = True  # area 0.16, scores 0.4
+    small, large = (m_small, 0.9, {"sides": 0, "area": 0.01}), (m_large, 0.4, {"sides": 0, "area": 0.16})
+    # 0.9 * 0.01 ** 0.2 = 0.36 > 0.4 * 0.16 ** 0.2 = 0.28 ; 0.9 * 0.01 ** 0.4 = 0.14 < 0.4 * 0.16 ** 0.4 = 0.19
+    cfg = DiscoverConfig(size_prior=0.2, order_prior=0.4, min_relative=0.0)
+    assert [k[1] for k in select([small, large], cfg, 5, 0.0)] == [0.4, 0.9]
+    assert [k[1] for k in select([small, large], replace(cfg, order_prior=0.2), 5, 0.0)] == [0.9, 0.4]
+    # only one to keep: selection (size_prior) picks the small one, whatever the output order
+    assert [k[1] for k in select([small, large], cfg, 1, 0.0)] == [0.9]

@@ -15,16 +15,16 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    repeated normalised cut (Fiedler vector of the normalised Laplacian, Ncut-optimal threshold; the
    best part of each round leaves the graph; ``max_objects + 2`` rounds); spectral clustering at each
    k of ``clusters``; every merge of a Ward agglomeration (``agglomerate``); optionally the regions of
-   :func:`skimage.graph.cut_normalized` (``skimage_ncut``), every merge of a hierarchical merging of
+   :func:`skimage.graph.cut_normalized` (``skimage_ncut``); by default every merge of a hierarchical merging of
    fine Felzenszwalb regions along their weakest boundary (``boundary_merge``: the parts of a striped or
    two-colour object unite before the object crosses its outline) and the regions of
    :func:`skimage.segmentation.felzenszwalb` at each scale of ``felzenszwalb`` (whole objects at coarse
    scales, pixel-accurate outlines). Each connected part is a candidate.
 3. **Objectness** (:func:`objectness`):
-   ``score = contrast * separation * (1 - border_share) * sqrt(solidity)``, each term in [0, 1];
-   with ``DiscoverConfig(outline=True)`` also times ``boundary`` (the share of the outline on a
-   strong edge), with ``DiscoverConfig(evidence=True)`` times ``boundary`` and ``painted`` (the
-   change when painted out; :mod:`~paintseg_layers.discovery.evidence`).
+   ``score = contrast * separation * (1 - border_share) * sqrt(solidity) * boundary``, each term in
+   [0, 1], ``boundary`` the share of the outline on a strong edge (``DiscoverConfig.outline``, on by
+   default); with ``DiscoverConfig(evidence=True)`` also times ``painted`` (the change when painted
+   out; :mod:`~paintseg_layers.discovery.evidence`).
 4. **Selection** (:mod:`~paintseg_layers.discovery.ranking`): a candidate is *background-like* and
    dropped when it touches 3 or more image sides, covers more than ``max_area`` or less than
    ``min_area`` of the image, or scores below ``min_score``. The rest are ranked by
@@ -41,11 +41,17 @@ empty list. :func:`exclude_prompted` drops the proposals that a user prompt alre
 """
 
 from paintseg_layers.discovery.coarse import propose
-from paintseg_layers.discovery.config import EVIDENCE_MIN_SCORE, MIN_SCORE, OUTLINE_MIN_SCORE, DiscoverConfig
+from paintseg_layers.discovery.config import (
+    CONTRAST_MIN_SCORE,
+    EVIDENCE_MIN_SCORE,
+    MIN_SCORE,
+    OUTLINE_MIN_SCORE,
+    DiscoverConfig,
+)
 from paintseg_layers.discovery.objectness import objectness
 from paintseg_layers.discovery.proposal import Proposal
 from paintseg_layers.discovery.ranking import exclude_prompted
 from paintseg_layers.discovery.refine import discover
 
-__all__ = ["EVIDENCE_MIN_SCORE", "MIN_SCORE", "OUTLINE_MIN_SCORE", "DiscoverConfig", "Proposal", "discover",
-           "exclude_prompted", "objectness", "propose"]
+__all__ = ["CONTRAST_MIN_SCORE", "EVIDENCE_MIN_SCORE", "MIN_SCORE", "OUTLINE_MIN_SCORE", "DiscoverConfig", "Proposal",
+           "discover", "exclude_prompted", "objectness", "propose"]

@@ -162,6 +162,8 @@ def boundary_merge_candidates(pool: CandidatePool, cfg: DiscoverConfig, work: np
     """
     h, w = work.shape[:2]
     fine = felzenszwalb(work, scale=BOUNDARY_MERGE_SCALE, sigma=0.8, min_size=max(1, int(cfg.min_area * h * w / 4)))
+    if fine.max() == 0:  # one region (a flat image): nothing to merge, and skimage's RAG needs two
+        return
     rag = skgraph.rag_boundary(fine, gradient_magnitude(blurred_lab(to_uint8(work)), np.float64))
     areas = np.bincount(fine.ravel()) / float(h * w)
     lut = np.zeros(len(areas), bool)

@@ -58,7 +58,7 @@ def scoring_context(work: np.ndarray, proj, cfg: DiscoverConfig, seed: int) -> F
     """The per-image scoring state of ``work`` (discovery resolution): feature words and painter evidence."""
     feats = proj.project(work[None])[0].astype(np.float64)
     use = cfg.outline or cfg.evidence
-    evidence = PaintEvidence(work, cfg.paint_gap, paint=cfg.evidence) if use else None
+    evidence = PaintEvidence(work, cfg.paint_gap, paint=cfg.evidence, outline_power=cfg.outline_power) if use else None
     return FeatureWords(feats, cfg.words, cfg.ring, seed, cfg.min_gap, evidence)
 
 
@@ -82,7 +82,8 @@ def propose(image, *, max_objects: int = 5, projector=None, seed: int = 0, min_s
     Returns
     -------
     proposals : list of (mask, score, terms)
-        Kept proposals, best first, masks at the discovery resolution.
+        Kept proposals, most prominent first (:func:`~paintseg_layers.discovery.ranking.order_key`),
+        masks at the discovery resolution.
     work_shape : (int, int)
         ``(H, W)`` of the discovery resolution.
     """

@@ -8,10 +8,13 @@ import numpy as np
 
 from paintseg_layers.errors import InputError, check_known_keys
 
-#: Proposals scoring below this are background-like (the default of ``min_score``).
-MIN_SCORE = 0.3
-#: ``min_score`` to use with ``outline=True`` (the score has the ``boundary`` factor).
-OUTLINE_MIN_SCORE = 0.25
+#: Proposals scoring below this are background-like (the default of ``min_score``; the default score has
+#: the ``boundary`` factor, ``outline=True``).
+MIN_SCORE = 0.25
+#: ``min_score`` to use with ``outline=True`` (the default, so the same as :data:`MIN_SCORE`).
+OUTLINE_MIN_SCORE = MIN_SCORE
+#: ``min_score`` to use with ``outline=False`` (the score without the ``boundary`` factor).
+CONTRAST_MIN_SCORE = 0.3
 #: ``min_score`` to use with ``evidence=True`` (the score has the ``boundary`` and ``painted`` factors).
 EVIDENCE_MIN_SCORE = 0.2
 
@@ -40,9 +43,11 @@ class DiscoverConfig:
     outline : bool
         Multiply the score by ``boundary``, the share of the candidate's outline on a strong colour
         edge (:mod:`~paintseg_layers.discovery.evidence`): a cut through a textured background or
-        through an object runs through flat colour, a whole object's outline is an edge all around
-        (use ``min_score=OUTLINE_MIN_SCORE``). Off by default: it finds more objects of generated
-        scenes but lowers the top proposal on the GrabCut photos (see the README).
+        through an object runs through flat colour, a whole object's outline is an edge all around.
+        On by default (with ``min_score=MIN_SCORE``; without it use ``CONTRAST_MIN_SCORE``).
+    outline_power : float
+        Exponent of the ``boundary`` factor (with ``outline`` or ``evidence``): below 1 it softens the
+        penalty of an object whose outline is partly low-contrast (a side against a similar colour).
     evidence : bool
         Multiply the score by the painter evidence as well: how much painting the candidate out
         changes it (``painted``; use ``min_score=EVIDENCE_MIN_SCORE``). Off by default: it helps on
@@ -59,14 +64,18 @@ class DiscoverConfig:
         smaller mask with a kept, higher-ranked one is a duplicate too (a union or a part of it).
     min_relative : float
         Stopping rule: a proposal scoring below ``min_relative`` times the best kept one is dropped
-        (precision counts every extra proposal; 0, the default, keeps up to ``max_objects``). Use 0.4
-        with ``outline=True`` (measured in the README); with the default score it changes nothing on
-        generated scenes.
+        (precision counts every extra proposal; 0 keeps up to ``max_objects``).
     nested, nest_ratio : float
         A candidate lying ``nested`` or more inside a larger valid candidate that scores at least
         ``nest_ratio`` times as much is a *part* (e.g. one colour patch of a textured object): dropped.
+        The default 1.0 drops only the parts lying wholly inside: a candidate covering two touching
+        objects (and a little background) scores as well as either, and a lower ``nested`` made it
+        drop the objects themselves.
     size_prior : float
         Candidates are ranked by ``score * area ** size_prior`` (area as a fraction of the image).
+    order_prior : float
+        The kept proposals are returned sorted by ``score * area ** order_prior``: selection (which
+        candidates are objects) uses ``size_prior``; the order puts the most prominent object first.
     clusters : tuple of int
         Numbers of clusters of the spectral clustering (k-means on the graph's spectral embedding).
     agglomerate : bool
@@ -79,11 +88,11 @@ class DiscoverConfig:
         object unite before the object crosses its outline.
     felzenszwalb : tuple of float
         Scales of :func:`skimage.segmentation.felzenszwalb` whose regions are added (empty: none).
-        Both off by default: with ``boundary_merge=True, felzenszwalb=(100, 300, 1000)`` the default
-        ranking finds more objects of generated scenes at the same precision, but the top proposal on
-        the GrabCut photos falls (0.552 -> 0.520); ``felzenszwalb=(300, 1000)`` alone raises it
-        (0.570) and recall on both seed ranges, but lowers precision on one (0.582 -> 0.557; see
-        ``benchmarks/discover_benchmark.py``).
+        Both on by default (scales 100, 300, 1000): they raise the share of objects of generated
+        scenes with a candidate at IoU >= 0.5 from 0.871 to 0.919 (seeds 1000-1019). With the
+        outline term (``outline_power=0.75``), ``size_prior=0.2``, ``order_prior=0.4``,
+        ``min_relative=0.5``, ``nested=1.0`` and ``max_overlap=0.4`` they make the default ranking
+        (numbers in the commit history of ``benchmarks/discover_benchmark.py`` and the README).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
     """
@@ -95,22 +104,24 @@ class DiscoverConfig:
     words: int = 12
     ring: float = 0.5
     min_gap: float = 0.1
-    outline: bool = False
+    outline: bool = True
+    outline_power: float = 0.75
     evidence: bool = False
     paint_gap: float = 0.5
     min_area: float = 0.01
     max_area: float = 0.6
     duplicate_iou: float = 0.5
-    max_overlap: float = 0.25
-    min_relative: float = 0.0
-    nested: float = 0.8
+    max_overlap: float = 0.4
+    min_relative: float = 0.5
+    nested: float = 1.0
     nest_ratio: float = 1.0
-    size_prior: float = 0.15
+    size_prior: float = 0.2
+    order_prior: float = 0.4
     clusters: tuple = (2, 3, 4, 5, 6, 8)
     agglomerate: bool = True
     skimage_ncut: bool = False
-    boundary_merge: bool = False
-    felzenszwalb: tuple = ()
+    boundary_merge: bool = True
+    felzenszwalb: tuple = (100.0, 300.0, 1000.0)
     refine: bool = True
 
     def __post_init__(self):
@@ -120,7 +131,7 @@ class DiscoverConfig:
             raise InputError(f"`n_segments` must be an integer in [8, 2000], got {self.n_segments!r}")
         if not isinstance(self.words, (int, np.integer)) or not 2 <= self.words <= 256:
             raise InputError(f"`words` must be an integer in [2, 256], got {self.words!r}")
-        for name in ("spatial_sigma", "ring", "compactness", "min_gap", "paint_gap"):
+        for name in ("spatial_sigma", "ring", "compactness", "min_gap", "paint_gap", "outline_power"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not v > 0:
                 raise InputError(f"`{name}` must be a number > 0, got {v!r}")
@@ -128,6 +139,10 @@ class DiscoverConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")
+        for name in ("size_prior", "order_prior"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise InputError(f"`{name}` must be a number >= 0, got {v!r}")
         if not isinstance(self.felzenszwalb, (tuple, list)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in self.felzenszwalb):
             raise InputError(f"`felzenszwalb` must be a tuple of numbers > 0, got {self.felzenszwalb!r}")

@@ -40,13 +40,16 @@ class PaintEvidence:
         Mean CIELAB change (/ 100) inside a painted-out candidate at which ``painted`` reaches 1.
     paint : bool
         Whether the score uses ``painted`` (``DiscoverConfig.evidence``); ``boundary`` is always used.
+    outline_power : float
+        Exponent of ``boundary`` in the score (``DiscoverConfig.outline_power``).
     """
 
-    def __init__(self, image: np.ndarray, paint_gap: float, paint: bool = True):
+    def __init__(self, image: np.ndarray, paint_gap: float, paint: bool = True, outline_power: float = 1.0):
         self.image8 = np.ascontiguousarray(to_uint8(image))
         self.lab = blurred_lab(self.image8)
         self.paint_gap = float(paint_gap)
         self.paint = bool(paint)
+        self.outline_power = float(outline_power)
         grad = gradient_magnitude(self.lab, np.float64)
         top = np.quantile(grad, EDGE_QUANTILE)
         # a flat image has no edges at all (top == 0)

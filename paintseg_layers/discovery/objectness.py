@@ -60,8 +60,8 @@ def _hist(words: np.ndarray, n: int) -> np.ndarray:
 def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
     """Objectness of ``mask`` (at the discovery resolution) and its terms.
 
-    ``score = contrast * separation * (1 - border_share) * sqrt(solidity) * boundary * painted``,
-    each term in [0, 1]:
+    ``score = contrast * separation * (1 - border_share) * sqrt(solidity) * boundary ** p * painted``,
+    each term in [0, 1] (``p`` = ``ctx.evidence.outline_power``):
 
     * ``contrast``: chi-square distance ``0.5 * sum((p - q)^2 / (p + q))`` between the feature-word
       histograms inside the mask (``p``) and in a ring around it (``q``, width ``ring * sqrt(area)``,
@@ -119,7 +119,7 @@ def objectness(mask: np.ndarray, ctx: FeatureWords) -> tuple[float, dict]:
                 painted = 1.0
             elif boundary > 0:
                 painted = ctx.evidence.painted(mask)
-        score *= boundary * painted
+        score *= boundary ** ctx.evidence.outline_power * painted
     return float(score), {"contrast": contrast, "separation": separation, "border_share": border_share,
                           "solidity": solidity, "boundary": boundary, "painted": painted, "sides": sides,
                           "area": area / float(h * w)}

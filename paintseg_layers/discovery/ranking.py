@@ -23,6 +23,11 @@ def rank_key(score: float, area: float, cfg: DiscoverConfig) -> float:
     return -score * area ** cfg.size_prior
 
 
+def order_key(score: float, area: float, cfg: DiscoverConfig) -> float:
+    """Output order (ascending = first): ``-score * area ** order_prior``: the most prominent object first."""
+    return -score * area ** cfg.order_prior
+
+
 def overlapping(a: np.ndarray, b: np.ndarray, cfg: DiscoverConfig) -> bool:
     """Duplicate rule: IoU above ``duplicate_iou``, or more than ``max_overlap`` of the smaller one shared."""
     inter = np.count_nonzero(a & b)
@@ -34,7 +39,7 @@ def overlapping(a: np.ndarray, b: np.ndarray, cfg: DiscoverConfig) -> bool:
 
 
 def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min_score: float) -> list[Candidate]:
-    """The kept candidates, best first.
+    """The kept candidates, most prominent first.
 
     1. Background-like candidates are dropped
        (:func:`~paintseg_layers.discovery.objectness.background_like` with ``min_score``).
@@ -44,6 +49,7 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
     4. Greedy by rank: a candidate :func:`overlapping` a kept one is a duplicate and dropped; stop at
        ``max_objects``.
     5. Stopping rule: a kept candidate scoring below ``min_relative`` times the first one is dropped.
+    6. The rest are returned sorted by :func:`order_key`.
     """
     valid = [t for t in pool if background_like(t[2], t[1], cfg, min_score) is None]
     ranked = sorted(valid, key=lambda t: rank_key(t[1], t[2]["area"], cfg))
@@ -66,7 +72,8 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
         if any(overlapping(m, k[0], cfg) for k in kept):
             continue
         kept.append((m, sc, terms))
-    return [k for k in kept if k[1] >= cfg.min_relative * kept[0][1]] if kept else kept
+    kept = [k for k in kept if k[1] >= cfg.min_relative * kept[0][1]] if kept else kept
+    return sorted(kept, key=lambda t: order_key(t[1], t[2]["area"], cfg))
 
 
 def exclude_prompted(proposals: Sequence[Proposal], prompts: Sequence, shape: tuple[int, int], *,

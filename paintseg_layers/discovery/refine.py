@@ -20,7 +20,7 @@ from paintseg_layers.discovery.coarse import (
 from paintseg_layers.discovery.config import MIN_SCORE, DiscoverConfig
 from paintseg_layers.discovery.objectness import background_like, objectness
 from paintseg_layers.discovery.proposal import Proposal
-from paintseg_layers.discovery.ranking import overlapping, rank_key
+from paintseg_layers.discovery.ranking import order_key, overlapping
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import upsample_soft
 from paintseg_layers.masks import bbox, upsample
@@ -39,7 +39,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
     (proposal ``i`` seeded ``seed + i``), is rescored at the discovery resolution in the same feature
     words and dropped when background-like; then a proposal overlapping a kept one is a duplicate
     (:func:`~paintseg_layers.discovery.ranking.overlapping`). The result is re-sorted by
-    ``score * area ** size_prior``.
+    ``score * area ** order_prior``.
 
     Parameters
     ----------
@@ -64,7 +64,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
     Returns
     -------
     list of Proposal
-        Best first (by ``score * area ** size_prior``); empty when nothing stands out (a flat or
+        Most prominent first (by ``score * area ** order_prior``); empty when nothing stands out (a flat or
         noise-only image).
 
     Raises
@@ -112,7 +112,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
                 small = upsample_soft(rm.astype(np.float32), wshape) >= 0.5
                 rs, rt = objectness(small, ctx)
                 if carry:
-                    rs, rt = rs * terms["boundary"], {**rt, "boundary": terms["boundary"]}
+                    rs, rt = rs * terms["boundary"] ** cfg.outline_power, {**rt, "boundary": terms["boundary"]}
                 why = background_like(rt, rs, cfg, min_score)
                 if why is not None:
                     log.info("proposal %d dropped after refinement: %s", i, why)
@@ -123,6 +123,6 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
             continue
         out.append(Proposal(mask=mask, score=float(score), box=bbox(mask), coarse_mask=cm, coarse_score=float(sc),
                             terms=dict(t)))
-    out.sort(key=lambda p: rank_key(p.score, p.terms["area"], cfg))
+    out.sort(key=lambda p: order_key(p.score, p.terms["area"], cfg))
     log.info("discovered %d objects in %.2f s", len(out), time.perf_counter() - t0)
     return out
