@@ -4,7 +4,7 @@ from contracts import check_painter_contract, check_projector_contract
 
 from paintseg_layers.errors import BackendError
 from paintseg_layers.painters import PAINTERS, get_painter
-from paintseg_layers.painters.base import paint_map
+from paintseg_layers.painters.base import in_background, paint_map, thread_map
 from paintseg_layers.projectors import PROJECTORS, get_projector
 
 
@@ -71,3 +71,13 @@ def test_paint_map_keeps_the_order_of_the_jobs():
     assert painter.thread_safe and len(threaded) == 4
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+def test_thread_map_nested_and_background_match_the_serial_loop():
+    # a job that maps again from inside the shared pool runs serially there instead of waiting on itself
+    def job(k):
+        return thread_map(lambda j: k * 10 + j, range(3))
+
+    assert thread_map(job, range(5)) == [[k * 10 + j for j in range(3)] for k in range(5)]
+    assert thread_map(job, range(5), threads=False) == thread_map(job, range(5))
+    assert in_background(sum, [1, 2, 3]).result() == 6

@@ -62,16 +62,15 @@ def kmeans_1d(values: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray,
         return np.zeros(0, int), np.zeros(k)
     if np.ptp(v) < 1e-9:
         return np.zeros(v.size, int), np.full(k, v[0])
-    k = int(min(k, np.unique(v[: MAX_FIT * 4]).size))
-    fit = v
-    if v.size > MAX_FIT:
-        fit = np.random.default_rng(seed).choice(v, MAX_FIT, replace=False)
+    head = np.sort(v[: MAX_FIT * 4])  # one sort: the distinct values and, for a small input, the fit's order
+    k = int(min(k, 1 + np.count_nonzero(head[1:] != head[:-1])))
+    fit = head if v.size <= MAX_FIT else np.sort(np.random.default_rng(seed).choice(v, MAX_FIT, replace=False))
     # evenly spaced seeds over the robust range: quantile seeds would all sit in a dominant cluster
     lo, hi = np.quantile(fit, (0.02, 0.98))
     if hi - lo < 1e-9:
-        lo, hi = fit.min(), fit.max()
+        lo, hi = fit[0], fit[-1]
     init = np.linspace(lo, hi, k)
-    centres = _lloyd_sorted(np.sort(fit), init)
+    centres = _lloyd_sorted(fit, init)
     if centres is None:  # a cluster ran empty: scikit-learn's relocation rule decides
         with warnings.catch_warnings(), threadpool_limits(1):  # tiny 1-D problem: thread pools only cost
             warnings.simplefilter("ignore", ConvergenceWarning)

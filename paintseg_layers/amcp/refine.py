@@ -24,6 +24,7 @@ from threadpoolctl import ThreadpoolController
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import resize_image, to_uint8, upsample_soft
+from paintseg_layers.painters.base import in_background
 
 _OFFSETS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**-0.5), (1, -1, 2**-0.5))
 #: found once: ``threadpool_limits`` re-scans the loaded libraries on every call (30 ms each)
@@ -116,21 +117,27 @@ def _relearn(model: np.ndarray, pix: np.ndarray) -> np.ndarray:
     return out[None]
 
 
-def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0) -> np.ndarray:
+def _window(free: np.ndarray):
+    """The box of the free pixels and a 1 px ring (the nodes of the cut and their seed neighbours)."""
+    h, w = free.shape
+    x0, y0, x1, y1 = morph.bbox(free)
+    return np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
+
+
+def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0,
+               edges=None) -> np.ndarray:
     """The minimum cut under colour models ``fgd`` / ``bgd`` (plus ``weight * -log prior``) with hard seeds.
 
     Only the pixels whose label is free are nodes of the graph: an edge from one to a seed is cut exactly when
     the pixel takes the seed's opposite label, so it joins that pixel's terminal cost, and an edge between two
     seeds is a constant of every cut. The labels are those of the cut over the whole image, on a graph that for
-    the boundary re-cut is the band alone.
+    the boundary re-cut is the band alone. ``edges``: a Future of ``_pairwise`` on ``_window``, started earlier.
     """
-    h, w = bg_seeds.shape
     free = ~(fg_seeds | bg_seeds)
     label = fg_seeds & ~bg_seeds
     if not free.any():
         return label
-    x0, y0, x1, y1 = morph.bbox(free)
-    win = np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]  # the free pixels and a 1 px ring
+    win = _window(free)
     fr, obj = free[win], label[win]
     n = int(fr.sum())
     node = np.full(fr.shape, -1, np.int64)
@@ -146,7 +153,7 @@ def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, w
     g = maxflow.Graph[float]()
     g.add_nodes(n)
     hh, ww = fr.shape
-    for (dy, dx, _), wts in zip(_OFFSETS, _pairwise(bgr.astype(np.float32), gamma, win)):
+    for (dy, dx, _), wts in zip(_OFFSETS, edges.result() if edges else _pairwise(bgr.astype(np.float32), gamma, win)):
         xs = slice(max(0, -dx), ww - max(0, dx))
         p, q = np.s_[0:hh - dy, xs], np.s_[dy:hh, xs.start + dx:xs.stop + dx]  # q = p + (dy, dx)
         wp, fp, fq = wts[p], fr[p], fr[q]
@@ -214,6 +221,11 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         return mask.copy()
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.setRNGSeed(int(seed))
+    free = ~(fg_seeds | bg_seeds)
+    # the cut's edge weights depend on the image alone: computed beside GrabCut (which releases the GIL)
+    edges = None
+    if weight > 0 and free.any():
+        edges = in_background(_pairwise, bgr.astype(np.float32), gamma, _window(free))
     with _POOLS.limit(limits=1):  # many tiny linear-algebra calls: pools only cost
         try:
             # with the AMCP term the final cut is ours: the last iteration only learns the models (in numpy)
@@ -227,7 +239,7 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
         else:
             prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
-            label = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=gamma, prior=prior, weight=weight)
+            label = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=gamma, prior=prior, weight=weight, edges=edges)
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
 
 

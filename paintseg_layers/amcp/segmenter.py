@@ -191,11 +191,13 @@ class Segmenter:
         n = cfg.samples
         if kind == "I":
             radii = [max(0, cfg.dilation + int(v)) for v in rng.integers(-1, 2, size=n)]
-            regions = [morph.dilate(mask, r) & valid for r in radii]
+            grown = {r: morph.dilate(mask, r) & valid for r in set(radii)}  # samples share radii: one dilation each
+            regions = [grown[r] for r in radii]
             box = self._crop_box(mask, rng, max(radii))
         else:
             widths = [max(2, cfg.band + int(v)) for v in rng.integers(-2, 3, size=n)]
-            regions = [morph.dilate(mask, r) & valid & ~mask for r in widths]
+            grown = {r: morph.dilate(mask, r) & valid & ~mask for r in set(widths)}
+            regions = [grown[r] for r in widths]
             box = self._crop_box(mask, rng, max(widths))
         x0, y0, x1, y1 = box
         painter = self.painter.for_step(kind) if hasattr(self.painter, "for_step") else self.painter
@@ -271,7 +273,6 @@ class Segmenter:
         InputError
             If the prompt does not fit the image.
         """
-
         t0 = time.perf_counter()
         full_shape = self.image.shape[:2]
         check_prompt(prompt, full_shape)
@@ -295,10 +296,8 @@ class Segmenter:
         start = mask.copy()
         soft = mask.astype(np.float32)
         first_k3 = isinstance(p, (BoxPrompt, PointPrompt))
-        steps = cfg.steps.upper()
-        it = enumerate(steps)
+        it = enumerate(cfg.steps.upper())
         if self.progress:
-
             it = tqdm(list(it), desc="AMCP", unit="step", leave=False)
         for si, kind in it:
             ts = time.perf_counter()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -85,15 +86,42 @@ def sample_seeds(seed: int, n: int) -> list[int]:
 
 
 _POOL: list[ThreadPoolExecutor] = []
+_POOL_NAME = "paintseg-pool"
+
+
+def _serial() -> bool:
+    """True where threads cannot help: one core, or a call from inside the pool (it must not wait on itself)."""
+    return (os.cpu_count() or 1) < 2 or threading.current_thread().name.startswith(_POOL_NAME)
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:  # one pool for the process: with the calling thread, two workers fill 2 cores
+        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix=_POOL_NAME))
+    return _POOL[0]
+
+
+def in_background(fn, *args) -> Future:
+    """``fn(*args)`` on the shared pool, as a :class:`~concurrent.futures.Future` (computed at once where serial)."""
+    if _serial():
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+    return _pool().submit(fn, *args)
+
+
+def thread_map(fn, jobs, *, threads: bool = True) -> list:
+    """``[fn(job) for job in jobs]``, the first in the calling thread and the rest on the shared pool when ``threads``.
+
+    The calls must be independent (the results are those of the serial loop, in the order of ``jobs``); they gain
+    where they release the GIL (OpenCV, numpy on large arrays). Serial on one core and inside the pool.
+    """
+    jobs = list(jobs)
+    if not threads or len(jobs) < 2 or _serial():
+        return [fn(job) for job in jobs]
+    rest = [_pool().submit(fn, job) for job in jobs[1:]]
+    return [fn(jobs[0]), *(f.result() for f in rest)]
 
 
 def paint_map(painter, fn, jobs: list) -> list:
-    """``[fn(job) for job in jobs]``, two at a time when ``painter`` declares ``thread_safe``.
-
-    The calls must be independent; results come back in the order of ``jobs`` (so the same as serial).
-    """
-    if not getattr(painter, "thread_safe", False) or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-        return [fn(job) for job in jobs]
-    if not _POOL:  # one pool for the process: the painters release the GIL, two threads fill 2 cores
-        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="paintseg-paint"))
-    return list(_POOL[0].map(fn, jobs))
+    """:func:`thread_map` over ``jobs``, two at a time when ``painter`` declares ``thread_safe``."""
+    return thread_map(fn, jobs, threads=getattr(painter, "thread_safe", False))
