@@ -59,9 +59,12 @@ and loading a decomposition is lossless.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import replace
 
 import networkx as nx
@@ -224,6 +227,9 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
     amodal, fills = {}, {}
     removed_so_far = np.zeros((h, w), bool)
     fill_scale = working_scale((h, w), amcp_cfg.working_size)  # hidden parts at the masks' own resolution
+    # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate: then every
+    # round waits for the last one's painting; otherwise the fills and the plate are independent of each other
+    chained = cfg.amodal == "paint" or cfg.plate == "peel"
     it = enumerate(order)
     if progress:
 
@@ -252,28 +258,43 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            # what the hidden part shows: a fill from the object's own visible pixels (peel.appearance)
-            # (nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied)
-            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i, scale=fill_scale) \
-                if (grown & ~vis).any() else rgb
+            if chained:
+                fills[i] = _fill(rgb, vis, grown, seed + 4000 + i, fill_scale)
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
-            # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate
-            if region.any() and (cfg.amodal == "paint" or cfg.plate == "peel") \
-                    and (rank < len(order) - 1 or cfg.plate == "peel"):
+            if region.any() and chained and (rank < len(order) - 1 or cfg.plate == "peel"):
                 painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i,
                                      working_size=amcp_cfg.working_size, dilation=amcp_cfg.dilation)
             removed_so_far |= grown | vis
 
-    # 4. background plate
-    with stage("decompose.plate"):
-        if cfg.plate == "union":
+    # 4. background plate: on a second thread while this one synthesises the hidden parts (PatchMatch and
+    # OpenCV release the GIL; each fill and the plate have their own seed, so the layers are the same)
+    def plate_job():
+        with stage("decompose.plate"):
+            if cfg.plate != "union":
+                return painting
             union = np.zeros((h, w), bool)
             for i in kept:
                 union |= amodal[i] | visible[i]
-            plate = paint_plate(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
-                                dilation=cfg.plate_dilation, ring=cfg.plate_ring)
-        else:
-            plate = painting
+            return paint_plate(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
+                               dilation=cfg.plate_dilation, ring=cfg.plate_ring)
+
+    side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paintseg-plate") if side else nullcontext() as pool:
+        plate = pool.submit(contextvars.copy_context().run, plate_job) if side else None
+        for rank, i in enumerate([] if chained else order):
+            with stage(f"decompose.peel.{rank}"):
+                t0 = time.perf_counter()
+                fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
+                scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
+        plate = plate.result() if side else plate_job()
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
             "plate": plate, "graph": graph}
+
+
+def _fill(rgb, vis, grown, seed, scale):
+    """What the layer shows where it is hidden: a fill from the object's own visible pixels (peel.appearance).
+
+    Nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied.
+    """
+    return own_appearance(rgb, vis, grown, seed=seed, scale=scale) if (grown & ~vis).any() else rgb
