@@ -82,7 +82,7 @@ from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.appearance import own_appearance, paint_plate
 from paintseg_layers.peel.config import PeelConfig
-from paintseg_layers.peel.first_pass import check_inputs, first_pass
+from paintseg_layers.peel.first_pass import check_inputs, first_pass, thread_map
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
 from paintseg_layers.projectors import get_projector
@@ -172,16 +172,21 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
         order = peeled["order"]
         vis_full, amodal_full = lift_masks([peeled["visible"][i] for i in order],
                                            [peeled["amodal"][i] for i in order], (h, w))
-        layers = []
-        for rank, (i, vis, grown) in enumerate(zip(order, vis_full, amodal_full)):
+
+        def build(rank):
+            i, vis, grown = order[rank], vis_full[rank], amodal_full[rank]
             sc = dict(peeled["scores"][i])
             n_vis, n_all = int(np.count_nonzero(vis)), int(np.count_nonzero(grown))
             sc.update({"visible_area": n_vis, "amodal_area": n_all,
                        "hidden_fraction": round(1 - n_vis / n_all, 6) if n_all else 0.0})
-            layers.append(Layer(id=f"obj{i}", prompt_index=i, depth=rank,
-                                rgba=layer_rgba(rgb, peeled["fill"][i], vis, grown), visible_mask=vis,
-                                amodal_mask=grown, prompt=prompts[i].to_dict(), scores=sc))
-        plate = lift_plate(rgb, peeled["plate"], work)
+            return Layer(id=f"obj{i}", prompt_index=i, depth=rank,
+                         rgba=layer_rgba(rgb, peeled["fill"][i], vis, grown), visible_mask=vis,
+                         amodal_mask=grown, prompt=prompts[i].to_dict(), scores=sc)
+
+        # the full-size outputs are independent strip-wise numpy / OpenCV passes (GIL released): `workers` at once
+        jobs = [*(lambda r=rank: build(r) for rank in range(len(order))),
+                lambda: lift_plate(rgb, peeled["plate"], work), lambda: uint8_strips(rgb)]
+        *layers, plate, image8 = thread_map(lambda job: job(), jobs, workers)
     graph = peeled["graph"]
     for *_, d in graph.edges(data=True):  # contested areas in full-size pixels
         d["overlap"] = int(round(d.get("overlap", 0) / (s * s)))
@@ -193,7 +198,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
              time.perf_counter() - t_start)
     return Decomposition(layers=tuple(layers), background=plate, graph=graph, image_size=(w, h), seed=seed,
                          backends={"painter": painter.name, "projector": projector.name}, config=cfg.to_dict(),
-                         image=uint8_strips(rgb))
+                         image=image8)
 
 
 def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dict:
