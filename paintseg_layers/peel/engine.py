@@ -51,7 +51,9 @@
 Stages 1-4 run on a copy of the image no larger than ``PeelConfig.analysis_size`` (1024 px on the long side);
 :mod:`paintseg_layers.peel.lift` then builds the layers and the plate at the input's size, so time and memory
 on a 24-Mpx photo stay close to those of a 1-Mpx one. The first pass segments the prompts two at a time when
-both backends are ``thread_safe`` (``workers``; the layers are the same for any number).
+both backends are ``thread_safe`` (``workers``; the layers are the same for any number); with the same
+``workers`` the object contrasts, the plate (beside the hidden parts' fills) and the full-size outputs also
+run two at a time, and the joint labelling fits its colour models two at a time.
 
 All outputs are on the 8-bit grid (stored as uint8, :class:`~paintseg_layers.layers.model.Grid8`), so saving
 and loading a decomposition is lossless.
@@ -286,13 +288,13 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
 
     side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paintseg-plate") if side else nullcontext() as pool:
-        plate = pool.submit(contextvars.copy_context().run, plate_job) if side else None
+        pending = pool.submit(contextvars.copy_context().run, plate_job) if side else None
         for rank, i in enumerate([] if chained else order):
             with stage(f"decompose.peel.{rank}"):
                 t0 = time.perf_counter()
                 fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
                 scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
-        plate = plate.result() if side else plate_job()
+        plate = pending.result() if side else plate_job()
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
             "plate": plate, "graph": graph}
 
