@@ -1,6 +1,7 @@
 """Layer peeling: a two-object scene known exactly, duplicates, empty prompts, the CLI."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from paintseg_layers.eval.scenes import make_scene
 from paintseg_layers.imageio import write_image
 from paintseg_layers.layers import Decomposition
 from paintseg_layers.painters import BasePainter
-from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, order_evidence
+from paintseg_layers.peel import PeelConfig, decompose, engine, nearest_fill, order_evidence
 from paintseg_layers.prompts import BoxPrompt
 
 GREY = (0.8, 0.8, 0.8)
@@ -253,3 +254,24 @@ def test_hidden_reach_is_checked():
     with pytest.raises(InputError, match="hidden_reach"):
         PeelConfig(hidden_reach=-1)
     assert PeelConfig.from_dict({"hidden_reach": 0}).hidden_reach == 0
+
+
+def test_plate_beside_the_fills_gives_the_same_layers(monkeypatch):
+    """With two workers and a thread-safe painter the plate is painted on a second thread: same bytes as one."""
+    threads = []
+    paint_plate = engine.paint_plate
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return paint_plate(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "paint_plate", spy)
+    img, prompts, stripe, bar = two_objects()
+    one = decompose(img, prompts, painter="telea", config=FAST, seed=0, workers=1)
+    two = decompose(img, prompts, painter="telea", config=FAST, seed=0, workers=2)
+    assert threads[0] == threading.current_thread().name and threads[1].startswith("paintseg-plate")
+    assert two.layers[1].scores["hidden_fraction"] > 0.1  # the stripe's hidden middle was synthesised
+    assert one.order == two.order
+    for a, b in zip(one.layers, two.layers):
+        assert np.array_equal(a.rgba, b.rgba) and np.array_equal(a.amodal_mask, b.amodal_mask)
+    assert np.array_equal(one.background, two.background)

@@ -52,7 +52,9 @@
 Stages 1-4 run on a copy of the image no larger than ``PeelConfig.analysis_size`` (1024 px on the long side);
 :mod:`paintseg_layers.peel.lift` then builds the layers and the plate at the input's size, so time and memory
 on a 24-Mpx photo stay close to those of a 1-Mpx one. The first pass segments the prompts two at a time when
-both backends are ``thread_safe`` (``workers``; the layers are the same for any number).
+both backends are ``thread_safe`` (``workers``; the layers are the same for any number); with the same
+``workers`` the object contrasts, the plate (beside the hidden parts' fills) and the full-size outputs also
+run two at a time, and the joint labelling fits its colour models two at a time.
 
 All outputs are on the 8-bit grid (stored as uint8, :class:`~paintseg_layers.layers.model.Grid8`), so saving
 and loading a decomposition is lossless.
@@ -60,9 +62,12 @@ and loading a decomposition is lossless.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import replace
 
 import networkx as nx
@@ -80,7 +85,7 @@ from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.appearance import own_appearance, paint_plate
 from paintseg_layers.peel.config import PeelConfig
-from paintseg_layers.peel.first_pass import check_inputs, first_pass
+from paintseg_layers.peel.first_pass import check_inputs, first_pass, thread_map
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
 from paintseg_layers.projectors import get_projector
@@ -170,16 +175,21 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
         order = peeled["order"]
         vis_full, amodal_full = lift_masks([peeled["visible"][i] for i in order],
                                            [peeled["amodal"][i] for i in order], (h, w))
-        layers = []
-        for rank, (i, vis, grown) in enumerate(zip(order, vis_full, amodal_full)):
+
+        def build(rank):
+            i, vis, grown = order[rank], vis_full[rank], amodal_full[rank]
             sc = dict(peeled["scores"][i])
             n_vis, n_all = int(np.count_nonzero(vis)), int(np.count_nonzero(grown))
             sc.update({"visible_area": n_vis, "amodal_area": n_all,
                        "hidden_fraction": round(1 - n_vis / n_all, 6) if n_all else 0.0})
-            layers.append(Layer(id=f"obj{i}", prompt_index=i, depth=rank,
-                                rgba=layer_rgba(rgb, peeled["fill"][i], vis, grown), visible_mask=vis,
-                                amodal_mask=grown, prompt=prompts[i].to_dict(), scores=sc))
-        plate = lift_plate(rgb, peeled["plate"], work)
+            return Layer(id=f"obj{i}", prompt_index=i, depth=rank,
+                         rgba=layer_rgba(rgb, peeled["fill"][i], vis, grown), visible_mask=vis,
+                         amodal_mask=grown, prompt=prompts[i].to_dict(), scores=sc)
+
+        # the full-size outputs are independent strip-wise numpy / OpenCV passes (GIL released): `workers` at once
+        jobs = [*(lambda r=rank: build(r) for rank in range(len(order))),
+                lambda: lift_plate(rgb, peeled["plate"], work), lambda: uint8_strips(rgb)]
+        *layers, plate, image8 = thread_map(lambda job: job(), jobs, workers)
     graph = peeled["graph"]
     for *_, d in graph.edges(data=True):  # contested areas in full-size pixels
         d["overlap"] = int(round(d.get("overlap", 0) / (s * s)))
@@ -191,7 +201,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
              time.perf_counter() - t_start)
     return Decomposition(layers=tuple(layers), background=plate, graph=graph, image_size=(w, h), seed=seed,
                          backends={"painter": painter.name, "projector": projector.name}, config=cfg.to_dict(),
-                         image=uint8_strips(rgb))
+                         image=image8)
 
 
 def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dict:
@@ -225,6 +235,9 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
     amodal, fills = {}, {}
     removed_so_far = np.zeros((h, w), bool)
     fill_scale = working_scale((h, w), amcp_cfg.working_size)  # hidden parts at the masks' own resolution
+    # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate: then every
+    # round waits for the last one's painting; otherwise the fills and the plate are independent of each other
+    chained = cfg.amodal == "paint" or cfg.plate == "peel"
     it = enumerate(order)
     if progress:
 
@@ -253,28 +266,43 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
-            # what the hidden part shows: a fill from the object's own visible pixels (peel.appearance)
-            # (nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied)
-            fills[i] = own_appearance(rgb, vis, grown, seed=seed + 4000 + i, scale=fill_scale) \
-                if (grown & ~vis).any() else rgb
+            if chained:
+                fills[i] = _fill(rgb, vis, grown, seed + 4000 + i, fill_scale)
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
-            # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate
-            if region.any() and (cfg.amodal == "paint" or cfg.plate == "peel") \
-                    and (rank < len(order) - 1 or cfg.plate == "peel"):
+            if region.any() and chained and (rank < len(order) - 1 or cfg.plate == "peel"):
                 painting = paint_out(painting, grown | vis, painter, seed=seed + 2000 + i,
                                      working_size=amcp_cfg.working_size, dilation=amcp_cfg.dilation)
             removed_so_far |= grown | vis
 
-    # 4. background plate
-    with stage("decompose.plate"):
-        if cfg.plate == "union":
+    # 4. background plate: on a second thread while this one synthesises the hidden parts (PatchMatch and
+    # OpenCV release the GIL; each fill and the plate have their own seed, so the layers are the same)
+    def plate_job():
+        with stage("decompose.plate"):
+            if cfg.plate != "union":
+                return painting
             union = np.zeros((h, w), bool)
             for i in kept:
                 union |= amodal[i] | visible[i]
-            plate = paint_plate(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
-                                dilation=cfg.plate_dilation, ring=cfg.plate_ring)
-        else:
-            plate = painting
+            return paint_plate(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
+                               dilation=cfg.plate_dilation, ring=cfg.plate_ring)
+
+    side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paintseg-plate") if side else nullcontext() as pool:
+        pending = pool.submit(contextvars.copy_context().run, plate_job) if side else None
+        for rank, i in enumerate([] if chained else order):
+            with stage(f"decompose.peel.{rank}"):
+                t0 = time.perf_counter()
+                fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
+                scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
+        plate = pending.result() if side else plate_job()
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
             "plate": plate, "graph": graph}
+
+
+def _fill(rgb, vis, grown, seed, scale):
+    """What the layer shows where it is hidden: a fill from the object's own visible pixels (peel.appearance).
+
+    Nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied.
+    """
+    return own_appearance(rgb, vis, grown, seed=seed, scale=scale) if (grown & ~vis).any() else rgb

@@ -136,6 +136,29 @@ def check_inputs(image, prompts, seed):
     return rgb, prompts
 
 
+def thread_map(fn, items, workers: int, *, done=None) -> list:
+    """``[fn(x) for x in items]``, ``workers`` at a time on threads; ``done()`` is called after each item.
+
+    Results come back in the order of ``items``; each task runs in a copy of this context, so stage timers
+    (:mod:`paintseg_layers.timing`) still record.
+    """
+    items = list(items)
+    out = [None] * len(items)
+    if workers <= 1 or len(items) <= 1:
+        for k, x in enumerate(items):
+            out[k] = fn(x)
+            if done is not None:
+                done()
+        return out
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        futures = {pool.submit(contextvars.copy_context().run, fn, x): k for k, x in enumerate(items)}
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            if done is not None:
+                done()
+    return out
+
+
 def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int = 1):
     """``(results, seconds)`` of ``seg.segment`` on every prompt (seed ``seed + i``), ``workers`` at a time.
 
@@ -151,21 +174,8 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
             res = seg.segment(prompts[i], seed=seed + i)
         return res, time.perf_counter() - t0
 
-    n = len(prompts)
-    bar = tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress)
-    out = [None] * n
-    with bar:
-        if workers <= 1 or n <= 1:
-            for i in range(n):
-                out[i] = one(i)
-                bar.update()
-        else:
-            with ThreadPoolExecutor(max_workers=min(workers, n)) as pool:
-                # each task runs in a copy of this context, so stage timers still record
-                futures = {pool.submit(contextvars.copy_context().run, one, i): i for i in range(n)}
-                for fut in as_completed(futures):
-                    out[futures[fut]] = fut.result()
-                    bar.update()
+    with tqdm(total=len(prompts), desc="segment", unit="obj", leave=False, disable=not progress) as bar:
+        out = thread_map(one, range(len(prompts)), workers, done=bar.update)
     return [r for r, _ in out], [s for _, s in out]
 
 
@@ -179,14 +189,19 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1):
     scores = []
     claimed = np.sum([m.astype(np.uint8) for m in masks], axis=0)
     ring = max(3, int(round(0.03 * max(h, w))))
-    for i in range(n):
+
+    def measure(i):
         t0 = time.perf_counter()
-        m = masks[i]
         with stage("decompose.object_contrast"):
-            others = (claimed - m) > 0  # the other objects are no background
-            contrast = object_contrast(rgb, m, ring=ring, exclude=others, seed=seed)
+            others = (claimed - masks[i]) > 0  # the other objects are no background
+            contrast = object_contrast(rgb, masks[i], ring=ring, exclude=others, seed=seed)
             # an object of its surroundings' colours still ends at an edge or a shading step
-            edge = contour_contrast(rgb, m, ring=ring) if contrast < cfg.min_contrast else None
+            edge = contour_contrast(rgb, masks[i], ring=ring) if contrast < cfg.min_contrast else None
+        return contrast, edge, time.perf_counter() - t0
+
+    # OpenCV and the k-d tree queries release the GIL: two objects at a time
+    for i, (contrast, edge, secs) in enumerate(thread_map(measure, range(n), workers)):
+        m = masks[i]
         empty = not m.any() or (contrast < cfg.min_contrast and edge < MIN_EDGE)
         if empty:
             log.warning("prompt %d names no object (only %.3f of its mask's pixels stand out from their "
@@ -194,7 +209,7 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1):
                         cfg.min_contrast)
             masks[i] = np.zeros((h, w), bool)
         scores.append({"contrast": round(contrast, 6), "confidence": results[i].confidence, "empty": bool(empty),
-                       "seconds": round(seconds[i] + time.perf_counter() - t0, 4)})
+                       "seconds": round(seconds[i] + secs, 4)})
 
     # duplicates: identical prompts, or masks that are the same object
     owner = list(range(n))  # prompt -> prompt index of the layer it belongs to

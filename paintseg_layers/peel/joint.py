@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import maxflow
@@ -59,23 +60,29 @@ _INF = 1e9
 log = logging.getLogger(__name__)
 
 
-def _colour_cost(lab: np.ndarray, sel: np.ndarray, rng, where: np.ndarray | None = None, *, components: int = 5,
-                 samples: int = 3000) -> np.ndarray:
-    """``-log p(colour)`` under a Gaussian mixture fitted to the pixels in ``sel``; ``_INF`` outside ``where``.
+def _colour_sample(lab: np.ndarray, sel: np.ndarray, rng, *, samples: int = 3000) -> tuple[np.ndarray, int]:
+    """The pixels a colour model learns from (at most ``samples`` of ``sel``, drawn from ``rng``) and its seed.
+
+    The draws are the only use of ``rng``: made in label order before any fit, they fix every model, so the
+    fits (:func:`_colour_cost`) can run on several threads and give the same costs.
+    """
+    pix = lab[sel]
+    if len(pix) > samples:
+        pix = pix[rng.choice(len(pix), samples, replace=False)]
+    return pix, int(rng.integers(2**31))
+
+
+def _colour_cost(lab: np.ndarray, pix: np.ndarray, state: int, where: np.ndarray | None = None, *,
+                 components: int = 5) -> np.ndarray:
+    """``-log p(colour)`` under a Gaussian mixture fitted to ``pix`` (seed ``state``); ``_INF`` outside ``where``.
 
     EM stops at a log-likelihood gain of 1e-2 per sample (scikit-learn's default 1e-3): half the joint
     step's time on a 481 x 321 photo with 4 boxes (4.9 s -> 2.3 s, loaded machine); on cached first-pass
     masks of the crowd sets and 20 peel-benchmark scenes the IoU moved by at most 0.004 either way.
     """
-
-    pix = lab[sel]
-    if len(pix) > samples:
-        pix = pix[rng.choice(len(pix), samples, replace=False)]
     k = max(1, min(components, len(pix) // 20))
-    gm = GaussianMixture(k, covariance_type="full", reg_covar=1.0, tol=1e-2, random_state=int(rng.integers(2**31)))
-    with warnings.catch_warnings():  # flat regions have fewer distinct colours than components
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gm.fit(pix)
+    gm = GaussianMixture(k, covariance_type="full", reg_covar=1.0, tol=1e-2, random_state=state)
+    gm.fit(pix)  # (ConvergenceWarning off: see joint_labelling)
     if where is None:
         return -gm.score_samples(lab.reshape(-1, 3)).reshape(lab.shape[:2])
     out = np.full(lab.shape[:2], _INF)
@@ -160,7 +167,7 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             keep += np.bincount(bq, e10, m)
             pair = e01 + e10 - e00
             nz = pair > 0
-            g = maxflow.Graph[float]()
+            g = maxflow.Graph[float](m, int(nz.sum()))  # sized up front: no reallocation while adding
             g.add_nodes(m)
             if nz.any():
                 g.add_edges(bp[nz], bq[nz], pair[nz], np.zeros(int(nz.sum())))
@@ -280,7 +287,12 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     grad = gradient_magnitude(lab[win]) if any(b is not None for b in bxs) else None
     forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
     unary, gaps = None, []
-    with threadpool_limits(1):  # tiny mixture fits: worker threads only cost
+    # tiny mixture fits: BLAS worker threads only cost; the fits themselves run two at a time
+    # flat regions have fewer distinct colours than components: the fits' ConvergenceWarning is off, set
+    # here, not in the threads (catch_warnings changes process-wide filters: threads would race on them)
+    with threadpool_limits(1), warnings.catch_warnings(), \
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="paintseg-joint") as pool:
+        warnings.simplefilter("ignore", ConvergenceWarning)
         for r in range(rounds + 1):
             if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
                 if grad is None:
@@ -296,13 +308,17 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
             bg_sel = bg if bg.sum() >= 20 else ~claimed
             if bg_sel.sum() < 20:  # the prompts claim (nearly) every pixel: the background learns from all
                 bg_sel = np.ones_like(bg)
-            unary[..., 0] = _colour_cost(lab, bg_sel, rng, anywhere)[win] + prior * claimed[win]
+            models = [(*_colour_sample(lab, bg_sel, rng), anywhere)]
             for k, (m, v) in enumerate(zip(ms, vs)):
                 own = labels == k + 1
                 sel = own if own.sum() >= 20 else m
                 if sel.sum() < 2:  # a sliver that vanished at working size: its prompt's region instead
                     sel = m | v
-                unary[..., k + 1] = _colour_cost(lab, sel, rng, v)[win] + prior * ~claims[k][win]
+                models.append((*_colour_sample(lab, sel, rng), v))
+            # the fits are independent: two at a time (the scoring's large array operations release the GIL)
+            costs = pool.map(lambda job: _colour_cost(lab, *job)[win], models)
+            for k, cost in enumerate(costs):
+                unary[..., k] = cost + prior * (claimed[win] if k == 0 else ~claims[k - 1][win])
             if forced.any():
                 # in the lines it misses, the object costs ``reach`` less than its holders: the edges (its
                 # contour) decide where it ends, not colours that the object shares with its holder
