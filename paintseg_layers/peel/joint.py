@@ -44,6 +44,7 @@ import warnings
 import cv2
 import maxflow
 import numpy as np
+from scipy import ndimage as ndi
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
@@ -52,7 +53,7 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import gradient_magnitude, working_scale
-from paintseg_layers.peel.tightbox import NEST, holders_of, scaled_boxes, tight_seeds
+from paintseg_layers.peel.tightbox import NEST, SPECK, holders_of, scaled_boxes, tight_seeds
 
 _INF = 1e9
 
@@ -314,7 +315,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                 unary[fixed, forced[fixed]] = 0.0
                 sub = np.where(fixed, forced, sub)
             sub = alpha_expansion(unary, [wt[win] for wt in weights], sub, movable=movable)
-    labels[win] = sub
+    labels[win] = _absorb_specks(sub, movable)
     if scale != 1.0:
         # arg-max over the upsampled label indicators, one label at a time: two full-size arrays, not L + 1
         # (strictly greater keeps the first maximum, as np.argmax does)
@@ -330,6 +331,29 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     for k, i in enumerate(active):
         out[i] = (full == k + 1) & valid[i]
     return _never_lost(out, masks, valid, active, keep)
+
+
+def _absorb_specks(labels: np.ndarray, movable: list[np.ndarray], speck: float = SPECK) -> np.ndarray:
+    """Pieces of an object under ``speck`` of its pixels that lie wholly inside one other object go to that object.
+
+    The highlights of a steel spoon match its white cup's rim: the colour models give them to the cup, and
+    their sharp edges leave the smoothness term too weak to take them back. An object seen through a hole
+    in another one would show such a piece, but one that small inside a single object is a speck.
+    """
+    out = labels.copy()
+    for k in range(1, len(movable)):
+        pieces, n = ndi.label(labels == k)
+        if n < 2:
+            continue
+        size = np.bincount(pieces.ravel())
+        size[0] = 0
+        for c in np.flatnonzero((size > 0) & (size < speck * size.sum())):
+            piece = pieces == c
+            ring = labels[morph.dilate(piece, 1) & ~piece]
+            j = int(np.bincount(ring).argmax()) if ring.size else 0
+            if j not in (0, k) and (ring == j).all() and movable[j][piece].all():
+                out[piece] = j
+    return out
 
 
 def _never_lost(out, masks, valid, active, keep: float):
