@@ -166,3 +166,85 @@ def test_an_object_split_by_an_occluder_keeps_its_pieces_and_gives_nothing_of_th
     assert not (out[0] & band).any()  # both its pieces reach a side: nothing to seed
     assert _iou(out[0], bar & ~band) > 0.9
     assert _iou(out[1], band) > 0.95
+
+
+def _spoon_scene():
+    """A grey spoon resting on a red saucer, its neck behind a cup whose box holds the spoon's tip."""
+    rng = np.random.default_rng(3)
+    h, w = 120, 140
+    img = np.full((h, w, 3), (0.5, 0.4, 0.3), np.float32)
+    yy, xx = np.mgrid[:h, :w]
+    saucer = ((yy - 62) / 55.0) ** 2 + ((xx - 70) / 66.0) ** 2 <= 1
+    img[saucer] = (0.7, 0.15, 0.1)
+    spoon = np.zeros((h, w), bool)
+    spoon[72:104, 68:100] = True  # the bowl
+    spoon[20:72, 80:86] = True  # the neck, behind the cup
+    spoon[8:20, 80:88] = True  # the tip, beyond the cup
+    img[spoon] = (0.6, 0.6, 0.62)
+    img[8:20, 80:88] = (0.92, 0.92, 0.88)  # a highlight: the tip has the cup rim's colour
+    cup = np.zeros((h, w), bool)
+    cup[20:70, 40:90] = True
+    img[cup] = (0.3, 0.06, 0.05)
+    img[22:68, 42:88] = (0.95, 0.95, 0.9)
+    img = np.clip(img + rng.normal(0, 0.02, img.shape).astype(np.float32), 0, 1)
+    boxes = [(40, 8, 90, 70), (68, 8, 100, 104), (4, 7, 136, 118)]  # the cup's box holds the spoon's tip
+    valid = [np.zeros((h, w), bool) for _ in boxes]
+    for v, (x0, y0, x1, y1) in zip(valid, boxes):
+        v[y0:y1, x0:x1] = True
+    return img, [cup, spoon & ~cup, saucer & ~cup & ~spoon], valid, boxes
+
+
+def test_a_nested_object_that_continues_behind_a_neighbour_takes_none_of_its_holder():
+    img, (cup, spoon, saucer), valid, boxes = _spoon_scene()
+    tip = spoon & (np.arange(img.shape[0]) < 20)[:, None]
+    first = [cup | tip, spoon & ~tip, saucer]  # the cup claims the tip inside its box
+    out = joint_labelling(img, first, valid, boxes=boxes)
+    assert (out[1] & saucer).sum() < 10  # no seed path up the saucer beside the cup
+    assert _iou(out[2], saucer) > 0.95
+    assert _iou(out[0], cup) > 0.9
+
+
+def test_a_speck_inside_another_object_goes_to_it():
+    img, (cup, spoon, saucer), valid, boxes = _spoon_scene()
+    img[85:88, 75:78] = (0.95, 0.95, 0.9)  # a highlight of the cup's colour on the spoon's bowl
+    speck = np.zeros(cup.shape, bool)
+    speck[85:88, 75:78] = True
+    valid[0][20:100, 40:90] = True  # a loose box for the cup: it holds the bowl
+    first = [cup | speck, spoon, saucer]
+    out = joint_labelling(img, first, valid)
+    assert not (out[0] & speck).any()
+    assert out[1][speck].all()
+
+
+def _walker_scene():
+    """A person: a white shirt over smooth dark legs on a textured dark ground (gravel); a red box beside."""
+    rng = np.random.default_rng(4)
+    h, w = 120, 140
+    img = np.full((h, w, 3), (0.15, 0.2, 0.35), np.float32) + rng.normal(0, 0.08, (h, w, 3)).astype(np.float32)
+    person = np.zeros((h, w), bool)
+    person[20:60, 40:70] = True  # the shirt
+    person[60:110, 44:52] = True  # the legs
+    person[60:110, 58:66] = True
+    img[person] = (0.1, 0.1, 0.12)  # dark legs: their own colour, no shirt's
+    img[20:60, 40:70] = (0.95, 0.95, 0.95)
+    other = np.zeros((h, w), bool)
+    other[30:90, 90:130] = True
+    img[other] = (0.8, 0.1, 0.1)
+    img = np.clip(img + rng.normal(0, 0.02, img.shape).astype(np.float32), 0, 1)
+    boxes = [(40, 20, 70, 110), (90, 30, 130, 90)]
+    valid = [np.zeros((h, w), bool) for _ in boxes]
+    for v, (x0, y0, x1, y1) in zip(valid, boxes):
+        v[y0:y1, x0:x1] = True
+    return img, person, other, valid, boxes
+
+
+def test_an_object_resting_on_nothing_still_reaches_the_far_side_of_its_box():
+    img, person, other, valid, boxes = _walker_scene()
+    shirt = person & (np.arange(img.shape[0]) < 60)[:, None]
+    first = [shirt, other]  # alone, the person came back as its shirt: the legs are as dark as the ground
+    without = joint_labelling(img, first, valid)
+    out = joint_labelling(img, first, valid, boxes=boxes)
+    assert not without[0][100:110].any()
+    assert out[0][100:110].any()  # the legs reach the bottom of the box
+    assert _iou(out[0], person) > _iou(without[0], person) + 0.05
+    assert _iou(out[1], other) > 0.95

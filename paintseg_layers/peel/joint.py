@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import maxflow
 import numpy as np
+from scipy import ndimage as ndi
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
@@ -53,7 +54,7 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import gradient_magnitude, working_scale
-from paintseg_layers.peel.tightbox import NEST, holders_of, scaled_boxes, tight_seeds
+from paintseg_layers.peel.tightbox import NEST, SPECK, holders_of, scaled_boxes, tight_seeds
 
 _INF = 1e9
 
@@ -231,12 +232,13 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         An object whose final mask keeps under this share of the pixels that only its first-pass mask
         claims gets its first-pass mask back (less the other objects): never worse than alone.
     boxes : list of (x0, y0, x1, y1) or None, optional
-        Each object's box prompt (None for other prompts). A box is drawn tight: an object resting on a
-        larger one (its box at least
-        ``tightbox.INSIDE`` inside the other's) whose label stops more than ``tight`` of
-        its box short of a side gets a seed path to that side (the cheapest over its colours and across
-        no edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not
-        the colours it shares with its holder, ends it (a red cup on its red saucer).
+        Each object's box prompt (None for other prompts). A box is drawn tight: an object whose label
+        stops more than ``tight`` of its box short of a side gets a seed path to that side (the cheapest
+        over its colours and across no edge, through the background and, for an object resting on a
+        larger one, its box at least ``tightbox.INSIDE`` inside the other's, its holder) unless other
+        objects fill that part of its box (it goes on behind them). A resting object also costs ``reach``
+        less than its holder in the lines it missed, so its own contour, not the colours it shares with
+        its holder, ends it (a red cup on its red saucer).
     tight, reach : float
         See ``boxes``.
     seed : int
@@ -283,6 +285,9 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     sub = labels[win]
     movable = [anywhere[win], *(v[win] for v in vs)]
     holders = holders_of(vs, nest)
+    # every box is drawn tight: an object resting on nothing reaches its box's sides across the background
+    # (a person's dark legs on a dark ground), one resting on another across its holders too
+    arbiters = [h or {0} for h in holders]
     bxs = scaled_boxes(boxes, active, scale, win, sub.shape)
     grad = gradient_magnitude(lab[win]) if any(b is not None for b in bxs) else None
     forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
@@ -294,10 +299,11 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="paintseg-joint") as pool:
         warnings.simplefilter("ignore", ConvergenceWarning)
         for r in range(rounds + 1):
-            if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
+            if r == rounds:  # an object must reach the sides of its tight box: seed the lines it misses
                 if grad is None:
                     break
-                seeds, gaps = tight_seeds(sub, unary, grad, bxs, holders, tight)
+                seeds, gaps = tight_seeds(sub, unary, grad, bxs, arbiters, tight)
+                gaps = [(k, gap) for k, gap in gaps if holders[k]]  # the bonus only against a holder
                 if not seeds.any():
                     break
                 forced = seeds
@@ -330,7 +336,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                 unary[fixed, forced[fixed]] = 0.0
                 sub = np.where(fixed, forced, sub)
             sub = alpha_expansion(unary, [wt[win] for wt in weights], sub, movable=movable)
-    labels[win] = sub
+    labels[win] = _absorb_specks(sub, movable)
     if scale != 1.0:
         # arg-max over the upsampled label indicators, one label at a time: two full-size arrays, not L + 1
         # (strictly greater keeps the first maximum, as np.argmax does)
@@ -346,6 +352,29 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     for k, i in enumerate(active):
         out[i] = (full == k + 1) & valid[i]
     return _never_lost(out, masks, valid, active, keep)
+
+
+def _absorb_specks(labels: np.ndarray, movable: list[np.ndarray], speck: float = SPECK) -> np.ndarray:
+    """Pieces of an object under ``speck`` of its pixels that lie wholly inside one other object go to that object.
+
+    The highlights of a steel spoon match its white cup's rim: the colour models give them to the cup, and
+    their sharp edges leave the smoothness term too weak to take them back. An object seen through a hole
+    in another one would show such a piece, but one that small inside a single object is a speck.
+    """
+    out = labels.copy()
+    for k in range(1, len(movable)):
+        pieces, n = ndi.label(labels == k)
+        if n < 2:
+            continue
+        size = np.bincount(pieces.ravel())
+        size[0] = 0
+        for c in np.flatnonzero((size > 0) & (size < speck * size.sum())):
+            piece = pieces == c
+            ring = labels[morph.dilate(piece, 1) & ~piece]
+            j = int(np.bincount(ring).argmax()) if ring.size else 0
+            if j not in (0, k) and (ring == j).all() and movable[j][piece].all():
+                out[piece] = j
+    return out
 
 
 def _never_lost(out, masks, valid, active, keep: float):

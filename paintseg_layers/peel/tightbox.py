@@ -3,10 +3,11 @@
 A box prompt is drawn tight around its object, so a connected object that touches the four sides of its
 box crosses every row and column of it. An object resting on a larger one of the same colours (a red cup
 on its red saucer) often comes back from its own segmentation as its distinct part only (the cup's white
-rim); its holder's mask then swallows the rest. :func:`tight_seeds` finds where a nested object's label
-stops short of a side of its box and the cheapest path (over the object's colours, across no edge) from
-it to that side; :func:`paintseg_layers.peel.joint.joint_labelling` forces the path to the object and
-lets the object's own contour, not the shared colours, end it.
+rim); its holder's mask then swallows the rest. An object on the background loses parts the same way (a
+person's dark legs on a dark ground). :func:`tight_seeds` finds where an object's label stops short of a
+side of its box and the cheapest path (over the object's colours, across no edge) from it to that side;
+:func:`paintseg_layers.peel.joint.joint_labelling` forces the path to the object and, for a resting object,
+lets the object's own contour, not the colours it shares with its holder, end it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ INSIDE = 0.75
 NEST = 0.7
 #: pieces of an object under this share of its pixels are specks: they show no reach towards a side
 SPECK = 0.02
+#: a side is not seeded when other objects fill this share of the box between the object and that side: the
+#: object continues behind them (coffee.png: the spoon's handle behind the cup fills 0.61, the spoon's bowl
+#: 0.19 of the cup's)
+SIBLINGS = 0.3
 
 
 def holders_of(vs, nest):
@@ -72,15 +77,18 @@ def _beyond(own, axis, side, line, extreme):
 
 
 def tight_seeds(labels, unary, grad, boxes, holders, tight):
-    """Paths a nested object must own so that its label reaches every side of its (tight) box.
+    """Paths an object must own so that its label reaches every side of its (tight) box.
 
     A box is drawn tight around its object, and a connected object that touches all four sides of its
-    box crosses every row and column of it. Where a nested object's label stops more than ``tight`` of
+    box crosses every row and column of it. Where an object's label stops more than ``tight`` of
     its box's height (width) short of a side, the cheapest path from its largest piece to ``tight / 2``
-    from that side, over pixels its holders or the background hold, becomes its seeds: a step costs
-    more where the object's colours fit worse than the current label's and where it crosses an edge
-    (the object's own contour), so the path runs inside the object. Returns ``(seeds, gaps)``: the
-    seeds' labels (0 elsewhere) and, per seeded object, the part of its box between it and the sides it missed.
+    from that side, over pixels that ``holders[k]`` (labels, 0 = background; an empty set: no seeds) or
+    the background hold, becomes its seeds: a step costs more where the object's colours fit worse than
+    the current label's and where it crosses an edge (the object's own contour), so the path runs inside
+    the object. A side is left alone when other objects fill ``SIBLINGS`` of the box between the object
+    and that side: the object goes on behind them, and a path round them would run over its holder.
+    Returns ``(seeds, gaps)``: the seeds' labels (0 elsewhere) and, per seeded object, the part of its
+    box between it and the sides it missed.
     """
     seeds, gaps = np.zeros(labels.shape, np.int64), []
     edge = grad / (np.median(grad) + 1e-6)
@@ -117,12 +125,16 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
             mcp = MCP_Geometric(cost)
             acc, _ = mcp.find_costs(list(zip(*np.nonzero(own))), [e for *_, ends in short_sides for e in ends])
         for axis, side, line, extreme, ends in short_sides:
+            beyond = _beyond(own, axis, side, line, extreme)
+            share = (beyond & ~free).sum() / max(1, beyond.sum())
+            if share >= SIBLINGS:
+                continue
             y, x = ends[int(np.argmin([acc[e] for e in ends]))]
             if acc[y, x] >= 1e6:
                 continue
             path = np.array(mcp.traceback((y, x)))
             seeds[y0 + path[:, 0], x0 + path[:, 1]] = k + 1
-            gap_mask[y0:y1, x0:x1] |= _beyond(own, axis, side, line, extreme) & free
+            gap_mask[y0:y1, x0:x1] |= beyond & free
         seeds[(seeds == k + 1) & (labels == k + 1)] = 0
         if gap_mask.any():
             gaps.append((k, gap_mask))
