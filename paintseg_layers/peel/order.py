@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 ENCLOSED = 0.6
 
 
-def _hull(mask: np.ndarray) -> np.ndarray:
+def hull_mask(mask: np.ndarray) -> np.ndarray:
+    """The filled convex hull of ``mask`` (a copy of it when it has fewer than 3 pixels)."""
     out = np.zeros(mask.shape, np.uint8)
     pts = cv2.findNonZero(mask.astype(np.uint8))
     if pts is None or len(pts) < 3:
@@ -96,8 +97,8 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int,
     near_a = morph.dilate(ea | both, radius)
     near_b = morph.dilate(eb | both, radius)
     la, lb = ea & near_b, eb & near_a  # each mask's part close to the other
-    h_ab = float((_hull(lb | both) & ea).sum())
-    h_ba = float((_hull(la | both) & eb).sum())
+    h_ab = float((hull_mask(lb | both) & ea).sum())
+    h_ba = float((hull_mask(la | both) & eb).sum())
     hull = 0.5 * (h_ab - h_ba) / (h_ab + h_ba + 1.0)
     ta, tb = junction_turn(mask_a, eb, third=others), junction_turn(mask_b, ea, third=others)
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
@@ -124,7 +125,7 @@ def resting_prior(masks: dict, boxes: dict) -> dict:
         a = masks[ids[k]]
         for j in held:
             b = ids[j - 1]
-            share = float((a & _hull(masks[b])).sum()) / max(1, int(a.sum()))
+            share = float((a & hull_mask(masks[b])).sum()) / max(1, int(a.sum()))
             if share >= ENCLOSED:
                 out[(ids[k], b)] = share
     return out
