@@ -117,9 +117,10 @@ def test_an_object_whose_mask_a_larger_one_swallowed_is_in_front_of_it():
     regions = {lid: box_mask(b, (H, W)) for lid, b in boxes.items()}
     masks = {"panel": panel, "label": rect(120, 40, 122, 70), "badge": np.zeros((H, W), bool)}
     assert set(swallowed_prior(masks, regions)) == {("label", "panel"), ("badge", "panel")}
-    assert swallowed_prior(masks, regions)["label", "panel"] == pytest.approx(20 / 22)
+    assert swallowed_prior(masks, regions)["label", "panel"] == pytest.approx(2 * 20 / 22)  # twice the share covered
     graph = order_graph(masks, (H, W), working_size=160, contact_radius=0.15, min_confidence=0.02, boxes=boxes)
     assert graph.has_edge("label", "panel") and "swallowed" in graph.edges["label", "panel"]["cue"]
+    assert graph.edges["label", "panel"]["margin"] == pytest.approx(2 * 20 / 22, abs=1e-3)  # the sliver says nothing
     assert graph.has_edge("badge", "panel")  # ordered although its mask is empty
     plain = order_graph(masks, (H, W), working_size=160, contact_radius=0.15, min_confidence=0.02)
     assert not plain.has_edge("badge", "panel") and not plain.has_edge("label", "panel")

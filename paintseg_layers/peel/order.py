@@ -143,8 +143,10 @@ def swallowed_prior(masks: dict, boxes: dict) -> dict:
     A box prompt says its object is visible inside the box. When ``a``'s mask fills less than
     ``LOST`` of its box while ``b``'s covers at least ``SWALLOWED`` of it, ``b``'s mask has taken
     ``a``'s visible part: were ``a`` behind ``b``, ``b`` would hide it inside its own box, so ``a``
-    lies on ``b`` (a tree on a panel, a cup filled in by its saucer's mask). The covered share is the
-    evidence. ``masks`` and ``boxes`` (layer id -> bool mask of its prompt box) share one resolution.
+    lies on ``b`` (a tree on a panel, a cup filled in by its saucer's mask). The evidence is twice the
+    covered share (1-2, the turn of a clear T-junction in radians: the box's word outweighs the cues of
+    the swallowing mask's contour). ``masks`` and ``boxes`` (layer id -> bool mask of its prompt box)
+    share one resolution.
     """
     out = {}
     for a, region in boxes.items():
@@ -154,7 +156,7 @@ def swallowed_prior(masks: dict, boxes: dict) -> dict:
         for b, mb in masks.items():
             share = float((mb & region).sum()) / area
             if b != a and share >= SWALLOWED:
-                out[(a, b)] = share
+                out[(a, b)] = 2.0 * share
     return out
 
 
@@ -169,7 +171,8 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
     one has swallowed (instead of the boundary cues, which a lost mask's contour voids; ordered even
     when its own mask is empty or does not touch). A pair whose evidence
     margin gives a confidence below ``min_confidence`` gets no edge (ambiguous). Contradictions are
-    resolved globally by :func:`paintseg_layers.graph.agreeing_order`.
+    resolved globally by :func:`paintseg_layers.graph.agreeing_order`, weighing each edge by its
+    evidence margin (edge attribute ``margin``; ``confidence`` caps it at 0.5).
     """
     h, w = shape
     scale = working_scale((h, w), working_size)
@@ -200,7 +203,8 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
                 e_ab, e_ba, contested = order_evidence(ma, mb, radius=radius, others=others)
             e_ab += prior.get((a, b), 0.0) + swallowed.get((a, b), 0.0)
             e_ba += prior.get((b, a), 0.0) + swallowed.get((b, a), 0.0)
-            conf = min(1.0, abs(e_ab - e_ba) / 0.5)  # 0.5 rad of turning (about 30 degrees) = certain
+            margin = abs(e_ab - e_ba)
+            conf = min(1.0, margin / 0.5)  # 0.5 rad of turning (about 30 degrees) = certain
             if conf < min_confidence:
                 log.info("order of %s and %s is ambiguous (evidence %.0f vs %.0f): no edge", a, b, e_ab, e_ba)
                 continue
@@ -208,5 +212,9 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
             priors = (("resting", prior), ("swallowed", swallowed))
             cue = "junction+convexity" + "".join(f"+{name}" for name, p in priors if (a, b) in p or (b, a) in p)
             edges.append((u, v, {"overlap": int(max(e_ab, e_ba) + contested), "confidence": round(conf, 4),
-                                 "cue": cue, "evidence": [e_ab, e_ba] if u == a else [e_ba, e_ab]}))
-    return agreeing_order(occlusion_graph({lid: {"prompt_index": k} for k, lid in enumerate(ids)}, edges))
+                                 "margin": round(margin, 4), "cue": cue,
+                                 "evidence": [e_ab, e_ba] if u == a else [e_ba, e_ab]}))
+    # contradictions weigh each edge by its whole margin: a 2-rad junction outweighs a 0.6-rad one, which the
+    # confidence (capped at 0.5 rad) would tie
+    graph = occlusion_graph({lid: {"prompt_index": k} for k, lid in enumerate(ids)}, edges)
+    return agreeing_order(graph, weight="margin")
