@@ -75,6 +75,11 @@ neighbour (the back object's mask taking the front one's head, arm or body: seed
 or blobs round thin parts (1003: a banana's stem); pairwise sign gains of a combined cue on the touching pairs
 did not carry over to the graph (near-ties that the prompt order already broke the right way).
 
+What did help (peel/order.py swallowed_prior, and contradictions weighed by evidence margin instead of the capped
+confidence), same masks, wrong pairs 11 / 10 / 21 / 18 -> 11 / 8 / 21 / 15 (0.921 / 0.946 / 0.784 / 0.911): a
+mask that fills under a tenth of its own prompt box while another mask covers half of that box was swallowed, and
+its object lies in front of the swallower (the box says it is visible there).
+
 ``--cache DIR`` keeps each scene's first-pass masks (``DIR/<painter>-<scenes|cutouts>-s<seed>-<code>/<scene seed>.npz``,
 ``<code>`` hashing the package's source except the order stage, ``peel/order.py`` and ``graph.py``), so that
 work on the order cues re-reads the masks instead of segmenting again (50 scenes: about 4 minutes -> 30 s); any
