@@ -50,6 +50,36 @@ for every mask-shape cue tried (T-junction variants, convexity, hull fill, chord
 ownership, amodal completion, and an image cue: whether the shared boundary's strip looks like the object's own
 rim).
 
+Robustness to mask errors, measured on the cached first-pass masks of main at 773f3a0 (the order stage alone,
+wrong pairs predicted masks ``--scenes 50`` / ``--first-seed 2000 --scenes 60`` / cut-outs ``--first-seed 3000
+--scenes 40`` / ``--nested --first-seed 100 --scenes 30``; baseline 11 / 10 / 21 / 18 = 0.921 / 0.932 / 0.784 /
+0.893). Each idea was tried and dropped, none helps every set:
+
+* box gap (a mask that falls short of its own prompt box where the other mask claims the strip is in front; or
+  behind): sign right 0.26 of nonzero pairs on seeds 1000, 0.51 on seeds 2000 -- no consistent direction;
+* colour repair (pixels of one mask inside the other's box re-assigned to the object whose colour model, fitted on
+  its pixels outside the touching objects' boxes, explains them better, kept where connected): 14 / 12 / 24 / -
+  (margin 0) and 12 / 14 / 23 / - (margin 1 nat);
+* image-edge support of each junction (junctions whose contour pieces lie off image edges weigh less, Lab
+  gradient relative to the masks' rims): 11 / 10 / 21 at a soft setting, 10 / 11 / 22 and 13 / 13 / 24 stronger;
+* solidity (front fills more of its convex hull; 0.25 / 0.5 added): 11 / 10 / 22 / 17 and 13 / 9 / 22 / 18;
+  with the convexity weight 0.75: 14 / 9-10 / 22 / 15-16;
+* box cover (share of the mask inside the other's prompt box; 0.1 / 0.25 / 0.4 added): 11 / 10 / 21 / 18,
+  11 / 10 / 22 / 17, 12 / 10 / 23 / 17.
+
+Both candidates stay in the per-cue table (``solidity`` 0.73 / 0.73 / 0.60 / 0.74 alone on the touching pairs,
+``box cover`` 0.66 on seeds 1000), and ``--features FILE`` writes every cue's signed value per touching pair (with
+whether decompose's order got the pair wrong) as CSV, so that a new cue's combination can be weighed on cached
+masks in seconds. The wrong pairs that remain are confidently wrong: a mask that swallowed a visible part of its
+neighbour (the back object's mask taking the front one's head, arm or body: seeds 1010, 1012, 2023, 2028, 3021)
+or blobs round thin parts (1003: a banana's stem); pairwise sign gains of a combined cue on the touching pairs
+did not carry over to the graph (near-ties that the prompt order already broke the right way).
+
+What did help (peel/order.py swallowed_prior, and contradictions weighed by evidence margin instead of the capped
+confidence), same masks, wrong pairs 11 / 10 / 21 / 18 -> 11 / 8 / 21 / 15 (0.921 / 0.946 / 0.784 / 0.911): a
+mask that fills under a tenth of its own prompt box while another mask covers half of that box was swallowed, and
+its object lies in front of the swallower (the box says it is visible there).
+
 ``--cache DIR`` keeps each scene's first-pass masks (``DIR/<painter>-<scenes|cutouts>-s<seed>-<code>/<scene seed>.npz``,
 ``<code>`` hashing the package's source except the order stage, ``peel/order.py`` and ``graph.py``), so that
 work on the order cues re-reads the masks instead of segmenting again (50 scenes: about 4 minutes -> 30 s); any
@@ -83,24 +113,35 @@ from paintseg_layers.eval.scenes.crowd import make_crowd_scene  # noqa: E402
 from paintseg_layers.eval.spec import code_fingerprint  # noqa: E402
 from paintseg_layers.graph import depth_order  # noqa: E402
 from paintseg_layers.image import as_rgb  # noqa: E402
-from paintseg_layers.imageio import write_image  # noqa: E402
+from paintseg_layers.imageio import write_image, write_text  # noqa: E402
 from paintseg_layers.masks import dilate  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, junction_turn, order_evidence, order_graph, within_reach  # noqa: E402
 from paintseg_layers.peel.amodal import shape_hidden  # noqa: E402
 from paintseg_layers.peel.first_pass import first_pass  # noqa: E402
+from paintseg_layers.peel.order import hull_mask  # noqa: E402
 from paintseg_layers.projectors import get_projector  # noqa: E402
+from paintseg_layers.prompts import box_mask  # noqa: E402
 
 CLASSES = ("unobservable", "mask", "cue")
 #: The order stage: its source does not change the first pass's masks (left out of the cache key).
 ORDER_STAGE = ("peel/order.py", "graph.py")
-CUES = ("junction", "convexity", "junction+convexity", "amodal completion")
+CUES = ("junction", "convexity", "junction+convexity", "amodal completion", "solidity", "box cover")
 
 
-def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: np.ndarray | None = None) -> dict:
+def _solidity(mask: np.ndarray) -> float:
+    return float(mask.sum()) / max(1.0, float(hull_mask(mask).sum()))
+
+
+def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: np.ndarray | None = None,
+               regions: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Signed evidence of every cue that ``a`` is in front of ``b`` (> 0: in front, 0: no opinion).
 
     ``others`` (the other objects' masks) weights three-object junctions down, as ``decompose`` does.
+    Two candidates that ``decompose`` does not use: ``solidity`` (the occluded object's visible part has a
+    bite taken out: the front one fills more of its convex hull) and ``box cover`` (``regions``: the two
+    prompt boxes as masks; the occluder lies inside the occluded object's box more than the reverse:
+    the share of ``a``'s mask inside ``b``'s box minus the share of ``b``'s inside ``a``'s; 0 without boxes).
     """
     e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius, others=others)
     ta, tb = junction_turn(mask_a, mask_b, third=others), junction_turn(mask_b, mask_a, third=others)
@@ -109,8 +150,14 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
     def completion(x, y):  # hidden part of x if y were in front, at most one visible radius away
         return np.count_nonzero(within_reach(shape_hidden(x, y), x, reach=1.0)) / max(1, np.count_nonzero(x))
 
+    cover = 0.0
+    if regions is not None:
+        ra, rb = regions
+        cover = float((mask_a & rb).sum()) / max(1, int(mask_a.sum())) - float((mask_b & ra).sum()) / max(
+            1, int(mask_b.sum()))
     return {"junction": turn, "convexity": e_ab - e_ba - turn, "junction+convexity": e_ab - e_ba,
-            "amodal completion": float(completion(mask_b, mask_a) - completion(mask_a, mask_b))}
+            "amodal completion": float(completion(mask_b, mask_a) - completion(mask_a, mask_b)),
+            "solidity": _solidity(mask_a) - _solidity(mask_b), "box cover": cover}
 
 
 def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig, boxes: list | None = None):
@@ -207,7 +254,8 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     true_wrong = set(wrong_pairs(scene, true_depth))
     labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
     radius = max(2, int(round(cfg.contact_radius * max(scene.shape))))
-    cue_right, cue_pairs = Counter(), 0
+    regions = [box_mask(box, scene.shape) for box in boxes]
+    cue_right, cue_pairs, features = Counter(), 0, []
     for a, b, _ in scene.occlusion_pairs():
         pa, pb = predicted.get(a), predicted.get(b)
         if pa is None or pb is None or not (dilate(pa, 1) & pb).any():
@@ -217,13 +265,25 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
         for i, m in predicted.items():
             if i not in (a, b):
                 others |= m
-        cue_right.update(name for name, v in cue_scores(pa, pb, radius=radius, others=others).items() if v > 0)
+        scores = cue_scores(pa, pb, radius=radius, others=others, regions=(regions[a], regions[b]))
+        cue_right.update(name for name, v in scores.items() if v > 0)
+        features.append({"seed": scene.seed, "front": a, "back": b, "wrong": (a, b) in labels, **scores})
     if out is not None:
         for (a, b), label in labels.items():
             write_image(out / f"{scene.seed}_{a}_{b}_{label}.png",
                         pair_picture(scene, predicted, (a, b), graph, cfg, label))
     return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
-            "classes": Counter(labels.values()), "cue_pairs": cue_pairs, "cue_right": cue_right}
+            "classes": Counter(labels.values()), "cue_pairs": cue_pairs, "cue_right": cue_right,
+            "features": features}
+
+
+def features_csv(rows: list[dict]) -> str:
+    """CSV text of :func:`diagnose_scene`'s ``features`` rows (one per touching overlapping pair, front first)."""
+    head = ["seed", "front", "back", "wrong", *CUES]
+    lines = [",".join(f'"{h}"' if " " in h or "+" in h else h for h in head)]
+    for r in rows:
+        lines.append(",".join(str(int(r[h])) if h in head[:4] else f"{r[h]:.6g}" for h in head))
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
@@ -239,6 +299,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None, help="folder for one picture per wrong pair")
     p.add_argument("--cache", type=Path, default=None,
                    help="folder that keeps the first pass's masks between runs (see the docstring)")
+    p.add_argument("--features", type=Path, default=None,
+                   help="CSV file: every cue's signed value on each truly overlapping pair whose predicted masks touch")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
@@ -246,7 +308,7 @@ def main(argv=None) -> int:
     kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
     cache = None if args.cache is None else cache_folder(args.cache, backends[0].name, args.cutouts_only, args.seed,
                                                          "nested" if args.nested else None)
-    total = Counter()
+    total, features = Counter(), []
     with threadpool_limits(limits=1):
         for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
             if args.nested:
@@ -258,6 +320,9 @@ def main(argv=None) -> int:
             total.update(row["classes"])
             total["cue_pairs"] += row["cue_pairs"]
             total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
+            features += row["features"]
+    if args.features is not None:
+        write_text(args.features, features_csv(features))
     pairs = max(1, total["pairs"])
     print(f"order diagnosis: {args.scenes} scenes from seed {args.first_seed}, painter={backends[0].name}"
           f"{', cut-outs only' if args.cutouts_only else ''}{', nested crowd scenes' if args.nested else ''}")

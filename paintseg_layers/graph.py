@@ -111,11 +111,12 @@ def break_cycles(graph: nx.DiGraph) -> nx.DiGraph:
     return g
 
 
-def agreeing_order(graph: nx.DiGraph, *, max_exact: int = 14) -> nx.DiGraph:
+def agreeing_order(graph: nx.DiGraph, *, max_exact: int = 14, weight: str = "confidence") -> nx.DiGraph:
     """A copy of ``graph`` keeping the edges of the depth order that agrees most with its evidence.
 
     The whole graph is resolved at once: among all orders of the nodes, the one whose disagreeing
-    edges have the smallest total ``confidence`` (a minimum-weight feedback arc set, solved exactly
+    edges have the smallest total ``weight`` attribute (default ``confidence``; missing: the
+    confidence, then 1; a minimum-weight feedback arc set, solved exactly
     by dynamic programming over subsets up to ``max_exact`` nodes; ties go to the order of
     ``prompt_index``); the edges it contradicts are removed and listed in
     ``graph.graph["removed_edges"]`` like :func:`break_cycles`, which larger graphs fall back to. On an
@@ -132,9 +133,9 @@ def agreeing_order(graph: nx.DiGraph, *, max_exact: int = 14) -> nx.DiGraph:
         return break_cycles(graph)
     nodes = sorted(graph.nodes, key=lambda n: (graph.nodes[n].get("prompt_index", 0), str(n)))
     k = len(nodes)
-    weight = [[0.0] * k for _ in range(k)]
+    against = [[0.0] * k for _ in range(k)]
     for u, v, d in graph.edges(data=True):
-        weight[nodes.index(u)][nodes.index(v)] += float(d.get("confidence", 1.0))
+        against[nodes.index(u)][nodes.index(v)] += float(d.get(weight, d.get("confidence", 1.0)))
     best = {0: (0.0, ())}
     for subset in range(1 << k):  # increasing integers: every subset comes after its subsets
         if subset not in best:
@@ -144,7 +145,7 @@ def agreeing_order(graph: nx.DiGraph, *, max_exact: int = 14) -> nx.DiGraph:
             if subset >> v & 1:
                 continue
             # v goes behind everything in subset: its edges onto them (v occludes u) are contradicted
-            extra = sum(weight[v][u] for u in order)
+            extra = sum(against[v][u] for u in order)
             nxt = subset | 1 << v
             if nxt not in best or cost + extra < best[nxt][0] - 1e-12:
                 best[nxt] = (cost + extra, (*order, v))

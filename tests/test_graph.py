@@ -85,3 +85,19 @@ def test_agreeing_order_resolves_the_whole_graph_at_once():
     assert depth_order(whole) == ["c", "a", "d", "b"]
     acyclic = occlusion_graph(["x", "y"], [("y", "x")])
     assert list(agreeing_order(acyclic).edges) == [("y", "x")] and agreeing_order(acyclic).graph["removed_edges"] == []
+
+
+def test_agreeing_order_weighs_edges_by_the_attribute_named():
+    # three certain edges in a cycle (confidence capped at 1): by confidence the cut is a tie, which the prompt
+    # order breaks; by the evidence margins the weakest one, a -> b, goes (the panel, banana and tree of a
+    # scene whose tree-on-panel edge comes from its prompt box)
+    edges = [("a", "b", {"confidence": 1.0, "margin": 0.69}), ("b", "c", {"confidence": 1.0, "margin": 1.24}),
+             ("c", "a", {"confidence": 1.0, "margin": 1.26})]
+    g = occlusion_graph({n: {"prompt_index": k} for k, n in enumerate("abc")}, edges)
+    assert agreeing_order(g).graph["removed_edges"] == [["c", "a", 1.0]]
+    by_margin = agreeing_order(g, weight="margin")
+    assert by_margin.graph["removed_edges"] == [["a", "b", 1.0]]
+    assert depth_order(by_margin) == ["b", "c", "a"]
+    # an edge without the attribute counts its confidence
+    del g.edges["a", "b"]["margin"]
+    assert agreeing_order(g, weight="margin").graph["removed_edges"] == [["a", "b", 1.0]]

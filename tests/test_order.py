@@ -6,7 +6,7 @@ import pytest
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene
 from paintseg_layers.graph import depth_order
 from paintseg_layers.peel import junction_turn, order_evidence, order_graph
-from paintseg_layers.peel.order import resting_prior
+from paintseg_layers.peel.order import resting_prior, swallowed_prior
 from paintseg_layers.prompts import box_mask
 
 H, W = 120, 160
@@ -106,3 +106,24 @@ def test_an_object_peeking_out_from_behind_does_not_rest_on_the_larger_one():
     on_top = rect(70, 50, 94, 74)
     regions["square"] = box_mask((70, 50, 94, 74), (H, W))
     assert set(resting_prior({"disc": disc & ~on_top, "square": on_top}, regions)) == {("square", "disc")}
+
+
+def test_an_object_whose_mask_a_larger_one_swallowed_is_in_front_of_it():
+    # a label stuck on a panel's right edge (its box 100-122 x 40-70): the panel's mask took all of it but a
+    # 2-px sliver outside the panel, and a badge on the panel's middle lost its mask entirely. The boxes say
+    # both are visible where the panel's mask lies, so both lie on the panel
+    panel = rect(20, 20, 120, 100)
+    boxes = {"panel": (20, 20, 120, 100), "label": (100, 40, 122, 70), "badge": (50, 50, 70, 62)}
+    regions = {lid: box_mask(b, (H, W)) for lid, b in boxes.items()}
+    masks = {"panel": panel, "label": rect(120, 40, 122, 70), "badge": np.zeros((H, W), bool)}
+    assert set(swallowed_prior(masks, regions)) == {("label", "panel"), ("badge", "panel")}
+    assert swallowed_prior(masks, regions)["label", "panel"] == pytest.approx(2 * 20 / 22)  # twice the share covered
+    graph = order_graph(masks, (H, W), working_size=160, contact_radius=0.15, min_confidence=0.02, boxes=boxes)
+    assert graph.has_edge("label", "panel") and "swallowed" in graph.edges["label", "panel"]["cue"]
+    assert graph.edges["label", "panel"]["margin"] == pytest.approx(2 * 20 / 22, abs=1e-3)  # the sliver says nothing
+    assert graph.has_edge("badge", "panel")  # ordered although its mask is empty
+    plain = order_graph(masks, (H, W), working_size=160, contact_radius=0.15, min_confidence=0.02)
+    assert not plain.has_edge("badge", "panel") and not plain.has_edge("label", "panel")
+    # a mask that fills its box, or a lost one that nobody else covers, says nothing
+    assert not swallowed_prior({"panel": panel & ~rect(100, 40, 122, 70), "label": rect(100, 40, 122, 70)}, regions)
+    assert not swallowed_prior({"panel": rect(20, 20, 55, 100), "badge": masks["badge"]}, regions)  # 1/4 of it

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from paintseg_layers.amcp import AMCPConfig
+from paintseg_layers.eval.cache import save_masks
 from paintseg_layers.eval.scenes import make_scene
 from paintseg_layers.eval.scenes.model import Scene, SceneObject
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import PeelConfig
 from paintseg_layers.projectors import get_projector
+from paintseg_layers.prompts import box_mask
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "order_diagnose.py"
 _spec = importlib.util.spec_from_file_location("order_diagnose", SCRIPT)
@@ -117,3 +121,29 @@ def test_scene_order_reads_the_prompt_boxes_as_decompose_does():
     assert depth == {0: 0, 1: 1} and "resting" in graph.edges["obj0", "obj1"]["cue"]
     _, plain = od.scene_order(masks, scene.shape, PeelConfig())
     assert all("resting" not in e["cue"] for *_, e in plain.edges(data=True))
+
+
+def test_candidate_cues_solidity_and_box_cover():
+    scene = _scene(*_bar_over_stripe())
+    masks = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    regions = tuple(box_mask(p.box, scene.shape) for p in scene.prompts("box"))
+    scores = od.cue_scores(masks[0], masks[1], radius=18, regions=regions)
+    # the bar cuts the stripe in two: the stripe fills 75 of its hull's 95 columns, the bar all of its hull
+    assert scores["solidity"] == pytest.approx(1 - 75 / 95, abs=0.01)
+    # rows 40-56 of the bar (16 of its 56) lie in the stripe's box; no stripe pixel lies in the bar's box
+    assert scores["box cover"] == pytest.approx(16 / 56, abs=0.01)
+    back = od.cue_scores(masks[1], masks[0], radius=18, regions=regions[::-1])
+    assert back["solidity"] == pytest.approx(-scores["solidity"])
+    assert back["box cover"] == pytest.approx(-scores["box cover"])
+    assert od.cue_scores(masks[0], masks[1], radius=18)["box cover"] == 0.0  # no boxes, no opinion
+
+
+def test_feature_rows_of_a_scene_from_cached_masks(tmp_path):
+    scene = _scene(*_bar_over_stripe())
+    save_masks(tmp_path / "0.npz", {f"m{i}": o.visible_mask for i, o in enumerate(scene.objects)})
+    row = od.diagnose_scene(scene, None, PeelConfig(), 0, None, cache=tmp_path)  # the cache answers
+    assert row["wrong"] == 0 and len(row["features"]) == row["cue_pairs"] == 1
+    lines = list(csv.DictReader(io.StringIO(od.features_csv(row["features"]))))
+    assert len(lines) == 1 and set(od.CUES) <= set(lines[0])
+    assert (lines[0]["front"], lines[0]["back"], lines[0]["wrong"]) == ("0", "1", "0")
+    assert float(lines[0]["box cover"]) == pytest.approx(row["features"][0]["box cover"], rel=1e-5)
