@@ -143,6 +143,16 @@ def test_plate_at_a_larger_size_paints_only_the_removed_region():
     assert np.array_equal(paint_plate(big, np.zeros_like(big_removed), None, tests=2), big)
 
 
+def test_plate_of_a_hole_covering_the_image_is_the_painters():
+    painter = get_painter("telea")
+    _, image, _ = _scene("ramp")
+    everything = np.ones(image.shape[:2], bool)
+    for tests in (0, 3):
+        plate = paint_plate(image, everything, painter, working_size=128, tests=tests)
+        assert plate.shape == image.shape and np.isfinite(plate).all()
+        assert np.array_equal(plate, paint_plate(image, everything, painter, working_size=128, tests=0))
+
+
 def test_plate_tests_is_checked():
     for bad in (-1, 2.5, True, 5):
         with pytest.raises(InputError, match="plate_tests"):

@@ -184,10 +184,10 @@ def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
         return rgb.copy()
     best = choose_fill(rgb, removed, painter, seed=seed, working_size=working_size, dilation=dilation,
                        tests=tests) if tests > 0 else 0
-    if best == 0:
-        return paint_out(rgb, removed, painter, seed=seed, working_size=working_size, dilation=dilation)
     size = min(working_size, max(SMOOTH_SIZE, working_size // 2))
     image, hole = _at_size(rgb, removed, size, dilation)
+    if best == 0 or hole.all():  # nothing known to continue: the painter's own answer
+        return paint_out(rgb, removed, painter, seed=seed, working_size=working_size, dilation=dilation)
     fill = biharmonic_fills(image, hole, SIGMAS[best - 1:best])[0] if best <= len(SIGMAS) else push_pull(image, ~hole)
     painted = morph.dilate(removed, max(1, int(round(dilation * rgb.shape[0] / image.shape[0]))))
     if fill.shape[:2] != rgb.shape[:2]:
