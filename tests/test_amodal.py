@@ -9,7 +9,6 @@ import pytest
 from paintseg_layers import masks as morph
 from paintseg_layers.errors import InputError
 from paintseg_layers.masks import iou
-from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import PeelConfig
 from paintseg_layers.peel.amodal import (
     contour_continuation,
@@ -18,7 +17,7 @@ from paintseg_layers.peel.amodal import (
     shape_hidden,
     supporting_halfplanes,
 )
-from paintseg_layers.peel.appearance import own_appearance, paint_plate
+from paintseg_layers.peel.appearance import own_appearance
 
 
 def _scene(kind: str):
@@ -127,43 +126,3 @@ def test_plate_dilation_is_checked():
         with pytest.raises(InputError, match="plate_dilation"):
             PeelConfig(plate_dilation=bad)
     assert PeelConfig.from_dict({"plate_dilation": 0}).plate_dilation == 0
-
-
-def _plate_scene(textured: bool):
-    """A background (smooth two-colour ramp, or a fine checker) with a disc removed: (background, image, removed)."""
-    yy, xx = np.mgrid[:96, :128].astype(np.float32)
-    if textured:
-        t = (((yy // 3) + (xx // 3)) % 2)[..., None]
-    else:
-        t = (0.5 + 0.5 * np.sin(xx / 40.0) * np.cos(yy / 30.0))[..., None]
-    a, b = np.array((0.9, 0.3, 0.1), np.float32), np.array((0.1, 0.4, 0.9), np.float32)
-    bg = (a * t + b * (1 - t)).astype(np.float32)
-    removed = np.zeros((96, 128), np.uint8)
-    cv2.circle(removed, (64, 48), 18, 1, -1)
-    removed = removed > 0
-    image = bg.copy()
-    image[removed] = (0.0, 1.0, 0.0)  # the object to remove
-    return bg, image, removed
-
-
-def test_plate_takes_the_fill_that_reproduces_the_known_ring():
-    painter = get_painter("telea")
-    for textured in (False, True):
-        bg, image, removed = _plate_scene(textured)
-        alone = paint_plate(image, removed, painter, working_size=128, ring=0)
-        chosen = paint_plate(image, removed, painter, working_size=128, ring=4)
-        outside = ~morph.dilate(removed, 2)
-        assert np.array_equal(chosen[outside], image[outside])  # only the removed region is painted
-        err_alone = float(((alone - bg)[removed] ** 2).mean())
-        err_chosen = float(((chosen - bg)[removed] ** 2).mean())
-        if textured:  # the smooth blend would average the checker away: the painter's fill stays
-            assert np.array_equal(chosen, alone)
-        else:  # a smooth ramp: the biharmonic blend continues it better than the painter's smear
-            assert err_chosen < 0.8 * err_alone, (err_chosen, err_alone)
-
-
-def test_plate_ring_is_checked():
-    for bad in (-1, 2.5, True, 51):
-        with pytest.raises(InputError, match="plate_ring"):
-            PeelConfig(plate_ring=bad)
-    assert PeelConfig.from_dict({"plate_ring": 0}).plate_ring == 0

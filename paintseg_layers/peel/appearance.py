@@ -1,19 +1,13 @@
-"""Appearance of what is hidden: a layer's hidden part from its own pixels, the plate from the background's."""
+"""Appearance of what is hidden: a layer's hidden part from its own pixels (the plate: :mod:`.plate`)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from skimage.restoration import inpaint_biharmonic
 
 from paintseg_layers import masks as morph
-from paintseg_layers.amcp import paint_out
-from paintseg_layers.image import to_uint8, working_scale
+from paintseg_layers.image import to_uint8
 from paintseg_layers.masks import bbox
-
-#: Long side (px) under which the plate's smooth fill is not shrunk: at half of 160 the peel benchmark's plate
-#: lost 0.12 dB (seeds 1000-1049), while at 160 for 320 px working sizes it moved by -0.03 dB
-SMOOTH_SIZE = 160
 
 
 def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
@@ -80,68 +74,3 @@ def _patch_match(crop: np.ndarray, hole: np.ndarray, source: np.ndarray, seed: i
     filled = patch_match.inpaint(np.ascontiguousarray(to_uint8(crop)), hole.astype(np.uint8) * 255,
                                  global_mask=(~source & ~hole).astype(np.uint8) * 255, patch_size=int(patch_size))
     return filled.astype(np.float32) / 255.0
-
-
-class _Biharmonic:
-    """A smooth fill (``skimage.restoration.inpaint_biharmonic``) with the painter interface ``paint_out`` calls."""
-
-    name = "biharmonic"
-
-    def paint(self, image, mask, *, n=1, seed=0):
-        return np.repeat(inpaint_biharmonic(image, mask, channel_axis=-1).astype(np.float32)[None], n, axis=0)
-
-
-def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0, working_size: int = 320,
-                dilation: int = 1, ring: int = 4) -> np.ndarray:
-    """The background plate: ``removed`` painted out of ``rgb``, by the painter or a smoother blend, as measured.
-
-    Two fills compete: the painter's, and the mean of the painter's and a biharmonic fill (smooth
-    backgrounds continue their gradients, and averaging two fills lowers a smear's error). Which one
-    wins is *measured* on the image itself: both also paint a ``ring`` of px of known background around
-    the hole, and the fill that reproduces that ring better paints the plate. On the peel benchmark
-    (telea, the decomposition's own masks, the true backgrounds inside the removed regions) this gave
-    19.81 -> 20.25 dB (seeds 1000-1049) and 21.66 -> 21.81 dB (2000-2059); the blend everywhere gave
-    +0.47 and +0.01 dB but lost 0.7-0.8 dB on textured backgrounds, where the painter alone stays; the
-    biharmonic fill alone lost 0.5 dB (2.3 dB on textures).
-
-    Parameters
-    ----------
-    rgb : (H, W, 3) float32
-    removed : (H, W) bool
-        Every object's pixels (the plate shows none of them).
-    painter : Painter
-    seed, working_size, dilation
-        As :func:`paintseg_layers.amcp.paint_out`.
-    ring : int
-        Width in px of the known band that decides between the fills.
-
-    Returns
-    -------
-    (H, W, 3) float32
-    """
-    kw = {"seed": seed, "working_size": working_size}
-    plate = paint_out(rgb, removed, painter, dilation=dilation, **kw)
-    if not removed.any() or ring <= 0:
-        return plate
-    smooth = _Biharmonic()
-    hole = morph.dilate(removed, max(1, dilation))
-    test = morph.dilate(hole, ring)
-    band = test & ~hole
-    if not band.any():
-        return plate
-    # the test runs at half the working size, the smooth fill at half but no less than SMOOTH_SIZE: a global
-    # choice and a smooth fill need no detail, and the biharmonic solve's cost grows faster than the hole's
-    # area (at 160 px: 0.2x the time of the fill at 320, 640 x 480 photo)
-    tk = {"seed": seed, "working_size": max(32, working_size // 2), "dilation": 0}
-    t_own = paint_out(rgb, test, painter, **tk)
-    t_mix = (t_own + paint_out(rgb, test, smooth, **tk)) / 2
-    if ((t_mix[band] - rgb[band]) ** 2).mean() >= ((t_own[band] - rgb[band]) ** 2).mean():
-        return plate
-    # the blend only where the painter painted (paint_out's dilated hole at the working size)
-    scale = rgb.shape[0] / max(2, round(rgb.shape[0] * working_scale(rgb.shape[:2], working_size)))
-    painted = morph.dilate(removed, max(1, int(round(dilation * scale))))
-    mix = plate.copy()
-    size = min(working_size, max(SMOOTH_SIZE, working_size // 2))
-    mix[painted] = (plate[painted] + paint_out(rgb, removed, smooth, dilation=dilation, seed=seed,
-                                                working_size=size)[painted]) / 2
-    return mix

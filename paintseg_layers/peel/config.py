@@ -49,9 +49,9 @@ class PeelConfig:
         Margin in px (at the AMCP working resolution) added around the objects before the plate is painted;
         a wide margin throws away background the painter could have used (the peel benchmark's plate: 19.3 dB
         with 3 px, 19.8 dB with 1 px), too narrow a one keeps the halo of soft object edges.
-    plate_ring : int
-        Width in px of the band of known background on which the plate's two fills compete
-        (:func:`paintseg_layers.peel.appearance.paint_plate`); 0 paints the plate with the painter alone.
+    plate_tests : int
+        Copies of the hole, shifted over known background, on which the plate's fills compete
+        (:func:`paintseg_layers.peel.plate.paint_plate`); 0 paints the plate with the painter alone.
     """
 
     amcp: AMCPConfig = field(default_factory=AMCPConfig)
@@ -66,7 +66,7 @@ class PeelConfig:
     hidden_reach: float = 2.0
     analysis_size: int = 1024
     plate_dilation: int = 1
-    plate_ring: int = 4
+    plate_tests: int = 3
 
     def __post_init__(self):
         if not isinstance(self.amcp, AMCPConfig):
@@ -84,8 +84,8 @@ class PeelConfig:
         if isinstance(self.plate_dilation, bool) or not isinstance(self.plate_dilation, int) \
                 or not 0 <= self.plate_dilation <= 50:
             raise InputError(f"`plate_dilation` must be an integer in [0, 50], got {self.plate_dilation!r}")
-        if not is_int(self.plate_ring, 0, 50):
-            raise InputError(f"`plate_ring` must be an integer in [0, 50], got {self.plate_ring!r}")
+        if not is_int(self.plate_tests, 0, 4):
+            raise InputError(f"`plate_tests` must be an integer in [0, 4], got {self.plate_tests!r}")
         for name in ("duplicate_iou", "min_contrast", "contact_radius", "min_confidence"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:

@@ -46,8 +46,8 @@
 4. **Background plate**: ``plate="peel"`` keeps the painting after the last round; ``plate="union"``
    (default) paints the union of every object's masks (dilated by ``plate_dilation`` px at the working
    resolution) out of the *input* in one go, which avoids compounding the painter's smear over rounds;
-   the painter's fill or its blend with a biharmonic one, whichever reproduces a ``plate_ring`` band of
-   known background better (:func:`paintseg_layers.peel.appearance.paint_plate`).
+   the painter's fill or a smoother one, whichever best repaints ``plate_tests`` copies of the hole shifted
+   over known background (:func:`paintseg_layers.peel.plate.paint_plate`).
 
 Stages 1-4 run on a copy of the image no larger than ``PeelConfig.analysis_size`` (1024 px on the long side);
 :mod:`paintseg_layers.peel.lift` then builds the layers and the plate at the input's size, so time and memory
@@ -83,11 +83,12 @@ from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
-from paintseg_layers.peel.appearance import own_appearance, paint_plate
+from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import check_inputs, first_pass, thread_map
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
+from paintseg_layers.peel.plate import paint_plate
 from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import MaskPrompt
 from paintseg_layers.timing import stage
@@ -285,7 +286,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             for i in kept:
                 union |= amodal[i] | visible[i]
             return paint_plate(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
-                               dilation=cfg.plate_dilation, ring=cfg.plate_ring)
+                               dilation=cfg.plate_dilation, tests=cfg.plate_tests)
 
     side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paintseg-plate") if side else nullcontext() as pool:
