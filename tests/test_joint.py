@@ -214,37 +214,3 @@ def test_a_speck_inside_another_object_goes_to_it():
     out = joint_labelling(img, first, valid)
     assert not (out[0] & speck).any()
     assert out[1][speck].all()
-
-
-def _walker_scene():
-    """A person: a white shirt over smooth dark legs on a textured dark ground (gravel); a red box beside."""
-    rng = np.random.default_rng(4)
-    h, w = 120, 140
-    img = np.full((h, w, 3), (0.15, 0.2, 0.35), np.float32) + rng.normal(0, 0.08, (h, w, 3)).astype(np.float32)
-    person = np.zeros((h, w), bool)
-    person[20:60, 40:70] = True  # the shirt
-    person[60:110, 44:52] = True  # the legs
-    person[60:110, 58:66] = True
-    img[person] = (0.1, 0.1, 0.12)  # dark legs: their own colour, no shirt's
-    img[20:60, 40:70] = (0.95, 0.95, 0.95)
-    other = np.zeros((h, w), bool)
-    other[30:90, 90:130] = True
-    img[other] = (0.8, 0.1, 0.1)
-    img = np.clip(img + rng.normal(0, 0.02, img.shape).astype(np.float32), 0, 1)
-    boxes = [(40, 20, 70, 110), (90, 30, 130, 90)]
-    valid = [np.zeros((h, w), bool) for _ in boxes]
-    for v, (x0, y0, x1, y1) in zip(valid, boxes):
-        v[y0:y1, x0:x1] = True
-    return img, person, other, valid, boxes
-
-
-def test_an_object_resting_on_nothing_still_reaches_the_far_side_of_its_box():
-    img, person, other, valid, boxes = _walker_scene()
-    shirt = person & (np.arange(img.shape[0]) < 60)[:, None]
-    first = [shirt, other]  # alone, the person came back as its shirt: the legs are as dark as the ground
-    without = joint_labelling(img, first, valid)
-    out = joint_labelling(img, first, valid, boxes=boxes)
-    assert not without[0][100:110].any()
-    assert out[0][100:110].any()  # the legs reach the bottom of the box
-    assert _iou(out[0], person) > _iou(without[0], person) + 0.05
-    assert _iou(out[1], other) > 0.95

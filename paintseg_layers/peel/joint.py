@@ -232,13 +232,12 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         An object whose final mask keeps under this share of the pixels that only its first-pass mask
         claims gets its first-pass mask back (less the other objects): never worse than alone.
     boxes : list of (x0, y0, x1, y1) or None, optional
-        Each object's box prompt (None for other prompts). A box is drawn tight: an object whose label
-        stops more than ``tight`` of its box short of a side gets a seed path to that side (the cheapest
-        over its colours and across no edge, through the background and, for an object resting on a
-        larger one, its box at least ``tightbox.INSIDE`` inside the other's, its holder) unless other
-        objects fill that part of its box (it goes on behind them). A resting object also costs ``reach``
-        less than its holder in the lines it missed, so its own contour, not the colours it shares with
-        its holder, ends it (a red cup on its red saucer).
+        Each object's box prompt (None for other prompts). A box is drawn tight: an object resting on a
+        larger one (its box at least
+        ``tightbox.INSIDE`` inside the other's) whose label stops more than ``tight`` of
+        its box short of a side gets a seed path to that side (the cheapest over its colours and across
+        no edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not
+        the colours it shares with its holder, ends it (a red cup on its red saucer).
     tight, reach : float
         See ``boxes``.
     seed : int
@@ -285,9 +284,6 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     sub = labels[win]
     movable = [anywhere[win], *(v[win] for v in vs)]
     holders = holders_of(vs, nest)
-    # every box is drawn tight: an object resting on nothing reaches its box's sides across the background
-    # (a person's dark legs on a dark ground), one resting on another across its holders too
-    arbiters = [h or {0} for h in holders]
     bxs = scaled_boxes(boxes, active, scale, win, sub.shape)
     grad = gradient_magnitude(lab[win]) if any(b is not None for b in bxs) else None
     forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
@@ -299,11 +295,10 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="paintseg-joint") as pool:
         warnings.simplefilter("ignore", ConvergenceWarning)
         for r in range(rounds + 1):
-            if r == rounds:  # an object must reach the sides of its tight box: seed the lines it misses
+            if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
                 if grad is None:
                     break
-                seeds, gaps = tight_seeds(sub, unary, grad, bxs, arbiters, tight)
-                gaps = [(k, gap) for k, gap in gaps if holders[k]]  # the bonus only against a holder
+                seeds, gaps = tight_seeds(sub, unary, grad, bxs, holders, tight)
                 if not seeds.any():
                     break
                 forced = seeds

@@ -3,11 +3,10 @@
 A box prompt is drawn tight around its object, so a connected object that touches the four sides of its
 box crosses every row and column of it. An object resting on a larger one of the same colours (a red cup
 on its red saucer) often comes back from its own segmentation as its distinct part only (the cup's white
-rim); its holder's mask then swallows the rest. An object on the background loses parts the same way (a
-person's dark legs on a dark ground). :func:`tight_seeds` finds where an object's label stops short of a
-side of its box and the cheapest path (over the object's colours, across no edge) from it to that side;
-:func:`paintseg_layers.peel.joint.joint_labelling` forces the path to the object and, for a resting object,
-lets the object's own contour, not the colours it shares with its holder, end it.
+rim); its holder's mask then swallows the rest. :func:`tight_seeds` finds where a nested object's label
+stops short of a side of its box and the cheapest path (over the object's colours, across no edge) from
+it to that side; :func:`paintseg_layers.peel.joint.joint_labelling` forces the path to the object and
+lets the object's own contour, not the shared colours, end it.
 """
 
 from __future__ import annotations
