@@ -85,7 +85,7 @@ from paintseg_layers.painters import get_painter
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
-from paintseg_layers.peel.first_pass import check_inputs, first_pass, thread_map
+from paintseg_layers.peel.first_pass import check_inputs, first_pass, worker_map
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
 from paintseg_layers.peel.plate import paint_plate
@@ -190,7 +190,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
         # the full-size outputs are independent strip-wise numpy / OpenCV passes (GIL released): `workers` at once
         jobs = [*(lambda r=rank: build(r) for rank in range(len(order))),
                 lambda: lift_plate(rgb, peeled["plate"], work), lambda: uint8_strips(rgb)]
-        *layers, plate, image8 = thread_map(lambda job: job(), jobs, workers)
+        *layers, plate, image8 = worker_map(lambda job: job(), jobs, workers)
     graph = peeled["graph"]
     for *_, d in graph.edges(data=True):  # contested areas in full-size pixels
         d["overlap"] = int(round(d.get("overlap", 0) / (s * s)))

@@ -136,8 +136,9 @@ def check_inputs(image, prompts, seed):
     return rgb, prompts
 
 
-def thread_map(fn, items, workers: int, *, done=None) -> list:
-    """``[fn(x) for x in items]``, ``workers`` at a time on threads; ``done()`` is called after each item.
+def worker_map(fn, items, workers: int, *, done=None) -> list:
+    """``[fn(x) for x in items]``, ``workers`` at a time on threads of their own (unlike
+    :func:`paintseg_layers.painters.base.thread_map`, whose shared pool has two); ``done()`` is called after each item.
 
     Results come back in the order of ``items``; each task runs in a copy of this context, so stage timers
     (:mod:`paintseg_layers.timing`) still record.
@@ -175,7 +176,7 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
         return res, time.perf_counter() - t0
 
     with tqdm(total=len(prompts), desc="segment", unit="obj", leave=False, disable=not progress) as bar:
-        out = thread_map(one, range(len(prompts)), workers, done=bar.update)
+        out = worker_map(one, range(len(prompts)), workers, done=bar.update)
     return [r for r, _ in out], [s for _, s in out]
 
 
@@ -200,7 +201,7 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1):
         return contrast, edge, time.perf_counter() - t0
 
     # OpenCV and the k-d tree queries release the GIL: two objects at a time
-    for i, (contrast, edge, secs) in enumerate(thread_map(measure, range(n), workers)):
+    for i, (contrast, edge, secs) in enumerate(worker_map(measure, range(n), workers)):
         m = masks[i]
         empty = not m.any() or (contrast < cfg.min_contrast and edge < MIN_EDGE)
         if empty:
