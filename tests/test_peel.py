@@ -269,7 +269,7 @@ def test_plate_beside_the_fills_gives_the_same_layers(monkeypatch):
     img, prompts, stripe, bar = two_objects()
     one = decompose(img, prompts, painter="telea", config=FAST, seed=0, workers=1)
     two = decompose(img, prompts, painter="telea", config=FAST, seed=0, workers=2)
-    assert threads[0] == threading.current_thread().name and threads[1].startswith("paintseg-plate")
+    assert threads[0] == threading.current_thread().name and threads[1].startswith("paintseg-pool")
     assert two.layers[1].scores["hidden_fraction"] > 0.1  # the stripe's hidden middle was synthesised
     assert one.order == two.order
     for a, b in zip(one.layers, two.layers):

@@ -66,8 +66,6 @@ import contextvars
 import logging
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import replace
 
 import networkx as nx
@@ -82,6 +80,7 @@ from paintseg_layers.graph import depth_order
 from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
+from paintseg_layers.painters.base import in_background
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
@@ -289,14 +288,13 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
                                dilation=cfg.plate_dilation, tests=cfg.plate_tests)
 
     side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paintseg-plate") if side else nullcontext() as pool:
-        pending = pool.submit(contextvars.copy_context().run, plate_job) if side else None
-        for rank, i in enumerate([] if chained else order):
-            with stage(f"decompose.peel.{rank}"):
-                t0 = time.perf_counter()
-                fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
-                scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
-        plate = pending.result() if side else plate_job()
+    pending = in_background(contextvars.copy_context().run, plate_job) if side else None
+    for rank, i in enumerate([] if chained else order):
+        with stage(f"decompose.peel.{rank}"):
+            t0 = time.perf_counter()
+            fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
+            scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
+    plate = pending.result() if side else plate_job()
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
             "plate": plate, "graph": graph}
 

@@ -124,6 +124,11 @@ def shifted_holes(hole: np.ndarray, count: int, *, spread: float = 2.0) -> list:
     return out
 
 
+def fill_size(working_size: int) -> int:
+    """Long side (px) the plate is filled at: half the working size, but no less than :data:`SMOOTH_SIZE`."""
+    return min(working_size, max(SMOOTH_SIZE, working_size // 2))
+
+
 def _at_size(rgb, removed, size, dilation):
     """``rgb`` and the dilated hole at a working size of ``size`` px."""
     s = working_scale(rgb.shape[:2], size)
@@ -139,7 +144,7 @@ def choose_fill(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
     Runs at half the fill's size (see :func:`paint_plate`), the blurs scaled to match; :data:`DEFAULT_FILL`
     when no copy fits.
     """
-    size = min(working_size, max(SMOOTH_SIZE, working_size // 2))
+    size = fill_size(working_size)
     test_size = max(32, working_size // 2)
     image, hole = _at_size(rgb, removed, test_size, dilation)
     sigmas = tuple(s * test_size / size for s in SIGMAS)
@@ -184,7 +189,7 @@ def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
         return rgb.copy()
     best = choose_fill(rgb, removed, painter, seed=seed, working_size=working_size, dilation=dilation,
                        tests=tests) if tests > 0 else 0
-    size = min(working_size, max(SMOOTH_SIZE, working_size // 2))
+    size = fill_size(working_size)
     image, hole = _at_size(rgb, removed, size, dilation)
     if best == 0 or hole.all():  # nothing known to continue: the painter's own answer
         return paint_out(rgb, removed, painter, seed=seed, working_size=working_size, dilation=dilation)
@@ -197,5 +202,5 @@ def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
     return out
 
 
-__all__ = ["DEFAULT_FILL", "SIGMAS", "SMOOTH_SIZE", "biharmonic_fills", "candidate_fills", "choose_fill", "known_blur",
-           "paint_plate", "push_pull", "shifted_holes"]
+__all__ = ["DEFAULT_FILL", "SIGMAS", "SMOOTH_SIZE", "biharmonic_fills", "candidate_fills", "choose_fill", "fill_size",
+           "known_blur", "paint_plate", "push_pull", "shifted_holes"]
