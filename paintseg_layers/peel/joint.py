@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import maxflow
@@ -54,6 +53,7 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import gradient_magnitude, working_scale
+from paintseg_layers.painters.base import thread_map
 from paintseg_layers.peel.tightbox import NEST, SPECK, holders_of, scaled_boxes, tight_seeds
 
 _INF = 1e9
@@ -291,8 +291,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     # tiny mixture fits: BLAS worker threads only cost; the fits themselves run two at a time
     # flat regions have fewer distinct colours than components: the fits' ConvergenceWarning is off, set
     # here, not in the threads (catch_warnings changes process-wide filters: threads would race on them)
-    with threadpool_limits(1), warnings.catch_warnings(), \
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="paintseg-joint") as pool:
+    with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for r in range(rounds + 1):
             if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
@@ -317,7 +316,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                     sel = m | v
                 models.append((*_colour_sample(lab, sel, rng), v))
             # the fits are independent: two at a time (the scoring's large array operations release the GIL)
-            costs = pool.map(lambda job: _colour_cost(lab, *job)[win], models)
+            costs = thread_map(lambda job: _colour_cost(lab, *job)[win], models)
             for k, cost in enumerate(costs):
                 unary[..., k] = cost + prior * (claimed[win] if k == 0 else ~claims[k - 1][win])
             if forced.any():
