@@ -187,16 +187,25 @@ def classify(scene, pair, true_wrong: set) -> str:
 
 
 def pair_picture(scene, masks: dict, pair, graph, cfg: PeelConfig, label: str, *, zoom: int = 2) -> np.ndarray:
-    """Image | true visible | predicted | true amodal, red = truly in front, blue = behind; a caption below."""
+    """Image | true visible | predicted | true amodal, red = truly in front, blue = behind; a caption below.
+
+    The mask panels outline the pair's prompt boxes (light red / light blue): a box is drawn round its object's
+    visible part, so a mask that stops short of its box has lost some of it.
+    """
     a, b = pair
     img = (as_rgb(scene.image) * 255).astype(np.uint8)
     empty = np.zeros(scene.shape, bool)
+    boxes = [p.box for p in scene.prompts("box")]
 
     def paint(front, back):
         out = img.astype(float) * 0.4
         out[front] = out[front] * 0.3 + np.array([255, 60, 60]) * 0.7
         out[back] = out[back] * 0.3 + np.array([60, 120, 255]) * 0.7
-        return out.astype(np.uint8)
+        out = out.astype(np.uint8)
+        for k, colour in ((a, (255, 170, 170)), (b, (170, 200, 255))):
+            x0, y0, x1, y1 = (int(round(v)) for v in boxes[k])
+            cv2.rectangle(out, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, 1)
+        return out
 
     obj = scene.objects
     pa, pb = masks.get(a, empty), masks.get(b, empty)

@@ -90,6 +90,9 @@ def test_pair_picture_marks_front_and_back():
     assert pic[y, 128 + x, 0] > 150 and pic[y, 128 + x, 2] < 100
     y, x = 48, 20  # inside the stripe (behind: blue)
     assert pic[y, 128 + x, 2] > 150 and pic[y, 128 + x, 0] < 100
+    for k, colour in ((0, (255, 170, 170)), (1, (170, 200, 255))):  # each prompt box outlined on the mask panels
+        x0, y0, _, _ = (int(round(v)) for v in scene.prompts("box")[k].box)
+        assert tuple(pic[y0, 2 * 128 + x0]) == colour
 
 
 def test_first_pass_masks_are_cached_and_reused(tmp_path):
