@@ -79,6 +79,17 @@ def test_classes_of_wrong_pairs():
     assert od.classify(hidden, (1, 2), set()) == "unobservable"
 
 
+def test_a_pair_hiding_a_rim_of_pixels_is_negligible():
+    bar, stripe = _bar_over_stripe()
+    assert od.negligible_pairs(_scene(bar, stripe)) == set()  # 320 of the stripe's 1520 px hidden
+    corner = np.zeros_like(bar)
+    corner[36:38, 68:76] = True  # overlaps the bar (0.5 % of its 1120 px is 5.6 px) in 4 px only
+    scene = _scene(corner, bar)
+    assert scene.occlusion_pairs() == [(0, 1, 4)]
+    assert od.negligible_pairs(scene) == {(0, 1)}
+    assert od.classify(scene, (0, 1), set()) == "negligible"
+
+
 def test_pair_picture_marks_front_and_back():
     bar, stripe = _bar_over_stripe()
     scene = _scene(bar, stripe)
