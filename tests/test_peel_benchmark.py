@@ -44,9 +44,10 @@ def test_merge_prints_the_table_over_all_parts(tmp_path):
 
 def test_merge_splits_the_amodal_loss(tmp_path):
     a = _row(0, [0.9], [0.8, 0.6], [0.7, 0.5], 2, 20.0)
-    a.update(ceiling=[0.9, 0.7], missed=[0.1, 0.2], spurious=[0.0, 0.3], cutout=[True, False])
+    a.update(ceiling=[0.9, 0.7], missed=[0.1, 0.2], spurious=[0.0, 0.3], cutout=[True, False],
+             true_visible=[0.95, 0.85])
     b = _row(1, [0.6], [0.4], [0.5], 0, 22.0)
-    b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True])
+    b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True], true_visible=[0.6])
     (tmp_path / "a.json").write_text(json.dumps([a, b]))
     proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json")],
                           capture_output=True, text=True, timeout=120, check=False)
@@ -54,6 +55,7 @@ def test_merge_splits_the_amodal_loss(tmp_path):
     out = proc.stdout
     assert _value(out, "  ceiling: predicted visible + true hidden part") == "0.700"
     assert _value(out, "  hidden px missed / spurious") == "0.200 / 0.100"
+    assert _value(out, "  shape rule on the true visible masks") == "0.800"
     # cut-outs: 0.8 and 0.4; shapes: 0.6
     assert _value(out, "  peel on cut-outs (real objects) / drawn shapes") == "0.600 (2) / 0.600 (1)"
 
