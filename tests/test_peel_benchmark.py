@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import networkx as nx
+import numpy as np
 
 from paintseg_layers.imageio import read_image
+from paintseg_layers.masks import iou
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "peel_benchmark.py"
 
@@ -70,3 +76,31 @@ def test_pictures_of_the_worst_objects(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--worst", "0"], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 2 and "--worst must be at least 1, got 0" in proc.stderr
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("peel_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_replays_follow_the_graph_from_front_to_back():
+    """A disc 30 % under a wall: the replays grow the disc (behind), never the wall (in front)."""
+    bench = _load_benchmark()
+    h, w = 80, 100
+    yy, xx = np.mgrid[:h, :w]
+    disc = (xx - 40) ** 2 + (yy - 40) ** 2 <= 20 ** 2
+    wall = (xx >= 48) & (xx < 90) & (yy >= 10) & (yy < 70)
+    truth = [wall, disc & ~wall]  # prompt 0 in front of prompt 1
+    layers = [SimpleNamespace(id=f"obj{i}", prompt_index=i, visible_mask=m) for i, m in enumerate(truth)]
+    graph = nx.DiGraph([("obj0", "obj1")])
+    dec = SimpleNamespace(layers=layers, graph=graph, layer=lambda lid: layers[int(lid[3:])])
+    scene = SimpleNamespace(objects=[SimpleNamespace(visible_mask=m) for m in truth])
+
+    shapes = bench.true_visible_amodal(dec, scene, reach=2.0)
+    control = bench.control_amodal(dec)
+    assert np.array_equal(shapes[0], wall) and np.array_equal(control[0], wall)  # nothing is in front of the wall
+    assert iou(shapes[1], disc) > 0.9  # the arc continued under the wall
+    assert iou(truth[1], disc) < 0.85
+    assert (control[1] & wall).any() and iou(control[1], disc) > iou(truth[1], disc)
