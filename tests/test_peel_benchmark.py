@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import networkx as nx
+import numpy as np
 
 from paintseg_layers.imageio import read_image
+from paintseg_layers.masks import iou
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "peel_benchmark.py"
 
@@ -44,9 +50,10 @@ def test_merge_prints_the_table_over_all_parts(tmp_path):
 
 def test_merge_splits_the_amodal_loss(tmp_path):
     a = _row(0, [0.9], [0.8, 0.6], [0.7, 0.5], 2, 20.0)
-    a.update(ceiling=[0.9, 0.7], missed=[0.1, 0.2], spurious=[0.0, 0.3], cutout=[True, False])
+    a.update(ceiling=[0.9, 0.7], missed=[0.1, 0.2], spurious=[0.0, 0.3], cutout=[True, False],
+             true_visible=[0.95, 0.85])
     b = _row(1, [0.6], [0.4], [0.5], 0, 22.0)
-    b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True])
+    b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True], true_visible=[0.6])
     (tmp_path / "a.json").write_text(json.dumps([a, b]))
     proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json")],
                           capture_output=True, text=True, timeout=120, check=False)
@@ -54,6 +61,7 @@ def test_merge_splits_the_amodal_loss(tmp_path):
     out = proc.stdout
     assert _value(out, "  ceiling: predicted visible + true hidden part") == "0.700"
     assert _value(out, "  hidden px missed / spurious") == "0.200 / 0.100"
+    assert _value(out, "  shape rule on the true visible masks") == "0.800"
     # cut-outs: 0.8 and 0.4; shapes: 0.6
     assert _value(out, "  peel on cut-outs (real objects) / drawn shapes") == "0.600 (2) / 0.600 (1)"
 
@@ -68,3 +76,31 @@ def test_pictures_of_the_worst_objects(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--worst", "0"], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 2 and "--worst must be at least 1, got 0" in proc.stderr
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("peel_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_replays_follow_the_graph_from_front_to_back():
+    """A disc 30 % under a wall: the replays grow the disc (behind), never the wall (in front)."""
+    bench = _load_benchmark()
+    h, w = 80, 100
+    yy, xx = np.mgrid[:h, :w]
+    disc = (xx - 40) ** 2 + (yy - 40) ** 2 <= 20 ** 2
+    wall = (xx >= 48) & (xx < 90) & (yy >= 10) & (yy < 70)
+    truth = [wall, disc & ~wall]  # prompt 0 in front of prompt 1
+    layers = [SimpleNamespace(id=f"obj{i}", prompt_index=i, visible_mask=m) for i, m in enumerate(truth)]
+    graph = nx.DiGraph([("obj0", "obj1")])
+    dec = SimpleNamespace(layers=layers, graph=graph, layer=lambda lid: layers[int(lid[3:])])
+    scene = SimpleNamespace(objects=[SimpleNamespace(visible_mask=m) for m in truth])
+
+    shapes = bench.true_visible_amodal(dec, scene, reach=2.0)
+    control = bench.control_amodal(dec)
+    assert np.array_equal(shapes[0], wall) and np.array_equal(control[0], wall)  # nothing is in front of the wall
+    assert iou(shapes[1], disc) > 0.9  # the arc continued under the wall
+    assert iou(truth[1], disc) < 0.85
+    assert (control[1] & wall).any() and iou(control[1], disc) > iou(truth[1], disc)
