@@ -300,7 +300,7 @@ def test_discovery_imports_nothing_above_it():
 
 #: The ranking that was the default before the outline term became the default.
 PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, order_prior=0.15,
-                          min_relative=0.0, nested=0.8, max_overlap=0.25)
+                          min_relative=0.0, nested=0.8, max_overlap=0.25, union_ratio=0.0, refined_overlap=0.25)
 
 
 @pytest.mark.parametrize("seed", [1003, 1019])
@@ -398,7 +398,7 @@ def test_selection_and_output_order_use_their_own_size_priors():
 
 
 def test_a_union_of_two_objects_gives_way_to_its_parts():
-    from paintseg_layers.discovery.ranking import select, union_parts
+    from paintseg_layers.discovery.ranking import UNION_BEST, select, union_parts
 
     def cand(y0, y1, x0, x1, score):
         m = np.zeros((100, 100), bool)
@@ -406,13 +406,17 @@ def test_a_union_of_two_objects_gives_way_to_its_parts():
         return m, score, {"sides": 0, "area": m.mean()}
 
     left, right = cand(20, 60, 10, 40, 0.7), cand(20, 60, 42, 72, 0.65)
-    both = cand(18, 62, 8, 74, 0.8)  # the two touching objects and a little background: scores as well
-    cfg = DiscoverConfig(min_relative=0.0)
-    assert [k[1] for k in select([left, right, both], cfg, 5, MIN_SCORE)] == [0.8]  # the parts overlap it
+    both = cand(18, 62, 8, 74, 0.75)  # the two touching objects and a little background: scores as well
+    cfg = DiscoverConfig(min_relative=0.0, union_ratio=0.0)
+    assert [k[1] for k in select([left, right, both], cfg, 5, MIN_SCORE)] == [0.75]  # the parts overlap it
     split = replace(cfg, union_ratio=0.6, union_cover=0.8)
     assert sorted(k[1] for k in select([left, right, both], split, 5, MIN_SCORE)) == [0.65, 0.7]
     # parts scoring below union_ratio times the union do not make it one
-    assert [k[1] for k in select([left, right, both], replace(split, union_ratio=0.9), 5, MIN_SCORE)] == [0.8]
+    assert [k[1] for k in select([left, right, both], replace(split, union_ratio=0.9), 5, MIN_SCORE)] == [0.75]
+    # a whole that outscores its best part by more than UNION_BEST (two halves of one object) stays whole
+    whole = cand(18, 62, 8, 74, 0.85)
+    assert 0.7 < UNION_BEST * 0.85
+    assert [k[1] for k in select([left, right, whole], split, 5, MIN_SCORE)] == [0.85]
     # one object with a small, better-scoring patch inside is no union: one part, covering little of it
     obj, patch = cand(20, 60, 10, 60, 0.7), cand(30, 40, 20, 30, 0.9)
     assert [k[1] for k in select([obj, patch], split, 5, MIN_SCORE)] == [0.7]
@@ -444,12 +448,13 @@ def test_refined_proposals_overlapping_a_neighbour_are_kept_with_refined_overlap
 
     monkeypatch.setattr(refine_mod, "Segmenter", LeakySegmenter)
     cfg = DiscoverConfig(min_relative=0.0)
-    strict = discover(img, max_objects=3, seed=0, config=cfg)
-    loose = discover(img, max_objects=3, seed=0, config=replace(cfg, refined_overlap=1.0))
+    assert cfg.refined_overlap == 1.0
+    strict = discover(img, max_objects=3, seed=0, config=replace(cfg, refined_overlap=0.4))
+    loose = discover(img, max_objects=3, seed=0, config=cfg)
     def found(props):
         return sum(any(iou(p.mask, t) > 0.5 for p in props) for t in (disc, square))
 
-    # the default drops whichever comes second (they share half the square); 1.0 keeps both objects
+    # 0.4 (max_overlap) drops whichever comes second (they share half the square); 1.0 keeps both
     assert found(strict) == 1 and found(loose) == 2
     with pytest.raises(InputError, match="refined_overlap"):
         DiscoverConfig(refined_overlap=-0.1)

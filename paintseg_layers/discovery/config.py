@@ -65,8 +65,8 @@ class DiscoverConfig:
     refined_overlap : float
         ``max_overlap`` of the duplicate rule applied after refinement. The coarse proposals are
         already nearly disjoint, so a refined mask sharing much with another one mostly grew into a
-        neighbouring object; the layers resolve such overlaps (1.0: only IoU above ``duplicate_iou``
-        makes a refined proposal a duplicate).
+        neighbouring object; the layers resolve such overlaps. The default 1.0: only IoU above
+        ``duplicate_iou`` makes a refined proposal a duplicate (0.4, ``max_overlap``, was the rule before).
     min_relative : float
         Stopping rule: a proposal scoring below ``min_relative`` times the best kept one is dropped
         (precision counts every extra proposal; 0 keeps up to ``max_objects``).
@@ -80,7 +80,8 @@ class DiscoverConfig:
         A kept candidate that two or more nearly disjoint candidates inside it, each scoring at least
         ``union_ratio`` times as much, cover ``union_cover`` or more of is a *union* of objects: it is
         dropped and the selection re-run, so that its parts are kept instead
-        (:func:`~paintseg_layers.discovery.ranking.union_parts`; ``union_ratio`` 0: off).
+        (:func:`~paintseg_layers.discovery.ranking.union_parts`; ``union_ratio`` 0: off). Default
+        0.6 and 0.8.
     size_prior : float
         Candidates are ranked by ``score * area ** size_prior`` (area as a fraction of the image).
     order_prior : float
@@ -101,7 +102,8 @@ class DiscoverConfig:
         Both on by default (scales 100, 300, 1000): they raise the share of objects of generated
         scenes with a candidate at IoU >= 0.5 from 0.871 to 0.919 (seeds 1000-1019). With the
         outline term (``outline_power=0.75``), ``size_prior=0.2``, ``order_prior=0.4``,
-        ``min_relative=0.5``, ``nested=1.0`` and ``max_overlap=0.4`` they make the default ranking
+        ``min_relative=0.5``, ``nested=1.0``, ``max_overlap=0.4``, the union rule (``union_ratio=0.6``)
+        and ``refined_overlap=1.0`` they make the default ranking
         (numbers in the commit history of ``benchmarks/discover_benchmark.py`` and the README).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
@@ -122,11 +124,11 @@ class DiscoverConfig:
     max_area: float = 0.6
     duplicate_iou: float = 0.5
     max_overlap: float = 0.4
-    refined_overlap: float = 0.4
+    refined_overlap: float = 1.0
     min_relative: float = 0.5
     nested: float = 1.0
     nest_ratio: float = 1.0
-    union_ratio: float = 0.0
+    union_ratio: float = 0.6
     union_cover: float = 0.8
     size_prior: float = 0.2
     order_prior: float = 0.4

@@ -39,6 +39,9 @@ UNION_INSIDE = 0.9
 UNION_MAX_PART = 0.9
 #: Two parts of a union share at most this share of the smaller one.
 UNION_DISJOINT = 0.1
+#: The best part of a union scores at least this share of the union's score: a whole object's outline
+#: is an edge all around and beats its parts (two halves of a two-colour object), a union of objects does not.
+UNION_BEST = 0.9
 #: Unions are dropped and the selection re-run at most this many times.
 MAX_UNION_ROUNDS = 5
 
@@ -108,7 +111,8 @@ def union_parts(u: int, inter: np.ndarray, scores: np.ndarray, banned: np.ndarra
     ``u`` is a union when two or more nearly disjoint candidates (sharing at most
     :data:`UNION_DISJOINT` of the smaller), each lying :data:`UNION_INSIDE` or more inside ``u``, at
     most :data:`UNION_MAX_PART` of its size and scoring at least ``union_ratio`` times as much as ``u``,
-    together cover ``union_cover`` or more of it. A candidate covering two touching objects (and a
+    together cover ``union_cover`` or more of it, and the best of them scores at least :data:`UNION_BEST`
+    times as much as ``u``. A candidate covering two touching objects (and a
     little background) scores as well as either; each object has its own outline and colours.
 
     Parameters
@@ -137,7 +141,8 @@ def union_parts(u: int, inter: np.ndarray, scores: np.ndarray, banned: np.ndarra
     for c in cand[np.argsort(-scores[cand], kind="stable")]:
         if all(inter[c, q] <= UNION_DISJOINT * min(areas[c], areas[q]) for q in picked):
             picked.append(int(c))
-    if len(picked) < 2 or sum(inter[c, u] for c in picked) < cfg.union_cover * areas[u]:
+    if len(picked) < 2 or scores[picked[0]] < UNION_BEST * scores[u] \
+            or sum(inter[c, u] for c in picked) < cfg.union_cover * areas[u]:
         return []
     return picked
 
