@@ -22,6 +22,13 @@
    seeds 1000-1019 0.532 / 0.516 -> 0.629 / 0.696; seeds 1020-1039 0.459 / 0.431 -> 0.541 / 0.688;
    ``--background texture`` 0.565 / 0.574 -> 0.565 / 0.729; ``--background procedural``
    0.452 / 0.452 -> 0.468 / 0.763. GrabCut top proposal 0.546 -> 0.578 (31 of 50 at IoU >= 0.5).
+   The union rule and ``refined_overlap=1.0`` (``--set union_ratio=0 refined_overlap=0.4`` -> default, same
+   code): 20 scenes, seeds 1000-1019 0.629 / 0.696 -> 0.710 / 0.647; seeds 1020-1039 0.541 / 0.688 ->
+   0.656 / 0.645; ``--background texture`` 0.565 / 0.729 -> 0.597 / 0.740; ``--background procedural``
+   0.468 / 0.763 -> 0.694 / 0.811; 30 scenes (the default), seeds 1000-1029 0.591 / 0.663 -> 0.688 / 0.627,
+   seeds 1020-1049 0.505 / 0.644 -> 0.602 / 0.629; GrabCut top proposal 0.578 (31) -> 0.576 (30).
+   ``refined_overlap=1.0`` alone (``--set union_ratio=0``) keeps GrabCut at 0.578 (31) but finds fewer
+   objects: 0.710 / 0.657, 0.574 / 0.625 (20 scenes); 0.667 / 0.626, 0.538 / 0.610 (30 scenes).
 2. **GrabCut** (``../shared/data/grabcut``, one salient object per image, ignore band left out): IoU of
    the best proposal (the one closest to the truth) and of the top-scored proposal, coarse vs refined
    (the same proposals, before and after AMCP).
@@ -61,7 +68,7 @@ from paintseg_layers.peel import PeelConfig, decompose  # noqa: E402
 #: The ranking that was the default before the outline term, the fine-region candidates and the looser
 #: part / duplicate rules (``--previous``; with ``min_score=CONTRAST_MIN_SCORE``).
 PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, order_prior=0.15,
-                          min_relative=0.0, nested=0.8, max_overlap=0.25)
+                          min_relative=0.0, nested=0.8, max_overlap=0.25, union_ratio=0.0, refined_overlap=0.25)
 
 
 def iou(a, b) -> float:

@@ -300,7 +300,7 @@ def test_discovery_imports_nothing_above_it():
 
 #: The ranking that was the default before the outline term became the default.
 PREVIOUS = DiscoverConfig(outline=False, boundary_merge=False, felzenszwalb=(), size_prior=0.15, order_prior=0.15,
-                          min_relative=0.0, nested=0.8, max_overlap=0.25)
+                          min_relative=0.0, nested=0.8, max_overlap=0.25, union_ratio=0.0, refined_overlap=0.25)
 
 
 @pytest.mark.parametrize("seed", [1003, 1019])
@@ -395,3 +395,66 @@ def test_selection_and_output_order_use_their_own_size_priors():
     assert [k[1] for k in select([small, large], replace(cfg, order_prior=0.2), 5, 0.0)] == [0.9, 0.4]
     # only one to keep: selection (size_prior) picks the small one, whatever the output order
     assert [k[1] for k in select([small, large], cfg, 1, 0.0)] == [0.9]
+
+
+def test_a_union_of_two_objects_gives_way_to_its_parts():
+    from paintseg_layers.discovery.ranking import UNION_BEST, select, union_parts
+
+    def cand(y0, y1, x0, x1, score):
+        m = np.zeros((100, 100), bool)
+        m[y0:y1, x0:x1] = True
+        return m, score, {"sides": 0, "area": m.mean()}
+
+    left, right = cand(20, 60, 10, 40, 0.7), cand(20, 60, 42, 72, 0.65)
+    both = cand(18, 62, 8, 74, 0.75)  # the two touching objects and a little background: scores as well
+    cfg = DiscoverConfig(min_relative=0.0, union_ratio=0.0)
+    assert [k[1] for k in select([left, right, both], cfg, 5, MIN_SCORE)] == [0.75]  # the parts overlap it
+    split = replace(cfg, union_ratio=0.6, union_cover=0.8)
+    assert sorted(k[1] for k in select([left, right, both], split, 5, MIN_SCORE)) == [0.65, 0.7]
+    # parts scoring below union_ratio times the union do not make it one
+    assert [k[1] for k in select([left, right, both], replace(split, union_ratio=0.9), 5, MIN_SCORE)] == [0.75]
+    # a whole that outscores its best part by more than UNION_BEST (two halves of one object) stays whole
+    whole = cand(18, 62, 8, 74, 0.85)
+    assert 0.7 < UNION_BEST * 0.85
+    assert [k[1] for k in select([left, right, whole], split, 5, MIN_SCORE)] == [0.85]
+    # one object with a small, better-scoring patch inside is no union: one part, covering little of it
+    obj, patch = cand(20, 60, 10, 60, 0.7), cand(30, 40, 20, 30, 0.9)
+    assert [k[1] for k in select([obj, patch], split, 5, MIN_SCORE)] == [0.7]
+    ranked = [both, left, right]
+    flat = np.stack([t[0].ravel() for t in ranked]).astype(np.float32)
+    inter, scores = flat @ flat.T, np.array([t[1] for t in ranked])
+    assert union_parts(0, inter, scores, np.zeros(3, bool), split) == [1, 2]
+    assert union_parts(0, inter, scores, np.array([False, True, False]), split) == []
+    with pytest.raises(InputError, match="union_ratio"):
+        DiscoverConfig(union_ratio=1.2)
+
+
+def test_refined_proposals_overlapping_a_neighbour_are_kept_with_refined_overlap_1(monkeypatch):
+    import paintseg_layers.discovery.refine as refine_mod
+
+    img, (disc, square) = two_objects()
+    grown = disc.copy()
+    grown[:, 75:92] |= square[:, 75:92]  # the disc's refinement leaks over half of the square
+
+    class LeakySegmenter:
+        """AMCP stand-in: the disc's proposal comes back grown into the square, the square's as it is."""
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def segment(self, prompt, seed=0):
+            m = prompt.mask
+            return type("R", (), {"mask": grown if (m & disc).sum() > (m & square).sum() else square})()
+
+    monkeypatch.setattr(refine_mod, "Segmenter", LeakySegmenter)
+    cfg = DiscoverConfig(min_relative=0.0)
+    assert cfg.refined_overlap == 1.0
+    strict = discover(img, max_objects=3, seed=0, config=replace(cfg, refined_overlap=0.4))
+    loose = discover(img, max_objects=3, seed=0, config=cfg)
+    def found(props):
+        return sum(any(iou(p.mask, t) > 0.5 for p in props) for t in (disc, square))
+
+    # 0.4 (max_overlap) drops whichever comes second (they share half the square); 1.0 keeps both
+    assert found(strict) == 1 and found(loose) == 2
+    with pytest.raises(InputError, match="refined_overlap"):
+        DiscoverConfig(refined_overlap=-0.1)

@@ -62,6 +62,11 @@ class DiscoverConfig:
     max_overlap : float
         Proposals are visible parts, so nearly disjoint: one sharing more than this fraction of the
         smaller mask with a kept, higher-ranked one is a duplicate too (a union or a part of it).
+    refined_overlap : float
+        ``max_overlap`` of the duplicate rule applied after refinement. The coarse proposals are
+        already nearly disjoint, so a refined mask sharing much with another one mostly grew into a
+        neighbouring object; the layers resolve such overlaps. The default 1.0: only IoU above
+        ``duplicate_iou`` makes a refined proposal a duplicate (0.4, ``max_overlap``, was the rule before).
     min_relative : float
         Stopping rule: a proposal scoring below ``min_relative`` times the best kept one is dropped
         (precision counts every extra proposal; 0 keeps up to ``max_objects``).
@@ -71,6 +76,12 @@ class DiscoverConfig:
         The default 1.0 drops only the parts lying wholly inside: a candidate covering two touching
         objects (and a little background) scores as well as either, and a lower ``nested`` made it
         drop the objects themselves.
+    union_ratio, union_cover : float
+        A kept candidate that two or more nearly disjoint candidates inside it, each scoring at least
+        ``union_ratio`` times as much, cover ``union_cover`` or more of is a *union* of objects: it is
+        dropped and the selection re-run, so that its parts are kept instead
+        (:func:`~paintseg_layers.discovery.ranking.union_parts`; ``union_ratio`` 0: off). Default
+        0.6 and 0.8.
     size_prior : float
         Candidates are ranked by ``score * area ** size_prior`` (area as a fraction of the image).
     order_prior : float
@@ -91,7 +102,8 @@ class DiscoverConfig:
         Both on by default (scales 100, 300, 1000): they raise the share of objects of generated
         scenes with a candidate at IoU >= 0.5 from 0.871 to 0.919 (seeds 1000-1019). With the
         outline term (``outline_power=0.75``), ``size_prior=0.2``, ``order_prior=0.4``,
-        ``min_relative=0.5``, ``nested=1.0`` and ``max_overlap=0.4`` they make the default ranking
+        ``min_relative=0.5``, ``nested=1.0``, ``max_overlap=0.4``, the union rule (``union_ratio=0.6``)
+        and ``refined_overlap=1.0`` they make the default ranking
         (numbers in the commit history of ``benchmarks/discover_benchmark.py`` and the README).
     refine : bool
         Refine each proposal with AMCP (as a coarse-mask prompt).
@@ -112,9 +124,12 @@ class DiscoverConfig:
     max_area: float = 0.6
     duplicate_iou: float = 0.5
     max_overlap: float = 0.4
+    refined_overlap: float = 1.0
     min_relative: float = 0.5
     nested: float = 1.0
     nest_ratio: float = 1.0
+    union_ratio: float = 0.6
+    union_cover: float = 0.8
     size_prior: float = 0.2
     order_prior: float = 0.4
     clusters: tuple = (2, 3, 4, 5, 6, 8)
@@ -135,7 +150,8 @@ class DiscoverConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not v > 0:
                 raise InputError(f"`{name}` must be a number > 0, got {v!r}")
-        for name in ("min_area", "max_area", "duplicate_iou", "max_overlap", "min_relative", "nested", "nest_ratio"):
+        for name in ("min_area", "max_area", "duplicate_iou", "max_overlap", "refined_overlap", "min_relative",
+                     "nested", "nest_ratio", "union_ratio", "union_cover"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")

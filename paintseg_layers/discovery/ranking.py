@@ -30,12 +30,20 @@ def order_key(score: float, area: float, cfg: DiscoverConfig) -> float:
 
 def overlapping(a: np.ndarray, b: np.ndarray, cfg: DiscoverConfig) -> bool:
     """Duplicate rule: IoU above ``duplicate_iou``, or more than ``max_overlap`` of the smaller one shared."""
-    inter = np.count_nonzero(a & b)
-    if not inter:
-        return False
-    small = min(np.count_nonzero(a), np.count_nonzero(b))
-    union = np.count_nonzero(a | b)
-    return inter / union > cfg.duplicate_iou or inter > cfg.max_overlap * small
+    return _overlap(np.count_nonzero(a & b), np.count_nonzero(a), np.count_nonzero(b), cfg)
+
+
+#: A part of a union lies at least this share inside it (:func:`union_parts`).
+UNION_INSIDE = 0.9
+#: A part of a union is at most this share of its size.
+UNION_MAX_PART = 0.9
+#: Two parts of a union share at most this share of the smaller one.
+UNION_DISJOINT = 0.1
+#: The best part of a union scores at least this share of the union's score: a whole object's outline
+#: is an edge all around and beats its parts (two halves of a two-colour object), a union of objects does not.
+UNION_BEST = 0.9
+#: Unions are dropped and the selection re-run at most this many times.
+MAX_UNION_ROUNDS = 5
 
 
 def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min_score: float) -> list[Candidate]:
@@ -49,7 +57,10 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
     4. Greedy by rank: a candidate :func:`overlapping` a kept one is a duplicate and dropped; stop at
        ``max_objects``.
     5. Stopping rule: a kept candidate scoring below ``min_relative`` times the first one is dropped.
-    6. The rest are returned sorted by :func:`order_key`.
+    6. A kept candidate that is a *union* (:func:`union_parts`, with ``union_ratio`` > 0) is dropped
+       and steps 3-5 run again without it, so that its parts can be kept (at most
+       :data:`MAX_UNION_ROUNDS` times).
+    7. The rest are returned sorted by :func:`order_key`.
     """
     valid = [t for t in pool if background_like(t[2], t[1], cfg, min_score) is None]
     ranked = sorted(valid, key=lambda t: rank_key(t[1], t[2]["area"], cfg))
@@ -62,18 +73,78 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
     # part[i, j]: i lies mostly inside the larger j, which scores nearly as well
     part = ((inter >= cfg.nested * areas[:, None]) & (areas[None, :] > areas[:, None])
             & (scores[None, :] >= cfg.nest_ratio * scores[:, None]))
-    is_part = part.any(axis=1)
-    kept: list[Candidate] = []
-    for i, (m, sc, terms) in enumerate(ranked):
+    banned = np.zeros(len(ranked), bool)
+    for _ in range(MAX_UNION_ROUNDS):
+        kept = _greedy(inter, areas, scores, part, banned, cfg, max_objects)
+        unions = [i for i in kept if cfg.union_ratio > 0 and union_parts(i, inter, scores, banned, cfg)]
+        if not unions:
+            break
+        banned[unions] = True
+    else:
+        kept = _greedy(inter, areas, scores, part, banned, cfg, max_objects)
+    return sorted((ranked[i] for i in kept), key=lambda t: order_key(t[1], t[2]["area"], cfg))
+
+
+def _greedy(inter, areas, scores, part, banned, cfg: DiscoverConfig, max_objects: int) -> list[int]:
+    """Steps 3-5 of :func:`select` on the candidates not ``banned`` (indices in rank order)."""
+    is_part = (part & ~banned[None, :]).any(axis=1)
+    kept: list[int] = []
+    for i in range(len(areas)):
         if len(kept) >= max_objects:
             break
-        if is_part[i]:
+        if banned[i] or is_part[i]:
             continue
-        if any(overlapping(m, k[0], cfg) for k in kept):
+        if any(_overlap(inter[i, k], areas[i], areas[k], cfg) for k in kept):
             continue
-        kept.append((m, sc, terms))
-    kept = [k for k in kept if k[1] >= cfg.min_relative * kept[0][1]] if kept else kept
-    return sorted(kept, key=lambda t: order_key(t[1], t[2]["area"], cfg))
+        kept.append(i)
+    return [k for k in kept if scores[k] >= cfg.min_relative * scores[kept[0]]] if kept else kept
+
+
+def _overlap(inter: float, a: float, b: float, cfg: DiscoverConfig) -> bool:
+    """:func:`overlapping` from the pixel counts of the two masks and of their intersection."""
+    return inter > 0 and (inter / (a + b - inter) > cfg.duplicate_iou or inter > cfg.max_overlap * min(a, b))
+
+
+def union_parts(u: int, inter: np.ndarray, scores: np.ndarray, banned: np.ndarray, cfg: DiscoverConfig) -> list[int]:
+    """The parts that make candidate ``u`` a union of objects, or an empty list.
+
+    ``u`` is a union when two or more nearly disjoint candidates (sharing at most
+    :data:`UNION_DISJOINT` of the smaller), each lying :data:`UNION_INSIDE` or more inside ``u``, at
+    most :data:`UNION_MAX_PART` of its size and scoring at least ``union_ratio`` times as much as ``u``,
+    together cover ``union_cover`` or more of it, and the best of them scores at least :data:`UNION_BEST`
+    times as much as ``u``. A candidate covering two touching objects (and a
+    little background) scores as well as either; each object has its own outline and colours.
+
+    Parameters
+    ----------
+    u : int
+        Index of the candidate.
+    inter : (N, N) array
+        Pixel counts of the pairwise intersections (the diagonal: the areas).
+    scores : (N,) array
+        Objectness of the candidates.
+    banned : (N,) bool array
+        Candidates that are no parts (unions found before).
+    cfg : DiscoverConfig
+
+    Returns
+    -------
+    list of int
+        The parts, best scoring first; empty when ``u`` is no union.
+    """
+    areas = np.diag(inter)
+    ok = ((inter[:, u] >= UNION_INSIDE * areas) & (areas <= UNION_MAX_PART * areas[u])
+          & (scores >= cfg.union_ratio * scores[u]) & ~banned)
+    ok[u] = False
+    cand = np.flatnonzero(ok)
+    picked: list[int] = []
+    for c in cand[np.argsort(-scores[cand], kind="stable")]:
+        if all(inter[c, q] <= UNION_DISJOINT * min(areas[c], areas[q]) for q in picked):
+            picked.append(int(c))
+    if len(picked) < 2 or scores[picked[0]] < UNION_BEST * scores[u] \
+            or sum(inter[c, u] for c in picked) < cfg.union_cover * areas[u]:
+        return []
+    return picked
 
 
 def exclude_prompted(proposals: Sequence[Proposal], prompts: Sequence, shape: tuple[int, int], *,

@@ -101,6 +101,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
     ctx = None
     if seg is not None:
         ctx = scoring_context(discovery_view(rgb, cfg), proj, replace(cfg, outline=False) if carry else cfg, seed)
+    dup_cfg = replace(cfg, max_overlap=cfg.refined_overlap)
     out: list[Proposal] = []
     for i, (m, sc, terms) in tqdm(enumerate(coarse), total=len(coarse), desc="refine", unit="obj", leave=False,
                                    disable=not progress):
@@ -118,7 +119,7 @@ def discover(image, *, max_objects: int = 5, projector=None, painter=None, seed:
                     log.info("proposal %d dropped after refinement: %s", i, why)
                     continue
                 mask, score, t = rm, rs, rt
-        if any(overlapping(mask, p.mask, cfg) for p in out):
+        if any(overlapping(mask, p.mask, dup_cfg) for p in out):
             log.info("proposal %d dropped: duplicate of a higher-scored one", i)
             continue
         out.append(Proposal(mask=mask, score=float(score), box=bbox(mask), coarse_mask=cm, coarse_score=float(sc),
