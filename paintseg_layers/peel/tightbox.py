@@ -99,7 +99,9 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
     the background hold, becomes its seeds: a step costs more where the object's colours fit worse than
     the current label's and where it crosses an edge (the object's own contour), so the path runs inside
     the object. A side is left alone when other objects fill ``SIBLINGS`` of the box between the object
-    and that side: the object goes on behind them, and a path round them would run over its holder.
+    and that side: the object goes on behind them, and a path round them would run over its holder; it
+    still shows again by that side, so the largest piece of the band along it where the object's colours fit
+    better than the current labels' is seeded instead (:func:`_reappearance`).
     Returns ``(seeds, gaps)``: the seeds' labels (0 elsewhere) and, per seeded object, the part of its
     box between it and the sides it missed.
     """
