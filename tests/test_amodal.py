@@ -16,6 +16,7 @@ from paintseg_layers.peel.amodal import (
     seen_solidity,
     shape_hidden,
     supporting_halfplanes,
+    thin_bridges,
 )
 from paintseg_layers.peel.appearance import own_appearance
 
@@ -88,6 +89,35 @@ def test_a_non_convex_object_is_not_filled_to_its_hull():
     assert (shape & ~truth).sum() <= 0.1 * (as_hull & ~truth).sum()
     assert (shape & truth & ~vis).sum() > 0.3 * (truth & ~vis).sum()  # the arm still goes on under the disc
     assert iou(shape, truth) > iou(as_hull, truth) + 0.02
+
+
+def _spoon_scene():
+    """A spoon (bowl and a 6 px handle) whose handle passes behind a cup, its tip showing beyond the cup."""
+    truth = np.zeros((120, 160), np.uint8)
+    cv2.line(truth, (60, 104), (80, 5), 1, 6)
+    cv2.circle(truth, (58, 108), 10, 1, -1)
+    cup = np.zeros((120, 160), np.uint8)
+    cv2.circle(cup, (70, 55), 32, 1, -1)
+    truth, cup = truth > 0, cup > 0
+    return truth, truth & ~cup, cup
+
+
+def test_a_thin_object_cut_in_two_continues_thin_between_its_pieces():
+    truth, vis, cup = _spoon_scene()
+    hidden = shape_hidden(vis, cup)
+    true_hidden = truth & cup
+    assert iou(hidden, true_hidden) > 0.7
+    assert hidden.sum() < 1.5 * true_hidden.sum()  # a band, not a blob of the cup
+    assert iou(thin_bridges(vis, morph.dilate(cup, 1)) & cup, true_hidden) > 0.7
+
+
+def test_a_bulky_object_cut_in_two_gets_no_thin_band():
+    bar = np.zeros((120, 160), bool)
+    bar[:, 70:80] = True
+    rect = np.zeros((120, 160), bool)
+    rect[30:90, 20:130] = True
+    assert not thin_bridges(rect & ~bar, bar).any()
+    assert (shape_hidden(rect & ~bar, bar) == (rect & bar)).all()  # the hull's sides close it, as before
 
 
 def test_no_front_no_hidden_part():

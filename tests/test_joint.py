@@ -10,6 +10,7 @@ import pytest
 from paintseg_layers.amcp.refine import _OFFSETS
 from paintseg_layers.errors import InputError
 from paintseg_layers.peel.joint import alpha_expansion, joint_labelling
+from paintseg_layers.peel.tightbox import tight_seeds
 
 
 def _iou(a, b):
@@ -214,3 +215,27 @@ def test_a_speck_inside_another_object_goes_to_it():
     out = joint_labelling(img, first, valid)
     assert not (out[0] & speck).any()
     assert out[1][speck].all()
+
+
+def _behind_a_sibling(tip_cost):
+    """Labels of a spoon (1) resting on a saucer (3) whose handle goes behind a cup (2), the cup holding its tip."""
+    h, w = 60, 40
+    labels = np.full((h, w), 3, np.int64)
+    labels[40:58, 10:36] = 1  # the bowl
+    labels[10:40, 0:28] = 2  # the cup, between the bowl and the top of the spoon's box
+    labels[2:12, 28:34] = 2  # the tip: the cup's label
+    unary = np.full((h, w, 4), 5.0)
+    np.put_along_axis(unary, labels[..., None], 0.0, axis=2)
+    unary[2:12, 28:34, 1] = tip_cost  # the spoon's colour cost there (the cup's is 0)
+    boxes = [(10, 2, 36, 59), (0, 10, 28, 40), None]
+    return labels, unary, boxes
+
+
+def test_an_object_behind_a_neighbour_shows_again_by_its_box_side_where_its_colours_fit():
+    labels, unary, boxes = _behind_a_sibling(-1.0)
+    seeds, _ = tight_seeds(labels, unary, np.zeros(labels.shape), boxes, [{3}, {3}, set()], 0.15)
+    assert seeds[2:6, 28:34].all() and (seeds == 1).sum() == seeds[2:12, 28:34].astype(bool).sum()
+    assert not seeds[labels == 3].any()  # no path over the saucer round the cup
+    labels, unary, boxes = _behind_a_sibling(1.0)  # the cup's colours fit the tip better: it stays the cup's
+    seeds, _ = tight_seeds(labels, unary, np.zeros(labels.shape), boxes, [{3}, {3}, set()], 0.15)
+    assert not (seeds == 1).any()

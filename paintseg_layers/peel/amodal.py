@@ -196,6 +196,79 @@ def seen_solidity(visible: np.ndarray, hull: np.ndarray, occluder: np.ndarray) -
     return np.count_nonzero(visible & seen) / max(1, np.count_nonzero(seen))
 
 
+def thin_bridges(visible: np.ndarray, occluder: np.ndarray, *, piece: float = 0.02, over: float = 0.75) -> np.ndarray:
+    """Bands joining the pieces of a thin object that an occluder cuts in two (a spoon's handle behind a cup).
+
+    Each piece (at least ``piece`` of the visible area) joins the nearest other one, between the middles of their
+    closest mouths onto ``occluder``, by a band as wide as the thinner piece is there (twice the largest distance to
+    its contour within its disc radius of that point), when the straight segment runs at least ``over`` of its
+    length over ``occluder``, is at least 6 times the band's width and the smaller piece is elongated along it
+    (:func:`_points_along`): a thin object continues thin. A sliver of a bulky object beside the occluder does
+    not qualify. Empty when no pair does.
+    """
+    out = np.zeros(visible.shape, np.uint8)
+    n, comp = cv2.connectedComponents(visible.astype(np.uint8), connectivity=8)
+    if n < 3:
+        return out > 0
+    size = np.bincount(comp.ravel())
+    size[0] = 0
+    big = [c for c in range(1, n) if size[c] >= piece * size.sum()]
+    depth = ndi.distance_transform_edt(visible)
+    touch = visible & morph.dilate(occluder, 1)
+    ends = {c: np.argwhere(touch & (comp == c)) for c in big}
+    ends = {c: e for c, e in ends.items() if len(e)}
+    for c, e in ends.items():
+        pairs = [(*_closest(e, f), o) for o, f in ends.items() if o != c]
+        if not pairs:
+            continue
+        length, a, b, o = min(pairs, key=lambda q: q[0])
+        r = max(1.0, min(_local_depth(depth, comp == k, p, max(2.0, math.sqrt(size[k] / math.pi)))
+                         for k, p in ((c, a), (o, b))))
+        # the band leaves from the middle of each piece's mouth onto the occluder, not from its nearest corner
+        a, b = (pts[np.hypot(*(pts - p).T) <= 2 * r + 1].mean(0) for pts, p in ((e, a), (ends[o], b)))
+        length = max(1.0, float(np.hypot(*(b - a))))
+        t = np.linspace(0, 1, max(3, int(length)))[:, None]
+        line = np.round(a + t * (b - a)).astype(int)
+        small = c if size[c] <= size[o] else o
+        if length < 12 * r or occluder[line[:, 0], line[:, 1]].mean() < over \
+                or not _points_along(comp == small, b - a):
+            continue
+        normal = np.array([b[1] - a[1], a[0] - b[0]]) / length  # (dy, dx) across the segment
+        quad = np.array([a + r * normal, b + r * normal, b - r * normal, a - r * normal])[:, ::-1]
+        cv2.fillConvexPoly(out, np.round(quad).astype(np.int32), 1)
+        for p in (a, b):
+            cv2.circle(out, (int(p[1]), int(p[0])), int(round(r)), 1, -1)
+    return out > 0
+
+
+def _points_along(piece: np.ndarray, direction: np.ndarray, *, elongation: float = 2.0,
+                  angle: float = 30.0) -> bool:
+    """Whether ``piece`` is elongated (major over minor spread at least ``elongation``) along ``direction``
+    (row, column; its major axis within ``angle`` degrees of it)."""
+    pts = np.argwhere(piece).astype(float)
+    if len(pts) < 3:
+        return False
+    values, vectors = np.linalg.eigh(np.cov(pts.T))
+    if values[1] < elongation**2 * max(values[0], 1e-6):
+        return False
+    cos = abs(float(vectors[:, 1] @ direction)) / max(1e-6, float(np.hypot(*direction)))
+    return cos >= math.cos(math.radians(angle))
+
+
+def _closest(e: np.ndarray, f: np.ndarray):
+    """``(distance, p, q)``: the closest pair of points ``p`` of ``e`` and ``q`` of ``f`` ((N, 2) row, column)."""
+    dist = np.hypot(*(e[:, None, :] - f[None, :, :]).transpose(2, 0, 1))
+    i, j = np.unravel_index(int(np.argmin(dist)), dist.shape)
+    return float(dist[i, j]), e[i].astype(float), f[j].astype(float)
+
+
+def _local_depth(depth: np.ndarray, piece: np.ndarray, point: np.ndarray, near: float) -> float:
+    """Largest distance to the contour among ``piece``'s pixels within ``near`` of ``point`` (its half-width there)."""
+    ys, xs = np.nonzero(piece)
+    close = np.hypot(ys - point[0], xs - point[1]) <= near
+    return float(depth[ys[close], xs[close]].max()) if close.any() else 1.0
+
+
 def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellipse_misfit: float = 0.04,
                  min_solidity: float = 0.8) -> np.ndarray:
     """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
@@ -232,6 +305,9 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
     occluder = morph.dilate(front, gap)
     lower, upper = supporting_halfplanes(visible, occluder)
     if seen_solidity(visible, lower, occluder) < min_solidity:
+        bridges = thin_bridges(visible, occluder)
+        if bridges.any():  # a thin object cut in two by the occluder: it goes on thin from piece to piece
+            return bridges & front
         # not convex: the hull spans bays of background; the contour's own continuation replaces it
         lower = visible | contour_continuation(visible, occluder)
     ellipse, misfit = ellipse_continuation(visible, occluder)

@@ -75,6 +75,20 @@ def _beyond(own, axis, side, line, extreme):
     return beyond if side == 1 else np.flip(beyond, axis)
 
 
+def _reappearance(own, diff, axis, side, line):
+    """The largest piece (at least ``SPECK`` of ``own``) of the band between ``line`` and a side of the box
+    where the object's colours fit better than the current labels' (``diff`` < 0); empty if none."""
+    idx = np.arange(own.shape[axis]).reshape((-1, 1) if axis == 0 else (1, -1))
+    band = idx <= line if side == 0 else idx >= line
+    pieces, n = ndi.label(band & (diff < 0) & ~own, structure=np.ones((3, 3)))
+    if not n:
+        return np.zeros(own.shape, bool)
+    size = np.bincount(pieces.ravel())
+    size[0] = 0
+    best = int(size.argmax())
+    return pieces == best if size[best] >= SPECK * own.sum() else np.zeros(own.shape, bool)
+
+
 def tight_seeds(labels, unary, grad, boxes, holders, tight):
     """Paths an object must own so that its label reaches every side of its (tight) box.
 
@@ -85,7 +99,9 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
     the background hold, becomes its seeds: a step costs more where the object's colours fit worse than
     the current label's and where it crosses an edge (the object's own contour), so the path runs inside
     the object. A side is left alone when other objects fill ``SIBLINGS`` of the box between the object
-    and that side: the object goes on behind them, and a path round them would run over its holder.
+    and that side: the object goes on behind them, and a path round them would run over its holder; it
+    still shows again by that side, so the largest piece of the band along it where the object's colours fit
+    better than the current labels' is seeded instead (:func:`_reappearance`).
     Returns ``(seeds, gaps)``: the seeds' labels (0 elsewhere) and, per seeded object, the part of its
     box between it and the sides it missed.
     """
@@ -127,6 +143,9 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
             beyond = _beyond(own, axis, side, line, extreme)
             share = (beyond & ~free).sum() / max(1, beyond.sum())
             if share >= SIBLINGS:
+                # it goes on behind them, but the box is tight: it shows again by that side (a spoon's handle tip
+                # beyond the cup's rim), where its colours fit better than the pixels' current owners'
+                seeds[y0:y1, x0:x1][_reappearance(own, diff, axis, side, line)] = k + 1
                 continue
             y, x = ends[int(np.argmin([acc[e] for e in ends]))]
             if acc[y, x] >= 1e6:
