@@ -40,7 +40,7 @@ from paintseg_layers.amcp.objectscale import (
     whole_view_geometry,
 )
 from paintseg_layers.amcp.paintout import paint_out
-from paintseg_layers.amcp.refine import CLICK_ITERATIONS, refine_boundary, refine_mask
+from paintseg_layers.amcp.refine import AMCP_ITERATIONS, CLICK_ITERATIONS, refine_boundary, refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
@@ -327,9 +327,10 @@ class Segmenter:
             weak = conf < cfg.trust
             with stage("segment.refine"):
                 init = start if weak else amcp_mask
+                its = CLICK_ITERATIONS if isinstance(prompt, PointPrompt) else AMCP_ITERATIONS
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
-                                    seed=seed, iterations=CLICK_ITERATIONS if isinstance(prompt, PointPrompt) else 3)
+                                    seed=seed, iterations=its)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
         # box and mask prompts (clicks, scribbles name no extent) whose view is coarser than the photo
