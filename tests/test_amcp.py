@@ -8,7 +8,7 @@ from paintseg_layers import AMCPConfig, BoxPrompt, InputError, MaskPrompt, Point
 from paintseg_layers.amcp import paint_out
 from paintseg_layers.amcp.clustering import kmeans_1d
 from paintseg_layers.eval.metrics import iou
-from paintseg_layers.painters import get_painter
+from paintseg_layers.painters import BasePainter, get_painter
 
 FAST = AMCPConfig(samples=3)
 
@@ -116,3 +116,37 @@ def test_kmeans_1d_orders_clusters():
     assert (labels[:500] == 0).all() and (labels[500:600] == 1).all() and (labels[600:] == 2).all()
     flat, _ = kmeans_1d(np.ones(10), 2)
     assert (flat == 0).all()
+
+
+class _SizeLog(BasePainter):
+    """Telea that records the long side of every crop it paints, per AMCP step kind (``for_step``)."""
+
+    name = "size-log"
+
+    def __init__(self, log=None, kind=None):
+        self.log, self.kind, self._telea = ({"I": [], "O": []} if log is None else log), kind, get_painter("telea")
+
+    def for_step(self, kind):
+        return _SizeLog(self.log, kind)
+
+    def paint(self, image, mask, *, n=1, seed=0):
+        self.log[self.kind].append(max(image.shape[:2]))
+        return self._telea.paint(image, mask, n=n, seed=seed)
+
+
+def test_i_step_paints_at_inpaint_size_and_o_step_at_paint_size():
+    img, gt, _ = make_object_scene(h=400, w=600, box=(150, 80, 450, 320))
+    prompt = BoxPrompt((130, 60, 470, 340))
+    cfg = replace(FAST, paint_result=False)
+    logs = {}
+    for size in (cfg.inpaint_size, 0):  # 0: the I-step at paint_size too
+        painter = _SizeLog()
+        res = Segmenter(img, painter=painter, config=replace(cfg, inpaint_size=size)).segment(prompt, seed=0)
+        assert iou(res.mask, gt) > 0.9
+        logs[size] = painter.log
+    assert cfg.inpaint_size < cfg.paint_size
+    assert max(logs[cfg.inpaint_size]["I"]) == cfg.inpaint_size  # the object's crop is larger: downscaled to the cap
+    assert max(logs[cfg.inpaint_size]["O"]) == cfg.paint_size
+    assert max(logs[0]["I"]) == cfg.paint_size
+    with pytest.raises(InputError, match="`inpaint_size`"):
+        AMCPConfig(inpaint_size=-1)

