@@ -136,7 +136,7 @@ def test_patchmatch_for_step_paints_amcp_samples_small_and_shared():
     m[32:64, 48:80] = True
     painter = get_painter("patchmatch")
     step = painter.for_step("I")
-    assert step is painter.for_step("O") and (step.max_size, step.share) == (64, True)
+    assert step is painter.for_step("O") and (step.max_size, step.share) == (96, True)
     assert (painter.max_size, painter.share) == (None, False)  # plates and removal keep the full size
     samples = step.paint(img, m, n=3, seed=2)
     assert np.array_equal(samples[0], samples[2]) and not np.array_equal(samples[0], painter.paint(img, m, seed=2)[0])

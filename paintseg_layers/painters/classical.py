@@ -60,8 +60,10 @@ class OpenCVPainter(BasePainter):
         return keep_unmasked(rgb, out, m)
 
 
-#: Long side (px) AMCP's PatchMatch samples are painted at, at most (:meth:`PatchMatchPainter.for_step`)
-STEP_SIZE = 64
+#: Long side (px) AMCP's PatchMatch samples are painted at, at most (:meth:`PatchMatchPainter.for_step`). Peel
+#: benchmark, seeds 1000-1019, against the full-size unshared painter (7.5 CPU s / scene): 96 px keeps the amodal
+#: IoU (0.855 vs 0.850) and depth order (47 vs 48 of 56 pairs) at 0.56x the CPU; 64 px costs 0.008 and 3 pairs at 0.28x
+STEP_SIZE = 96
 
 
 class PatchMatchPainter(BasePainter):
