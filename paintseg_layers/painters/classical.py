@@ -62,7 +62,9 @@ class OpenCVPainter(BasePainter):
 
 #: Long side (px) AMCP's PatchMatch samples are painted at, at most (:meth:`PatchMatchPainter.for_step`). Peel
 #: benchmark, seeds 1000-1019, against the full-size unshared painter (7.5 CPU s / scene): 96 px keeps the amodal
-#: IoU (0.855 vs 0.850) and depth order (47 vs 48 of 56 pairs) at 0.56x the CPU; 64 px costs 0.008 and 3 pairs at 0.28x
+#: IoU (0.855 vs 0.850) and depth order (47 vs 48 of 56 pairs) at 0.56x the CPU; 64 px costs 0.008 and 3 pairs at 0.28x.
+#: Whole sets at 96 px (visible / amodal / control / depth): seeds 1000-1049 0.928 / 0.843 / 0.810 / 0.921, seeds
+#: 2000-2059 0.915 / 0.824 / 0.796 / 0.919 (at 64 px: 0.923 / 0.822 / 0.792 / 0.899 and 0.903 / 0.820 / 0.792 / 0.912)
 STEP_SIZE = 96
 
 
