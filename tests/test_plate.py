@@ -130,6 +130,32 @@ def test_choose_fill_picks_a_smooth_fill_for_a_ramp_and_the_mean_for_grain():
     assert choose_fill(image, whole, painter, working_size=128, tests=2) == DEFAULT_FILL  # no copy fits
 
 
+class _Spy:
+    """A telea painter that records every hole it is asked to paint."""
+
+    name = "spy"
+    chooses_resolution = batches_masks = False
+
+    def __init__(self):
+        self.holes, self._telea = [], get_painter("telea")
+
+    def paint(self, image, mask, *, n=1, seed=0):
+        self.holes.append(np.asarray(mask, bool).copy())
+        return self._telea.paint(image, mask, n=n, seed=seed)
+
+
+def test_the_painters_test_copies_read_real_background_only():
+    _, image, removed = _scene("checker")
+    spy = _Spy()
+    choose_fill(image, removed, spy, working_size=128, tests=3)
+    assert len(spy.holes) == 3
+    hole = morph.dilate(removed, 1)  # at the test size (128 // 2 = the fill size 64 x 48 here)
+    small = cv2.resize(hole.astype(np.uint8), spy.holes[0].shape[::-1], interpolation=cv2.INTER_AREA) > 0
+    for seen in spy.holes:
+        # the real hole stays unknown to the painter (no pre-filled pixel is a source), and the copy is painted too
+        assert seen[small].all() and seen.sum() > 1.5 * small.sum()
+
+
 def test_plate_at_a_larger_size_paints_only_the_removed_region():
     bg, image, removed = _scene("ramp")
     big = cv2.resize(image, (256, 192), interpolation=cv2.INTER_NEAREST)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from paintseg_layers.errors import BackendError
-from paintseg_layers.image import to_uint8
+from paintseg_layers.errors import BackendError, InputError, is_int, is_number
+from paintseg_layers.image import resize_image, to_uint8, upsample_soft
 from paintseg_layers.painters.base import BasePainter, check_paint_inputs, keep_unmasked, sample_seeds
+from paintseg_layers.painters.crops import crop_box
 
 
 class OpenCVPainter(BasePainter):
@@ -59,31 +60,106 @@ class OpenCVPainter(BasePainter):
         return keep_unmasked(rgb, out, m)
 
 
+#: Long side (px) AMCP's PatchMatch samples are painted at, at most (:meth:`PatchMatchPainter.for_step`). Peel
+#: benchmark, seeds 1000-1019, against the full-size unshared painter (7.5 CPU s / scene): 96 px keeps the amodal
+#: IoU (0.855 vs 0.850) and depth order (47 vs 48 of 56 pairs) at 0.56x the CPU; 64 px costs 0.008 and 3 pairs at 0.28x.
+#: Whole sets at 96 px (visible / amodal / control / depth): seeds 1000-1049 0.928 / 0.843 / 0.810 / 0.921, seeds
+#: 2000-2059 0.915 / 0.824 / 0.796 / 0.919 (at 64 px: 0.923 / 0.822 / 0.792 / 0.899 and 0.903 / 0.820 / 0.792 / 0.912)
+STEP_SIZE = 96
+
+
 class PatchMatchPainter(BasePainter):
     """Exemplar (PatchMatch) painter from ``pypatchmatch``.
+
+    PatchMatch searches the whole image it is given, and its time grows with that image's area: the hole can
+    be painted on a crop around it (``margin``) no larger than ``max_size`` px on its long side, the fill
+    enlarged bilinearly into the hole. AMCP's steps (:meth:`for_step`) paint their samples at most
+    ``step_size`` px, one fill per distinct hole (``step_share``): the samples only vote on which pixels a
+    painting reproduces, while plates and object removal (:meth:`paint`) keep the full size.
 
     Parameters
     ----------
     patch_size : int
-        Patch side in px (3 is fast and detailed; 7 gives larger texture elements).
+        Patch radius in px (3 is fast and detailed; 7 gives larger texture elements).
+    max_size : int or None
+        Long side (px) the crop is painted at, at most; None paints it at its own size.
+    margin : float or None
+        The crop reaches this many times the hole's long side beyond the hole's box on each side (the
+        sources PatchMatch may copy from); None paints on the whole image.
+    share : bool
+        Paint one fill per call and return it as every one of the ``n`` samples: a caller whose samples
+        differ in their holes (AMCP's jittered dilations) still gets one painting per distinct hole.
+    step_size : int or None
+        ``max_size`` of the painter :meth:`for_step` gives AMCP (None: ``max_size``).
+    step_share : bool
+        ``share`` of that painter.
     """
 
     name = "patchmatch"
 
-    def __init__(self, patch_size: int = 3):
+    def __init__(self, patch_size: int = 3, max_size: int | None = None, margin: float | None = None,
+                 share: bool = False, step_size: int | None = STEP_SIZE, step_share: bool = True):
         try:
             from patchmatch import patch_match  # noqa: PLC0415 - optional heavy dependency, imported on use
         except ImportError:  # pragma: no cover - core dependency
             raise BackendError("painter 'patchmatch' needs pypatchmatch: pip install pypatchmatch") from None
         if not patch_match.patchmatch_available:  # pragma: no cover
             raise BackendError("pypatchmatch is installed but its compiled library could not be loaded")
+        if not is_int(patch_size, 1):
+            raise BackendError(f"`patch_size` must be an integer >= 1, got {patch_size!r}")
+        for name, size in (("max_size", max_size), ("step_size", step_size)):
+            if size is not None and not is_int(size, 8):
+                raise BackendError(f"`{name}` must be None or an integer >= 8, got {size!r}")
+        if margin is not None and not (is_number(margin) and margin >= 0):
+            raise BackendError(f"`margin` must be None or a number >= 0, got {margin!r}")
         self._pm = patch_match
         self.patch_size = int(patch_size)
+        self.max_size = None if max_size is None else int(max_size)
+        self.margin = None if margin is None else float(margin)
+        self.share = bool(share)
+        self.step_size = None if step_size is None else int(step_size)
+        self.step_share = bool(step_share)
+        self._sampler: PatchMatchPainter | None = None
+
+    def for_step(self, kind: str) -> PatchMatchPainter:
+        """The painter of AMCP's step ``kind`` (``"I"`` or ``"O"``): this one at ``step_size`` and ``step_share``."""
+        if kind not in ("I", "O"):
+            raise InputError(f"`kind` must be 'I' or 'O', got {kind!r}")
+        if self._sampler is None:
+            sizes = [v for v in (self.max_size, self.step_size) if v is not None]
+            self._sampler = PatchMatchPainter(self.patch_size, max_size=min(sizes) if sizes else None,
+                                              margin=self.margin, share=self.share or self.step_share,
+                                              step_size=None, step_share=False)
+        return self._sampler
 
     def paint(self, image, mask, *, n=1, seed=0):
         rgb, m = check_paint_inputs(image, mask, n)
         if not m.any():
             return np.repeat(rgb[None], n, axis=0)
+        sl = np.s_[:, :]
+        if self.margin is not None:
+            x0, y0, x1, y1 = crop_box(m, self.margin, 2 * self.patch_size + 1)
+            sl = np.s_[y0:y1, x0:x1]
+        crop, hole = rgb[sl], m[sl]
+        h, w = hole.shape
+        small, small_hole = crop, hole
+        if self.max_size is not None and max(h, w) > self.max_size:
+            s = self.max_size / max(h, w)
+            shape = (max(2, round(h * s)), max(2, round(w * s)))
+            small = resize_image(crop, shape)
+            small_hole = upsample_soft(hole.astype(np.float32), shape) > 0.01  # every pixel with some of the hole
+        k = 1 if self.share else n
+        fills = self._inpaint(small, small_hole, k, seed)
+        out = np.repeat(rgb[None], n, axis=0)
+        for i in range(n):
+            fill = fills[i % k]
+            if fill.shape[:2] != (h, w):
+                fill = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
+            out[i][sl][hole] = fill[hole]
+        return out
+
+    def _inpaint(self, rgb, m, n, seed):
+        """``n`` PatchMatch fills ``(n, H, W, 3)`` float32 of ``m`` in ``rgb``, each with its own seed and grid."""
         src = to_uint8(rgb)
         out = np.empty((n, *rgb.shape), np.float32)
         pad = self.patch_size
@@ -97,4 +173,4 @@ class PatchMatchPainter(BasePainter):
             filled = self._pm.inpaint(np.ascontiguousarray(padded), np.ascontiguousarray(pm),
                                       patch_size=self.patch_size)
             out[i] = filled[dy : dy + rgb.shape[0], dx : dx + rgb.shape[1]].astype(np.float32) / 255.0
-        return keep_unmasked(rgb, out, m)
+        return out
