@@ -137,7 +137,7 @@ class _SizeLog(BasePainter):
 def test_i_step_paints_at_inpaint_size_and_o_step_at_paint_size():
     img, gt, _ = make_object_scene(h=400, w=600, box=(150, 80, 450, 320))
     prompt = BoxPrompt((130, 60, 470, 340))
-    cfg = replace(FAST, paint_result=False)
+    cfg = replace(FAST, paint_result=False, inpaint_size=112)
     logs = {}
     for size in (cfg.inpaint_size, 0):  # 0: the I-step at paint_size too
         painter = _SizeLog()
@@ -145,6 +145,7 @@ def test_i_step_paints_at_inpaint_size_and_o_step_at_paint_size():
         assert iou(res.mask, gt) > 0.9
         logs[size] = painter.log
     assert cfg.inpaint_size < cfg.paint_size
+    assert AMCPConfig().inpaint_size == 0  # opt-in: the default paints both steps at paint_size
     assert max(logs[cfg.inpaint_size]["I"]) == cfg.inpaint_size  # the object's crop is larger: downscaled to the cap
     assert max(logs[cfg.inpaint_size]["O"]) == cfg.paint_size
     assert max(logs[0]["I"]) == cfg.paint_size
