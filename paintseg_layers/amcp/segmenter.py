@@ -24,7 +24,6 @@ import logging
 import time
 from dataclasses import fields, replace
 
-import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -44,9 +43,10 @@ from paintseg_layers.amcp.refine import AMCP_ITERATIONS, CLICK_ITERATIONS, refin
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
-from paintseg_layers.image import as_rgb, resize_image, upsample_soft
+from paintseg_layers.image import as_rgb, upsample_soft
 from paintseg_layers.painters import Painter, get_painter
 from paintseg_layers.painters.base import paint_map
+from paintseg_layers.painters.crops import paint_at_most
 from paintseg_layers.projectors import Projector, get_projector
 from paintseg_layers.prompts import BoxPrompt, MaskPrompt, PointPrompt, ScribblePrompt, check_prompt, grow_box
 from paintseg_layers.timing import stage
@@ -171,18 +171,9 @@ class Segmenter:
 
     def _paint(self, painter, crop, region, n, seed, ps):
         """Paint ``n`` samples of ``region`` in ``crop``, at most at ``ps`` px (0: crop size)."""
-        h, w = crop.shape[:2]
-        if not ps or max(h, w) <= ps or painter.chooses_resolution:
+        if painter.chooses_resolution:
             return painter.paint(crop, region, n=n, seed=seed)
-        s = ps / max(h, w)
-        small_shape = (max(2, round(h * s)), max(2, round(w * s)))
-        small = resize_image(crop, small_shape)
-        small_region = upsample_soft(region.astype(np.float32), small_shape) > 0.01
-        painted = painter.paint(small, small_region, n=n, seed=seed)
-        out = np.repeat(crop[None], n, axis=0)
-        for i in range(n):
-            out[i][region] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[region]
-        return out
+        return paint_at_most(painter.paint, crop, region, ps, n=n, seed=seed)
 
     def _step(self, view, kind, mask, valid, step_index, k, keep_top, bump, seed):
         cfg = self.config

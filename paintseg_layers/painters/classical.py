@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 
 from paintseg_layers.errors import BackendError, InputError, is_int, is_number
-from paintseg_layers.image import resize_image, to_uint8, upsample_soft
+from paintseg_layers.image import to_uint8
 from paintseg_layers.painters.base import BasePainter, check_paint_inputs, keep_unmasked, sample_seeds
-from paintseg_layers.painters.crops import crop_box
+from paintseg_layers.painters.crops import crop_box, paint_at_most
 
 
 class OpenCVPainter(BasePainter):
@@ -141,24 +141,14 @@ class PatchMatchPainter(BasePainter):
             x0, y0, x1, y1 = crop_box(m, self.margin, 2 * self.patch_size + 1)
             sl = np.s_[y0:y1, x0:x1]
         crop, hole = rgb[sl], m[sl]
-        h, w = hole.shape
-        small, small_hole = crop, hole
-        if self.max_size is not None and max(h, w) > self.max_size:
-            s = self.max_size / max(h, w)
-            shape = (max(2, round(h * s)), max(2, round(w * s)))
-            small = resize_image(crop, shape)
-            small_hole = upsample_soft(hole.astype(np.float32), shape) > 0.01  # every pixel with some of the hole
         k = 1 if self.share else n
-        fills = self._inpaint(small, small_hole, k, seed)
+        fills = paint_at_most(self._inpaint, crop, hole, self.max_size, n=k, seed=seed)
         out = np.repeat(rgb[None], n, axis=0)
         for i in range(n):
-            fill = fills[i % k]
-            if fill.shape[:2] != (h, w):
-                fill = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
-            out[i][sl][hole] = fill[hole]
+            out[i][sl][hole] = fills[i % k][hole]
         return out
 
-    def _inpaint(self, rgb, m, n, seed):
+    def _inpaint(self, rgb, m, *, n, seed):
         """``n`` PatchMatch fills ``(n, H, W, 3)`` float32 of ``m`` in ``rgb``, each with its own seed and grid."""
         src = to_uint8(rgb)
         out = np.empty((n, *rgb.shape), np.float32)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
+from paintseg_layers.image import resize_image, upsample_soft
 from paintseg_layers.masks import bbox
 
 
@@ -20,6 +22,25 @@ def crop_box(mask: np.ndarray, margin: float, min_margin: int) -> tuple[int, int
     x0, y0, x1, y1 = bbox(mask)
     pad = max(int(min_margin), int(round(margin * max(x1 - x0, y1 - y0))))
     return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+
+
+def paint_at_most(paint, image: np.ndarray, hole: np.ndarray, size: int | None, *, n: int, seed: int) -> np.ndarray:
+    """``paint(image, hole, n=n, seed=seed)`` on a copy at most ``size`` px on its long side.
+
+    The hole is shrunk to every pixel holding some of it, and each fill is enlarged bilinearly into the
+    hole (pixels outside it are ``image``'s). With ``size`` 0 / None, or an image no larger, ``paint``'s
+    own output is returned.
+    """
+    h, w = hole.shape
+    if not size or max(h, w) <= size:
+        return paint(image, hole, n=n, seed=seed)
+    s = size / max(h, w)
+    shape = (max(2, round(h * s)), max(2, round(w * s)))
+    painted = paint(resize_image(image, shape), upsample_soft(hole.astype(np.float32), shape) > 0.01, n=n, seed=seed)
+    out = np.repeat(image[None], n, axis=0)
+    for i in range(n):
+        out[i][hole] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[hole]
+    return out
 
 
 def paint_size(shape: tuple[int, int], resolution: int, multiple: int) -> tuple[int, int]:
