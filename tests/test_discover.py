@@ -241,8 +241,8 @@ def test_select_drops_background_parts_and_duplicates():
     assert [k[1] for k in select([apart, whole, overlap], cfg, 2, MIN_SCORE)] == [0.8, 0.75]
     assert select([frame, weak], cfg, 5, MIN_SCORE) == []
     # ranked by score * area ** size_prior: the larger of two equally scored objects comes first
-    small, large = cand(5, 15, 5, 15, 0.5), cand(60, 90, 60, 90, 0.5)
-    assert [k[2]["area"] for k in select([small, large], cfg, 5, MIN_SCORE)] == [0.09, 0.01]
+    small, large = cand(5, 17, 5, 17, 0.5), cand(60, 90, 60, 90, 0.5)
+    assert [k[2]["area"] for k in select([small, large], cfg, 5, MIN_SCORE)] == [0.09, 0.0144]
 
 
 def test_objectness_terms():
@@ -390,7 +390,7 @@ def test_selection_and_output_order_use_their_own_size_priors():
     m_large[40:80, 40:80] = True  # area 0.16, scores 0.4
     small, large = (m_small, 0.9, {"sides": 0, "area": 0.01}), (m_large, 0.4, {"sides": 0, "area": 0.16})
     # 0.9 * 0.01 ** 0.2 = 0.36 > 0.4 * 0.16 ** 0.2 = 0.28 ; 0.9 * 0.01 ** 0.4 = 0.14 < 0.4 * 0.16 ** 0.4 = 0.19
-    cfg = DiscoverConfig(size_prior=0.2, order_prior=0.4, min_relative=0.0)
+    cfg = DiscoverConfig(size_prior=0.2, order_prior=0.4, min_relative=0.0, min_proposal_area=0.01)
     assert [k[1] for k in select([small, large], cfg, 5, 0.0)] == [0.4, 0.9]
     assert [k[1] for k in select([small, large], replace(cfg, order_prior=0.2), 5, 0.0)] == [0.9, 0.4]
     # only one to keep: selection (size_prior) picks the small one, whatever the output order
@@ -458,3 +458,24 @@ def test_refined_proposals_overlapping_a_neighbour_are_kept_with_refined_overlap
     assert found(strict) == 1 and found(loose) == 2
     with pytest.raises(InputError, match="refined_overlap"):
         DiscoverConfig(refined_overlap=-0.1)
+
+
+def test_patches_below_min_proposal_area_give_way_to_their_object():
+    """A small, high-contrast patch of a textured object (1 % of the image) outscores the object, and as
+    an overlap it would drop the object's own candidate: below ``min_proposal_area`` it is no proposal."""
+    from paintseg_layers.discovery.ranking import select
+
+    obj, patch = np.zeros((100, 100), bool), np.zeros((100, 100), bool)
+    obj[20:60, 20:60] = True  # 0.16 of the image, scores 0.45
+    patch[30:40, 30:40] = True  # 0.01, inside it, scores 0.9
+    pool = [(patch, 0.9, {"sides": 0, "area": 0.01}), (obj, 0.45, {"sides": 0, "area": 0.16})]
+    assert DiscoverConfig().min_proposal_area > 0.01
+    kept = select(pool, DiscoverConfig(), 5, MIN_SCORE)
+    assert len(kept) == 1 and kept[0][0] is obj
+    # with the bound at the generators' min_area the patch wins and the object is dropped as overlapping it
+    kept = select(pool, DiscoverConfig(min_proposal_area=0.01), 5, MIN_SCORE)
+    assert len(kept) == 1 and kept[0][0] is patch
+    with pytest.raises(InputError, match="min_proposal_area"):
+        DiscoverConfig(min_proposal_area=1.5)
+    with pytest.raises(InputError, match="min_proposal_area"):
+        DiscoverConfig(min_proposal_area=0.7)

@@ -27,7 +27,8 @@ cut on self-supervised features). This subpackage is that front end, on superpix
    out; :mod:`~paintseg_layers.discovery.evidence`).
 4. **Selection** (:mod:`~paintseg_layers.discovery.ranking`): a candidate is *background-like* and
    dropped when it touches 3 or more image sides, covers more than ``max_area`` or less than
-   ``min_area`` of the image, or scores below ``min_score``. The rest are ranked by
+   ``min_area`` of the image, or scores below ``min_score``; so is one covering less than
+   ``min_proposal_area`` (a high-contrast patch of a textured object). The rest are ranked by
    ``score * area ** size_prior``; a part of a larger, as well scoring candidate is dropped; then
    greedily, one overlapping a kept one (IoU > ``duplicate_iou`` or more than ``max_overlap`` of the
    smaller shared) is a duplicate and dropped; last, one scoring below ``min_relative`` times the best

@@ -50,7 +50,8 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
     """The kept candidates, most prominent first.
 
     1. Background-like candidates are dropped
-       (:func:`~paintseg_layers.discovery.objectness.background_like` with ``min_score``).
+       (:func:`~paintseg_layers.discovery.objectness.background_like` with ``min_score``), and so are
+       those covering less than ``min_proposal_area`` of the image.
     2. The rest are ranked by :func:`rank_key` (stable: ties keep the pool's order).
     3. A *part* is dropped: a candidate lying ``nested`` or more inside a larger one that scores at
        least ``nest_ratio`` times as much.
@@ -62,7 +63,8 @@ def select(pool: Sequence[Candidate], cfg: DiscoverConfig, max_objects: int, min
        :data:`MAX_UNION_ROUNDS` times).
     7. The rest are returned sorted by :func:`order_key`.
     """
-    valid = [t for t in pool if background_like(t[2], t[1], cfg, min_score) is None]
+    valid = [t for t in pool if background_like(t[2], t[1], cfg, min_score) is None
+             and t[2]["area"] >= cfg.min_proposal_area]
     ranked = sorted(valid, key=lambda t: rank_key(t[1], t[2]["area"], cfg))
     if not ranked:
         return []
