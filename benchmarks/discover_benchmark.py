@@ -84,6 +84,39 @@ def match(pred: list, truth: list, thr: float = 0.5):
     return [(i, j, m[i, j]) for i, j in zip(r, c) if m[i, j] >= thr], m
 
 
+#: Kinds of false proposal, in the order printed (:func:`false_kinds`).
+FALSE_KINDS = ("part", "union", "leak", "background")
+
+
+def false_kinds(pred: list, truth: list, pairs: list) -> dict:
+    """Count the proposals left unmatched by kind: where the ranking loses.
+
+    ``part``: 0.8 or more of it lies inside one true object (a patch of a textured object, or the object
+    found twice); ``union``: it covers more than 0.3 of two or more true objects; ``background``: less than
+    0.2 of it lies on true objects (on a photo background, often a real object the truth does not list);
+    ``leak``: the rest (an object with much background or a neighbour's piece).
+    """
+    counts = dict.fromkeys(FALSE_KINDS, 0)
+    matched = {i for i, _, _ in pairs}
+    on_objects = np.any(truth, axis=0) if truth else None
+    for i, p in enumerate(pred):
+        area = np.count_nonzero(p)
+        if i in matched or not area:
+            continue
+        inside = [np.count_nonzero(p & t) / area for t in truth]
+        cover = [np.count_nonzero(p & t) / max(1, np.count_nonzero(t)) for t in truth]
+        if max(inside, default=0.0) >= 0.8:
+            kind = "part"
+        elif sum(c > 0.3 for c in cover) >= 2:
+            kind = "union"
+        elif on_objects is None or np.count_nonzero(p & on_objects) / area < 0.2:
+            kind = "background"
+        else:
+            kind = "leak"
+        counts[kind] += 1
+    return counts
+
+
 def scenes_part(args, amcp):
     rows = []
     from tqdm.auto import tqdm
@@ -100,6 +133,7 @@ def scenes_part(args, amcp):
             masks = [p.coarse_mask if kind == "coarse" else p.mask for p in props]
             pairs, _ = match(masks, truth)
             row[kind] = (len(pairs), len(masks))
+        row["false"] = false_kinds(masks, truth, pairs)  # of the refined proposals (the last kind)
         if args.layers:
             t0 = time.perf_counter()
             dec = decompose(scene.image, discover=True, max_objects=args.max_objects, seed=args.seed,
@@ -231,6 +265,8 @@ def main(argv=None) -> int:
                 made = sum(r["refined"][1] for r in part)
                 print(f"{'  refined, ' + name + ' (' + str(len(part)) + ')':<28} {found / n_part:8.3f} "
                       f"{found / max(1, made):10.3f} {made:10d}")
+        false = {k: sum(r["false"][k] for r in rows) for k in FALSE_KINDS}
+        print(f"{'  refined, false proposals':<28} " + ", ".join(f"{k} {v}" for k, v in false.items()))
         if args.layers:
             vis = np.array([v for r in rows for v in r["vis"]])
             am = np.array([v for r in rows for v in r["amodal"]])
