@@ -29,6 +29,12 @@
    seeds 1020-1049 0.505 / 0.644 -> 0.602 / 0.629; GrabCut top proposal 0.578 (31) -> 0.576 (30).
    ``refined_overlap=1.0`` alone (``--set union_ratio=0``) keeps GrabCut at 0.578 (31) but finds fewer
    objects: 0.710 / 0.657, 0.574 / 0.625 (20 scenes); 0.667 / 0.626, 0.538 / 0.610 (30 scenes).
+   ``min_proposal_area=0.014`` with the stopping rule ``min_relative=0.4`` (``--set min_proposal_area=0.01
+   min_relative=0.5`` -> default, same code): 30 scenes, seeds 1000-1029 0.688 / 0.627 -> 0.785 / 0.646 (113),
+   seeds 1020-1049 0.602 / 0.629 -> 0.667 / 0.660 (94); 20 scenes, ``--background texture`` 0.597 / 0.740 ->
+   0.629 / 0.722, ``--background procedural`` 0.694 / 0.811 -> 0.742 / 0.807; GrabCut top proposal 0.576 (30)
+   -> 0.583 (30), best proposal 0.626 -> 0.622. The scenes table also counts the false refined proposals by
+   kind (:func:`false_kinds`): patches inside a true object were 23 of 57 before.
 2. **GrabCut** (``../shared/data/grabcut``, one salient object per image, ignore band left out): IoU of
    the best proposal (the one closest to the truth) and of the top-scored proposal, coarse vs refined
    (the same proposals, before and after AMCP).
