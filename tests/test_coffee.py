@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from paintseg_layers.imageio import read_image
+from paintseg_layers.masks import erode
 from paintseg_layers.peel import decompose
 from paintseg_layers.prompts import BoxPrompt
 
@@ -39,3 +41,20 @@ def test_the_spoons_hidden_part_is_a_thin_handle_not_a_blob(coffee):
     assert hidden.sum() < 0.3 * spoon.visible_mask.sum()  # was 4197 px amodal for 1903 visible
     rows = np.flatnonzero(hidden.any(axis=1))
     assert hidden.sum() <= 8 * max(1, rows.size)  # a handle at most ~8 px wide
+
+
+def _relative_contrast(rgb):
+    """Local standard deviation of log lightness (5 x 5): wood grain keeps it in shadow, smooth glaze has little."""
+    lum = np.log(rgb.astype(np.float32).mean(axis=-1) + 0.02)
+    mean, sq = (cv2.blur(v, (5, 5)) for v in (lum, lum * lum))
+    return np.sqrt(np.maximum(sq - mean * mean, 0))
+
+
+def test_the_saucers_hidden_interior_is_glaze_not_table_grain(coffee):
+    _, dec = coffee
+    saucer = dec.layer(2)
+    hidden = erode(saucer.amodal_mask & ~saucer.visible_mask, 2)
+    rgb = np.asarray(saucer.rgba)[..., :3]
+    rgb = rgb.astype(np.float32) / 255 if rgb.dtype == np.uint8 else rgb
+    grainy = (_relative_contrast(rgb)[hidden] > 0.1).mean()
+    assert grainy < 0.25, grainy  # 0.36 when the fill copied the table and shadow the saucer's mask took
