@@ -71,3 +71,6 @@ def test_the_saucers_hidden_part_ends_at_its_rim(coffee):
     cv2.ellipse(rim, ((149.2, 118.1), (179.3, 217.8), 93.0), 1, -1)
     outside = (saucer.amodal_mask & ~saucer.visible_mask) & ~dilate(rim > 0, 2)
     assert outside.sum() < 30, outside.sum()  # 124 px above the rim, under the cup, before the rim fit
+    spill = saucer.visible_mask & ~dilate(rim > 0, 3)
+    assert spill.sum() < 150, spill.sum()  # the shadow and table below the rim: 2794 px before
+    assert saucer.visible_mask[rim > 0].sum() > 16000  # the saucer itself stays (16474 px before, 16442 now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from paintseg_layers.masks import dilate
 from paintseg_layers.peel.ellipse import fit_rim, within_rim
 
 
@@ -40,7 +41,8 @@ def test_the_rim_is_the_saucers_outline_not_its_masks_spill():
 def test_the_hidden_part_stops_at_the_rim():
     rgb, saucer, visible, cup = _saucer_under_cup()
     flood = cup & (np.arange(cup.shape[0])[:, None] >= 30)  # a hidden part that reaches far above the rim
-    cut = within_rim(rgb, visible, cup, flood, seed=0)
+    vis, cut = within_rim(rgb, visible, cup, flood, seed=0)
+    assert np.array_equal(vis, visible)  # no box: the visible part stays whole
     assert not (cut & ~saucer).sum() > 0.02 * cut.sum()
     assert (cut & saucer).sum() >= 0.97 * (flood & saucer).sum()
 
@@ -52,7 +54,24 @@ def test_no_rim_no_cut():
     rgb2 = rgb.copy()
     rgb2[square & ~cup] = (0.2, 0.5, 0.2)
     hidden = cup & (np.arange(cup.shape[0])[:, None] >= 60) & (np.arange(cup.shape[1])[None, :] < 200)
-    assert np.array_equal(within_rim(rgb2, square & ~cup, cup, hidden, seed=0), hidden)
+    vis, hid = within_rim(rgb2, square & ~cup, cup, hidden, box=(40, 60, 200, 220), seed=0)
+    assert np.array_equal(hid, hidden) and np.array_equal(vis, square & ~cup)
     small = np.zeros_like(visible)
     small[100:120, 100:120] = True  # too small to tell an ellipse from a blob
     assert fit_rim(rgb, small, cup, seed=0) is None
+
+
+def test_a_spill_beyond_the_rim_and_the_box_leaves_the_visible_part_a_handle_inside_the_box_stays():
+    rgb, saucer, visible, cup = _saucer_under_cup()
+    yy, xx = np.mgrid[:visible.shape[0], :visible.shape[1]]
+    handle = (np.abs(xx - 285) < 15) & (np.abs(yy - 130) < 8)  # a handle on the right, beyond the rim
+    rgb[handle] = (0.65, 0.12, 0.05)
+    with_handle = visible | handle
+    hidden = cup & saucer
+    box = (50, 50, 301, 211)  # drawn round the saucer and its handle; the shadow's crescent reaches y 230
+    vis, hid = within_rim(rgb, with_handle, cup, hidden, box=box, seed=0)
+    assert not (vis & ~dilate(saucer, 3) & ~handle).any()  # the shadow went (but for the rim's 2 px band) ...
+    assert vis[handle].all() and vis[saucer & ~cup].all()  # ... the handle and the saucer stayed
+    assert np.array_equal(hid, hidden & hid)
+    vis, _ = within_rim(rgb, with_handle, cup, hidden, box=None, seed=0)
+    assert np.array_equal(vis, with_handle)  # no box: the visible part stays whole

@@ -15,6 +15,7 @@ import math
 
 import cv2
 import numpy as np
+from scipy import ndimage as ndi
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import to_uint8
@@ -133,16 +134,44 @@ def rim_region(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, se
     return filled > 0
 
 
-__all__ = ["fit_rim", "rim_region", "within_rim"]
-
-
 def within_rim(rgb: np.ndarray, visible: np.ndarray, front: np.ndarray, hidden: np.ndarray, *,
-               seed: int = 0) -> np.ndarray:
-    """``hidden`` (an object's hidden part) cut to the object's rim where the image shows one (:func:`fit_rim`).
+               box=None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """An object's visible and hidden parts cut to its rim where the image shows one (:func:`fit_rim`).
 
-    ``front`` is the region of the objects in front; its edge (dilated 1 px) is the occluder's, not the rim's.
+    The hidden part is cut to the ellipse. Of the visible part, a piece beyond the rim (by more than 2 px)
+    goes only when it also leaves ``box``, the box the user drew round the object: two cues agree that it is
+    something the mask took (the shadow the object casts, the table), not a part of the object beyond its
+    rim (a mug's handle lies inside the box).
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) float32
+    visible, front, hidden : (H, W) bool
+        The object's visible part, the region of the objects in front (its edge, dilated 1 px, is the
+        occluder's, not the rim's) and the hidden part to cut.
+    box : (x0, y0, x1, y1) or None
+        The object's box prompt (x1, y1 exclusive); None: the visible part stays whole.
+    seed : int
+        Seeds :func:`fit_rim`.
+
+    Returns
+    -------
+    visible, hidden : (H, W) bool
     """
     if not hidden.any():
-        return hidden
+        return visible, hidden
     rim = rim_region(rgb, visible, morph.dilate(front, 1), seed=seed)
-    return hidden if rim is None else hidden & rim
+    if rim is None:
+        return visible, hidden
+    if box is not None:
+        x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+        inside = np.zeros(visible.shape, bool)
+        inside[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+        beyond, _ = ndi.label(visible & ~morph.dilate(rim, 2), structure=np.ones((3, 3)))
+        leaving = np.unique(beyond[(beyond > 0) & ~inside])
+        if len(leaving):
+            visible = visible & ~np.isin(beyond, leaving)
+    return visible, hidden & rim
+
+
+__all__ = ["fit_rim", "rim_region", "within_rim"]
