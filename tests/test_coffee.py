@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from paintseg_layers.imageio import read_image
+from paintseg_layers.masks import dilate, erode
 from paintseg_layers.peel import decompose
 from paintseg_layers.prompts import BoxPrompt
 
@@ -39,3 +41,36 @@ def test_the_spoons_hidden_part_is_a_thin_handle_not_a_blob(coffee):
     assert hidden.sum() < 0.3 * spoon.visible_mask.sum()  # was 4197 px amodal for 1903 visible
     rows = np.flatnonzero(hidden.any(axis=1))
     assert hidden.sum() <= 8 * max(1, rows.size)  # a handle at most ~8 px wide
+
+
+def _relative_contrast(rgb):
+    """Local standard deviation of log lightness (5 x 5): wood grain keeps it in shadow, smooth glaze has little."""
+    lum = np.log(rgb.astype(np.float32).mean(axis=-1) + 0.02)
+    mean, sq = (cv2.blur(v, (5, 5)) for v in (lum, lum * lum))
+    return np.sqrt(np.maximum(sq - mean * mean, 0))
+
+
+def test_the_saucers_hidden_interior_is_glaze_not_table_grain(coffee):
+    _, dec = coffee
+    saucer = dec.layer(2)
+    hidden = erode(saucer.amodal_mask & ~saucer.visible_mask, 2)
+    rgb = np.asarray(saucer.rgba)[..., :3]
+    rgb = rgb.astype(np.float32) / 255 if rgb.dtype == np.uint8 else rgb
+    grainy = (_relative_contrast(rgb)[hidden] > 0.1).mean()
+    assert grainy < 0.25, grainy  # 0.36 when the fill copied the table and shadow the saucer's mask took
+
+
+def test_the_saucers_hidden_part_ends_at_its_rim(coffee):
+    image, dec = coffee
+    saucer = dec.layer(2)
+    # the saucer's outline, measured by hand on the photo (3x crops): rim points at (41, 110), (50, 78), (67, 57),
+    # (83, 47), (95, 40) left of the cup, (230, 57), (247, 80), (255, 110), (253, 140), (243, 167), (230, 182),
+    # (213, 193) right of it, (140, 205), (110, 200), (83, 190), (63, 173), (50, 153), (43, 133) along the front;
+    # cv2.fitEllipse of them, grown by 2 px for the hand's error
+    rim = np.zeros(image.shape[:2], np.uint8)
+    cv2.ellipse(rim, ((149.2, 118.1), (179.3, 217.8), 93.0), 1, -1)
+    outside = (saucer.amodal_mask & ~saucer.visible_mask) & ~dilate(rim > 0, 2)
+    assert outside.sum() < 30, outside.sum()  # 124 px above the rim, under the cup, before the rim fit
+    spill = saucer.visible_mask & ~dilate(rim > 0, 3)
+    assert spill.sum() < 150, spill.sum()  # the shadow and table below the rim: 2794 px before
+    assert saucer.visible_mask[rim > 0].sum() > 16000  # the saucer itself stays (16474 px before, 16442 now)

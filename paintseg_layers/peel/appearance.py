@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import to_uint8
@@ -17,10 +21,12 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
     Exemplar synthesis (PatchMatch, ``pypatchmatch``, a core dependency) fills the hidden part on a crop
     around the object, with every pixel that is neither the object's visible part nor the hidden part
     excluded from the sources (``global_mask``): no colour of the occluder or the background can enter
-    it, and stripes or checks continue instead of smearing. On the peel benchmark's scenes (seeds
-    1000-1049, true hidden regions, the predicted visible masks) it scored 19.65 dB against the truth,
-    against 19.42 dB for OpenCV's Telea fill restricted the same way (6x faster but a smear), 18.1 dB
-    for copying the nearest visible pixel, and about 16.8 dB for the running painting used before.
+    it, and stripes or checks continue instead of smearing. Of the visible part, only the pixels whose
+    colour is the object's rather than its surroundings' are sources (:func:`confident_sources`). On the
+    peel benchmark's scenes (seeds 1000-1049, true hidden regions, the predicted visible masks) PatchMatch
+    scored 19.65 dB against the truth, against 19.42 dB for OpenCV's Telea fill restricted the same way
+    (6x faster but a smear), 18.1 dB for copying the nearest visible pixel, and about 16.8 dB for the
+    running painting used before.
 
     Parameters
     ----------
@@ -49,7 +55,8 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
     x0, y0, x1, y1 = bbox(amodal)
     h, w = visible.shape
     sl = slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))
-    crop, hole, source = rgb[sl], hidden[sl], visible[sl]
+    crop, hole = rgb[sl], hidden[sl]
+    source = confident_sources(rgb, visible, amodal, seed=seed)[sl]
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     if scale < 1 and min(size) >= 2 * patch_size + 1:
         # at the working scale: a pixel is a source only where all of it was visible; the hole takes every pixel
@@ -74,3 +81,60 @@ def _patch_match(crop: np.ndarray, hole: np.ndarray, source: np.ndarray, seed: i
     filled = patch_match.inpaint(np.ascontiguousarray(to_uint8(crop)), hole.astype(np.uint8) * 255,
                                  global_mask=(~source & ~hole).astype(np.uint8) * 255, patch_size=int(patch_size))
     return filled.astype(np.float32) / 255.0
+
+
+def confident_sources(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0,
+                      ring: float = 0.15, least: float = 0.25, samples: int = 2000) -> np.ndarray:
+    """The visible pixels whose colour is the object's, not its surroundings': the exemplars of a hidden part.
+
+    A visible mask often takes a little of what lies around the object (a strip of table, the shadow the
+    object casts); copied into the hidden part, those pixels become streaks of wood in a saucer. Two Gaussian
+    mixtures in CIELAB, one on the visible pixels and one on a ring round the amodal mask (``ring`` times the
+    object's disc radius wide: the table, the neighbours), decide: a visible pixel is a source where the
+    object's mixture explains its colour at least as well as the ring's.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) float32
+    visible, amodal : (H, W) bool
+    seed : int
+        Seeds the mixtures' initialisation and the pixel samples they learn from.
+    ring : float
+        Width of the ring, in units of the radius of a disc with the visible area (at least 3 px).
+    least : float
+        When fewer than this share of the visible pixels would be sources (an object of the background's
+        colours), every visible pixel is one.
+    samples : int
+        Pixels each mixture learns from, at most.
+
+    Returns
+    -------
+    (H, W) bool
+        A subset of ``visible``.
+    """
+    n_vis = int(np.count_nonzero(visible))
+    width = max(3, int(round(ring * np.sqrt(n_vis / np.pi))))
+    around = morph.dilate(amodal, width) & ~amodal
+    if n_vis < 60 or np.count_nonzero(around) < 60:
+        return visible
+    x0, y0, x1, y1 = bbox(around)
+    sl = slice(y0, y1), slice(x0, x1)
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[sl], dtype=np.float32), cv2.COLOR_RGB2LAB)
+    rng = np.random.default_rng(seed)
+    vis = visible[sl]
+    scores = []
+    for sel in (vis, around[sl]):
+        pix = lab[sel]
+        if len(pix) > samples:
+            pix = pix[rng.choice(len(pix), samples, replace=False)]
+        gm = GaussianMixture(3, covariance_type="full", reg_covar=1.0, tol=1e-2, random_state=int(rng.integers(2**31)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gm.fit(pix)
+        scores.append(gm.score_samples(lab[vis]))
+    keep = scores[0] >= scores[1]
+    if keep.mean() < least:
+        return visible
+    out = np.zeros_like(visible)
+    out[sl][vis] = keep
+    return out

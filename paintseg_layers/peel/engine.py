@@ -36,7 +36,9 @@
    regions next to it (``amodal="paint"``), or, by default (``amodal="shape"``), the visible contour is
    continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull -- or, for
    an object that does not fill its hull, the contour's own smooth continuation --, the hull's sides
-   continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule);
+   continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule;
+   both parts cut to the object's rim where the image's edges show one,
+   :func:`paintseg_layers.peel.ellipse.within_rim`);
    growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
    the object is visible and, where it was hidden, exemplar synthesis from the object's own visible
@@ -84,6 +86,7 @@ from paintseg_layers.painters.base import in_background
 from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
+from paintseg_layers.peel.ellipse import within_rim
 from paintseg_layers.peel.first_pass import check_inputs, first_pass, worker_map
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
@@ -254,7 +257,9 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             if vis.any() and front.any() and cfg.amodal != "none":
                 near = front & morph.dilate(vis, radius)
                 if cfg.amodal == "shape":
-                    extra = shape_hidden(vis, front)
+                    vis, extra = within_rim(rgb, vis, front, shape_hidden(vis, front),
+                                            box=getattr(prompts[i], "box", None), seed=seed + 5000 + i)
+                    visible[i] = vis
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
                 elif near.any():

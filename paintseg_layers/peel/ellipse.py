@@ -1,0 +1,177 @@
+"""The rim of a round object seen at an angle (a saucer, a plate, a coin): an ellipse the image's edges show.
+
+A saucer under a cup shows its rim on both sides of the cup; the rim says where the saucer ends under it,
+where the hull's sides continued across the cup or the nearest-owner rule reach above it. The saucer's own
+mask is a poor guide to that ellipse: it may have taken a crescent of the shadow the saucer casts or a strip
+of table, and their contour continues the rim smoothly. The image's edges are a better one: the rim is a
+sharp, long edge all round where it is seen. :func:`fit_rim` finds the ellipse the most edge pixels near
+the object's contour lie on (RANSAC over Canny edges, seeded) and keeps it only when edges run along most
+of its outline where nothing hides it, on both sides of the occluder, and it holds most of the visible part.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+
+from paintseg_layers import masks as morph
+from paintseg_layers.image import to_uint8
+
+#: edge pixels within this many px of an ellipse's outline lie on it
+TOL = 1.5
+#: least share of the ellipse's unhidden outline (inside the frame) that runs along an edge
+SUPPORT = 0.9
+#: least share of the visible part inside the ellipse (a mask's spill onto shadow or table stays outside)
+HOLDS = 0.75
+#: least disc radius (px) of the visible part: on smaller objects a blob's curvature mimics an ellipse
+MIN_RADIUS = 40
+#: largest angle (degrees, round the centre) of unhidden outline without an edge: under 180, the rim shows on
+#: both sides of what hides it, so the ellipse interpolates the hidden arc instead of extrapolating it
+MAX_GAP = 150.0
+
+
+def _outline_distance(box, pts: np.ndarray) -> np.ndarray:
+    """Approximate distance (px) of (x, y) ``pts`` to the outline of the ellipse ``box`` (OpenCV's RotatedRect)."""
+    (cx, cy), (a, b), ang = box
+    t = math.radians(ang)
+    x, y = pts[:, 0] - cx, pts[:, 1] - cy
+    u, v = x * math.cos(t) + y * math.sin(t), -x * math.sin(t) + y * math.cos(t)
+    r = np.sqrt((u / (a / 2)) ** 2 + (v / (b / 2)) ** 2)
+    return np.abs(r - 1) * np.hypot(u, v) / np.maximum(r, 1e-6)
+
+
+def _largest_gap(angles: np.ndarray) -> float:
+    """Largest angle (degrees) free of ``angles``."""
+    if len(angles) < 2:
+        return 360.0
+    ang = np.sort(angles)
+    return float(np.diff(np.concatenate([ang, ang[:1] + 360.0])).max())
+
+
+def fit_rim(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, seed: int = 0, trials: int = 400,
+            inner: float = 0.3, outer: int = 6):
+    """The ellipse of the object's rim, from the image's edges; None where the object shows none.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) float32
+    visible, occluder : (H, W) bool
+        The object's visible part and what hides it.
+    seed : int
+        Seeds RANSAC's draws.
+    trials : int
+        RANSAC draws of 5 edge pixels.
+    inner, outer : float, int
+        Edge pixels count from ``inner`` times the visible part's disc radius inside its contour (a rim inside
+        a spill) to ``outer`` px outside it.
+
+    Returns
+    -------
+    ((cx, cy), (a, b), angle) or None
+        OpenCV's rotated rectangle of the ellipse.
+    """
+    h, w = visible.shape
+    n_vis = int(np.count_nonzero(visible))
+    radius = math.sqrt(n_vis / math.pi)
+    if radius < MIN_RADIUS or not occluder.any():
+        return None
+    edges = cv2.Canny(cv2.cvtColor(np.ascontiguousarray(to_uint8(rgb)), cv2.COLOR_RGB2GRAY), 50, 150) > 0
+    near = morph.dilate(visible, outer) & ~morph.erode(visible, max(1, int(inner * radius))) & ~occluder
+    pts = np.argwhere(edges & near)[:, ::-1].astype(np.float32)
+    if len(pts) < 20:
+        return None
+    rng = np.random.default_rng(seed)
+    best, best_n = None, 0
+    for _ in range(trials):
+        box = cv2.fitEllipse(pts[rng.choice(len(pts), 5, replace=False)])
+        (_, _), (a, b), _ = box
+        if not (radius < max(a, b) < 6 * radius and min(a, b) > 0.25 * max(a, b)):
+            continue
+        n = int((_outline_distance(box, pts) < TOL).sum())
+        if n > best_n:
+            best, best_n = box, n
+    if best is None:
+        return None
+    for _ in range(3):  # least squares on the inliers
+        inl = _outline_distance(best, pts) < TOL
+        if inl.sum() < 5:
+            return None
+        best = cv2.fitEllipse(pts[inl])
+    return best if _shows(best, edges, visible, occluder) else None
+
+
+def _shows(box, edges: np.ndarray, visible: np.ndarray, occluder: np.ndarray) -> bool:
+    """Whether the image shows the ellipse ``box`` as this object's rim (see :func:`fit_rim`)."""
+    h, w = visible.shape
+    outline = np.zeros((h, w), np.uint8)
+    cv2.ellipse(outline, box, 1, 1)
+    filled = np.zeros((h, w), np.uint8)
+    cv2.ellipse(filled, box, 1, -1)
+    if (filled.astype(bool) & visible).sum() < HOLDS * visible.sum() or not (filled.astype(bool) & occluder).any():
+        return False
+    ys, xs = np.nonzero(outline.astype(bool) & ~morph.dilate(occluder, 2))
+    if len(xs) < 20:
+        return False
+    on_edge = morph.dilate(edges, 1)[ys, xs]
+    if on_edge.mean() < SUPPORT:
+        return False
+    (cx, cy), _, _ = box
+    if _largest_gap(np.degrees(np.arctan2(ys[on_edge] - cy, xs[on_edge] - cx))) >= MAX_GAP:
+        return False
+    return True
+
+
+def rim_region(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, seed: int = 0) -> np.ndarray | None:
+    """The filled ellipse of :func:`fit_rim` ((H, W) bool), or None."""
+    box = fit_rim(rgb, visible, occluder, seed=seed)
+    if box is None:
+        return None
+    filled = np.zeros(visible.shape, np.uint8)
+    cv2.ellipse(filled, box, 1, -1)
+    return filled > 0
+
+
+def within_rim(rgb: np.ndarray, visible: np.ndarray, front: np.ndarray, hidden: np.ndarray, *,
+               box=None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """An object's visible and hidden parts cut to its rim where the image shows one (:func:`fit_rim`).
+
+    The hidden part is cut to the ellipse. Of the visible part, a piece beyond the rim (by more than 2 px)
+    goes only when it also leaves ``box``, the box the user drew round the object: two cues agree that it is
+    something the mask took (the shadow the object casts, the table), not a part of the object beyond its
+    rim (a mug's handle lies inside the box).
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) float32
+    visible, front, hidden : (H, W) bool
+        The object's visible part, the region of the objects in front (its edge, dilated 1 px, is the
+        occluder's, not the rim's) and the hidden part to cut.
+    box : (x0, y0, x1, y1) or None
+        The object's box prompt (x1, y1 exclusive); None: the visible part stays whole.
+    seed : int
+        Seeds :func:`fit_rim`.
+
+    Returns
+    -------
+    visible, hidden : (H, W) bool
+    """
+    if not hidden.any():
+        return visible, hidden
+    rim = rim_region(rgb, visible, morph.dilate(front, 1), seed=seed)
+    if rim is None:
+        return visible, hidden
+    if box is not None:
+        x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+        inside = np.zeros(visible.shape, bool)
+        inside[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+        beyond, _ = ndi.label(visible & ~morph.dilate(rim, 2), structure=np.ones((3, 3)))
+        leaving = np.unique(beyond[(beyond > 0) & ~inside])
+        if len(leaving):
+            visible = visible & ~np.isin(beyond, leaving)
+    return visible, hidden & rim
+
+
+__all__ = ["fit_rim", "rim_region", "within_rim"]
