@@ -138,10 +138,10 @@ from paintseg_layers.image import as_rgb  # noqa: E402
 from paintseg_layers.imageio import write_image, write_text  # noqa: E402
 from paintseg_layers.masks import dilate  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
-from paintseg_layers.peel import PeelConfig, junction_turn, order_evidence, order_graph, within_reach  # noqa: E402
+from paintseg_layers.peel import PeelConfig, order_evidence, order_graph, within_reach  # noqa: E402
 from paintseg_layers.peel.amodal import shape_hidden  # noqa: E402
 from paintseg_layers.peel.first_pass import first_pass  # noqa: E402
-from paintseg_layers.peel.order import hull_mask  # noqa: E402
+from paintseg_layers.peel.order import hull_mask, pair_turns  # noqa: E402
 from paintseg_layers.projectors import get_projector  # noqa: E402
 from paintseg_layers.prompts import box_mask  # noqa: E402
 
@@ -162,14 +162,15 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
                regions: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Signed evidence of every cue that ``a`` is in front of ``b`` (> 0: in front, 0: no opinion).
 
-    ``others`` (the other objects' masks) weights three-object junctions down, as ``decompose`` does.
+    ``others`` (the other objects' masks) weights three-object junctions down, and ``regions`` (the two prompt
+    boxes as masks) keeps the masks' leaks out of their boxes out of the boundary cues, as ``decompose`` does.
     Two candidates that ``decompose`` does not use: ``solidity`` (the occluded object's visible part has a
     bite taken out: the front one fills more of its convex hull) and ``box cover`` (``regions``: the two
     prompt boxes as masks; the occluder lies inside the occluded object's box more than the reverse:
     the share of ``a``'s mask inside ``b``'s box minus the share of ``b``'s inside ``a``'s; 0 without boxes).
     """
-    e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius, others=others)
-    ta, tb = junction_turn(mask_a, mask_b, third=others), junction_turn(mask_b, mask_a, third=others)
+    e_ab, e_ba, _ = order_evidence(mask_a, mask_b, radius=radius, others=others, boxes=regions)
+    ta, tb = pair_turns(mask_a, mask_b, others=others, boxes=regions)
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
 
     def completion(x, y):  # hidden part of x if y were in front, at most one visible radius away
