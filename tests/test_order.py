@@ -6,7 +6,7 @@ import pytest
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene
 from paintseg_layers.graph import depth_order
 from paintseg_layers.peel import junction_turn, order_evidence, order_graph
-from paintseg_layers.peel.order import resting_prior, swallowed_prior
+from paintseg_layers.peel.order import pair_turns, resting_prior, swallowed_prior
 from paintseg_layers.prompts import box_mask
 
 H, W = 120, 160
@@ -127,3 +127,32 @@ def test_an_object_whose_mask_a_larger_one_swallowed_is_in_front_of_it():
     # a mask that fills its box, or a lost one that nobody else covers, says nothing
     assert not swallowed_prior({"panel": panel & ~rect(100, 40, 122, 70), "label": rect(100, 40, 122, 70)}, regions)
     assert not swallowed_prior({"panel": rect(20, 20, 55, 100), "badge": masks["badge"]}, regions)  # 1/4 of it
+
+
+def test_a_masks_leak_out_of_its_box_is_no_order_evidence():
+    # front (60-120 x 40-90) lies on back's right part; back's box is drawn round its visible part (20-90 x
+    # 20-110). Back's mask leaks over front's upper right, out of back's box: its contour there makes
+    # junctions of its own, which all but cancel the true ones; the boxes keep the leak's contour out of the cues
+    front = rect(60, 40, 120, 90)
+    back = rect(20, 20, 90, 110) & ~front
+    boxes = (box_mask((60, 40, 120, 90), (H, W)), box_mask((20, 20, 90, 110), (H, W)))
+    truth = order_evidence(front, back, radius=18)
+    assert truth[0] > 1.5 and truth[1] == 0.0
+    leak = rect(90, 40, 160, 75)
+    fooled = order_evidence(front & ~leak, back | leak, radius=18)
+    assert fooled[0] < truth[0] - 1.0
+    kept = order_evidence(front & ~leak, back | leak, radius=18, boxes=boxes)
+    assert kept[0] > fooled[0] + 0.5 and kept[1] == 0.0
+    # front's own contour still meets the leak inside front's box: that contact is kept (a front mask's leak
+    # over the back object leaves the back contour's true junction)
+    assert np.isfinite(pair_turns(front & ~leak, back | leak, boxes=boxes)[0])
+    # and on true masks, which stay in their boxes, the boxes change nothing
+    assert order_evidence(front, back, radius=18, boxes=boxes) == pytest.approx(truth)
+
+
+def test_junction_switches_outside_the_region_are_skipped():
+    ledge = rect(0, 40, W, H) | rect(0, 10, 60, 40)
+    box = rect(62, 10, W, 40)
+    assert junction_turn(box, ledge) > 1.0
+    assert np.isnan(junction_turn(box, ledge, region=rect(90, 0, W, H)))  # its one junction lies at x = 62
+    assert junction_turn(box, ledge, region=rect(50, 0, W, H)) == pytest.approx(junction_turn(box, ledge))
