@@ -7,9 +7,13 @@ import itertools
 import numpy as np
 import pytest
 
+from paintseg_layers.amcp import AMCPConfig, Segmenter
 from paintseg_layers.amcp.refine import _OFFSETS
 from paintseg_layers.errors import InputError
-from paintseg_layers.peel.joint import alpha_expansion, joint_labelling
+from paintseg_layers.eval.scenes import make_scene
+from paintseg_layers.image import as_rgb
+from paintseg_layers.peel.first_pass import resolve_contested
+from paintseg_layers.peel.joint import alpha_expansion, joint_labelling, nested_claims
 from paintseg_layers.peel.tightbox import tight_seeds
 
 
@@ -74,6 +78,10 @@ def test_bad_shapes_name_the_argument():
         joint_labelling(img, [a_vis, b[:10]])
     with pytest.raises(InputError, match="valid"):
         joint_labelling(img, [a_vis, b], [np.ones_like(b)])
+    with pytest.raises(InputError, match=r"`support` must hold one region per mask \(2\), got 1"):
+        joint_labelling(img, [a_vis, b], support=[a_vis])
+    with pytest.raises(InputError, match=r"support\[0\]"):
+        joint_labelling(img, [a_vis, b], support=[a_vis[:10], b])
 
 
 def _energy(labels, unary, weights):
@@ -239,3 +247,26 @@ def test_an_object_behind_a_neighbour_shows_again_by_its_box_side_where_its_colo
     labels, unary, boxes = _behind_a_sibling(1.0)  # the cup's colours fit the tip better: it stays the cup's
     seeds, _ = tight_seeds(labels, unary, np.zeros(labels.shape), boxes, [{3}, {3}, set()], 0.15)
     assert not (seeds == 1).any()
+
+
+def test_pixels_two_first_pass_masks_claim_are_decided_by_colours_and_edges_not_by_the_nearest_colour():
+    """Peel benchmark scene 1024 (scissors, a striped blob, a shape; real AMCP masks): the nearest-colour
+    resolution of the masks' overlaps hands parts of the scissors and the blob to their neighbours; with the
+    first-pass masks as ``support`` the prior no longer holds them there."""
+    scene = make_scene(1024)
+    rgb = as_rgb(scene.image)
+    prompts = scene.prompts("box")
+    seg = Segmenter(rgb, config=AMCPConfig(working_size=160, samples=5, steps="IOI", paint_result=False))
+    raw = [seg.segment(p, seed=i).mask for i, p in enumerate(prompts)]
+    valid = [p.valid_region(scene.shape) for p in prompts]
+    resolved = resolve_contested(rgb, nested_claims(raw, valid))
+    kw = {"working_size": 160, "boxes": [p.box for p in prompts]}
+    truth = [o.visible_mask for o in scene.objects]
+
+    def score(masks):
+        return float(np.mean([_iou(m, t) for m, t in zip(masks, truth)]))
+
+    plain = joint_labelling(rgb, resolved, valid, **kw)
+    held = joint_labelling(rgb, resolved, valid, support=raw, **kw)
+    assert not any((a & b).any() for a, b in itertools.combinations(held, 2))
+    assert score(held) > score(plain) + 0.03, (score(plain), score(held))
