@@ -241,12 +241,14 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1):
     with stage("decompose.joint"):
         valid = [prompts[i].valid_region((h, w)) for i in kept]
         # an object resting on another (its box inside the other's) owns its own mask; other contested
-        # pixels go to the nearest colour, then the cut cleans the boundaries
-        resolved = resolve_contested(rgb, nested_claims([masks[i] for i in kept], valid), seed=seed)
+        # pixels go to the nearest colour, then the cut cleans the boundaries: there the first-pass masks
+        # (support), not the nearest colour, say which pixels an object claims
+        support = [masks[i] for i in kept]
+        resolved = resolve_contested(rgb, nested_claims(support, valid), seed=seed)
         if cfg.joint and len(kept) > 1:
             boxes = [getattr(prompts[i], "box", None) for i in kept]
             resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, boxes=boxes,
-                                       seed=seed)
+                                       support=support, seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m
 

@@ -9,7 +9,8 @@ objects by minimising
 
 * ``D_p(k)``: ``-log`` density of the pixel's CIELAB colour under label ``k``'s Gaussian mixture
   (scikit-learn, fitted on the pixels that only ``k``'s mask claims; the background on the pixels no
-  mask claims), plus ``prior`` where the first-pass mask of ``k`` does not claim the pixel; infinite
+  mask claims), plus ``prior`` where the first-pass mask of ``k`` does not claim the pixel (before the
+  masks' overlaps were resolved: a pixel that two masks claim costs neither of them the prior); infinite
   outside ``k``'s valid region (a box prompt's object lies inside its box).
 * ``w_pq``: GrabCut's contrast-sensitive Potts weight (``gamma * exp(-beta |dI|^2)``, 8-connected),
   the same as the single-object refinement.
@@ -19,21 +20,17 @@ The energy is minimised by alpha-expansion, each move one PyMaxflow cut (PyMaxfl
 weights), and the colour models are re-fitted ``rounds`` times as in GrabCut. It runs at the AMCP
 working resolution; labels are mapped back to full size by bilinear interpolation of each label's
 indicator (arg-max). Only the valid regions can change: the cut runs on their box, each move's graph
-holds only the pixels that may take its label, and each colour model scores only its valid region
-(on 8 scenes of 8-15 touching objects, ``benchmarks/crowd_benchmark.py``: 60.6 s -> 31.8 s for the
-joint step on a loaded 2-core machine, same mean IoU 0.890).
+holds only the pixels that may take its label, and each colour model scores only its valid region.
 
 **Nested objects** (a small object resting on a larger one whose box holds its box, cups on a dish):
 the holder's first-pass mask often swallows them, and with similar colours neither the colour models
 nor the nearest-colour split can give them back. :func:`nested_claims` takes the nested objects' masks
 out of the holder's claim before the cut. An object the cut nearly erases (under ``keep`` of the pixels
-only its mask claims) gets its first-pass mask back: a layer is never much worse than its object
-segmented alone.
+only its mask claims) gets its first-pass mask back: never much worse than its object segmented alone.
 
-On 100 generated scenes (seeds 3000..3099, box prompts, 160 x 120) this raised the visible-mask IoU
-from 0.881 (independent masks, contested pixels to the nearest colour) to 0.901, and pairwise
-depth-order accuracy from 0.785 to 0.858: the order cues read the masks' contours, which the cut
-cleans where objects meet.
+On 100 generated scenes (seeds 3000..3099, box prompts, 160 x 120) this raised the visible-mask IoU from
+0.881 (independent masks, contested pixels to the nearest colour) to 0.901, and pairwise depth-order
+accuracy from 0.785 to 0.858: the order cues read the masks' contours, which the cut cleans.
 """
 
 from __future__ import annotations
@@ -206,7 +203,7 @@ def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float 
 def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarray] | None = None, *,
                     prior: float = 0.5, gamma: float = 25.0, rounds: int = 2, working_size: int | None = None,
                     nest: float = NEST, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
-                    reach: float = 2.0, seed: int = 0) -> list[np.ndarray]:
+                    reach: float = 2.0, support: list[np.ndarray] | None = None, seed: int = 0) -> list[np.ndarray]:
     """Turn overlapping per-object masks into disjoint ones with one multi-label graph cut.
 
     Parameters
@@ -232,14 +229,18 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         An object whose final mask keeps under this share of the pixels that only its first-pass mask
         claims gets its first-pass mask back (less the other objects): never worse than alone.
     boxes : list of (x0, y0, x1, y1) or None, optional
-        Each object's box prompt (None for other prompts). A box is drawn tight: an object resting on a
-        larger one (its box at least
-        ``tightbox.INSIDE`` inside the other's) whose label stops more than ``tight`` of
-        its box short of a side gets a seed path to that side (the cheapest over its colours and across
-        no edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not
-        the colours it shares with its holder, ends it (a red cup on its red saucer).
+        Each object's box prompt (None for other prompts). A box is drawn tight: an object resting on a larger
+        one (its box at least ``tightbox.INSIDE`` inside the other's) whose label stops more than ``tight`` of
+        its box short of a side gets a seed path to that side (the cheapest over its colours and across no
+        edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not the
+        colours it shares with its holder, ends it (a red cup on its red saucer); an object resting on nothing
+        is seeded only by the background it fits better along a side it misses (``tightbox.tight_seeds``).
     tight, reach : float
         See ``boxes``.
+    support : list of (H, W) bool, optional
+        Where each first-pass mask claims pixels before its overlaps with other masks were resolved (default
+        ``masks``): ``prior`` is paid outside an object's support only, so a pixel several objects claim costs
+        none of them the prior, and their colours and edges, not the resolution that gave ``masks``, decide it.
     seed : int
         Seeds the pixel sampling and the mixtures' initialisation.
 
@@ -250,9 +251,11 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     h, w = image.shape[:2]
     masks = [np.asarray(m, bool) for m in masks]
     valid = [np.ones((h, w), bool) for _ in masks] if valid is None else [np.asarray(v, bool) for v in valid]
-    if len(valid) != len(masks):
-        raise InputError(f"`valid` must hold one region per mask ({len(masks)}), got {len(valid)}")
-    for name, arrays in (("masks", masks), ("valid", valid)):
+    support = masks if support is None else [np.asarray(m, bool) for m in support]
+    for name, arrays in (("valid", valid), ("support", support)):
+        if len(arrays) != len(masks):
+            raise InputError(f"`{name}` must hold one region per mask ({len(masks)}), got {len(arrays)}")
+    for name, arrays in (("masks", masks), ("valid", valid), ("support", support)):
         for k, m in enumerate(arrays):
             if m.shape != (h, w):
                 raise InputError(f"`{name}[{k}]` must have the image's shape {(h, w)}, got {m.shape}")
@@ -268,14 +271,13 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     lab = cv2.cvtColor(np.ascontiguousarray(img, dtype=np.float32), cv2.COLOR_RGB2Lab)
     weights = _pairwise(np.clip(img, 0, 1).astype(np.float32) * 255, gamma)  # contrast scale of the whole image
     claims = nested_claims(ms, vs, nest)
+    paid = claims if support is masks else nested_claims([morph.shrink(support[k], size) for k in active], vs, nest)
     rng = np.random.default_rng(seed)
     labels = np.zeros(img.shape[:2], np.int64)
     for k in sorted(range(len(ms)), key=lambda k: int(vs[k].sum())):  # start: each pixel to its smallest claimant
         labels[claims[k] & (labels == 0)] = k + 1
     claimed = labels > 0
-    anywhere = np.zeros(img.shape[:2], bool)
-    for v in vs:
-        anywhere |= v
+    anywhere = np.logical_or.reduce(vs)
     # only the valid regions can hold an object: the cut runs on their box (plus a margin), the
     # background's colour model still learns from every unclaimed pixel
     x0, y0, x1, y1 = morph.bbox(anywhere | claimed)
@@ -288,13 +290,12 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     grad = gradient_magnitude(lab[win]) if any(b is not None for b in bxs) else None
     forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
     unary, gaps = None, []
-    # tiny mixture fits: BLAS worker threads only cost; the fits themselves run two at a time
-    # flat regions have fewer distinct colours than components: the fits' ConvergenceWarning is off, set
-    # here, not in the threads (catch_warnings changes process-wide filters: threads would race on them)
+    # tiny mixture fits: BLAS worker threads only cost (the fits run two at a time); their ConvergenceWarning
+    # (flat regions have fewer colours than components) is off here, not in the threads (filters are process-wide)
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for r in range(rounds + 1):
-            if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
+            if r == rounds:  # an object must reach the sides of its tight box: seed the lines it misses
                 if grad is None:
                     break
                 seeds, gaps = tight_seeds(sub, unary, grad, bxs, holders, tight)
@@ -318,7 +319,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
             # the fits are independent: two at a time (the scoring's large array operations release the GIL)
             costs = thread_map(lambda job: _colour_cost(lab, *job)[win], models)
             for k, cost in enumerate(costs):
-                unary[..., k] = cost + prior * (claimed[win] if k == 0 else ~claims[k - 1][win])
+                unary[..., k] = cost + prior * (claimed[win] if k == 0 else ~paid[k - 1][win])
             if forced.any():
                 # in the lines it misses, the object costs ``reach`` less than its holders: the edges (its
                 # contour) decide where it ends, not colours that the object shares with its holder
