@@ -36,7 +36,8 @@
    regions next to it (``amodal="paint"``), or, by default (``amodal="shape"``), the visible contour is
    continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull -- or, for
    an object that does not fill its hull, the contour's own smooth continuation --, the hull's sides
-   continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule);
+   continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule;
+   with a box prompt, also the front pixels inside the box in the object's own colours);
    growth is restricted to ``visible | removed`` and to parts connected to the
    visible mask: the result is the **amodal mask**. The layer's RGBA takes the input's pixels where
    the object is visible and, where it was hidden, exemplar synthesis from the object's own visible
@@ -253,8 +254,8 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             grown = vis.copy()
             if vis.any() and front.any() and cfg.amodal != "none":
                 near = front & morph.dilate(vis, radius)
-                if cfg.amodal == "shape":
-                    extra = shape_hidden(vis, front)
+                if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
+                    extra = shape_hidden(vis, front, box=getattr(prompts[i], "box", None), image=rgb)
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
                 elif near.any():
