@@ -49,7 +49,7 @@ from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
 from paintseg_layers.masks import dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, within_reach  # noqa: E402
-from paintseg_layers.peel.amodal import connected_to, shape_hidden  # noqa: E402
+from paintseg_layers.peel.amodal import box_claimed, connected_to, shape_hidden  # noqa: E402
 from paintseg_layers.peel.config import AMODAL_MODES  # noqa: E402
 from paintseg_layers.viz import draw_overlay  # noqa: E402
 
@@ -98,10 +98,16 @@ def true_visible_amodal(dec, scene, reach: float, boxes: list) -> dict:
     """The default shape rule (``amodal="shape"``, with the prompt ``boxes``) on the scene's *true* visible
     masks, in the decomposition's order: what the hidden-part rule scores once the first pass's visible masks
     are right."""
+    owned = np.zeros(scene.shape, bool)
+    for o in scene.objects:
+        owned |= o.visible_mask
+
     def hidden(vis, front, index):
-        if not vis.any() or not front.any():
+        if not vis.any():
             return np.zeros_like(vis)
-        extra = shape_hidden(vis, front, box=boxes[index], image=scene.image)
+        extra = shape_hidden(vis, front, box=boxes[index], image=scene.image) if front.any() else np.zeros_like(vis)
+        if boxes[index] is not None:
+            extra |= box_claimed(vis, ~owned & ~front & ~vis, boxes[index], scene.image)
         return connected_to(within_reach(extra, vis, reach=reach) | vis, vis)
 
     return replay_amodal(dec, {i: o.visible_mask for i, o in enumerate(scene.objects)}, hidden)

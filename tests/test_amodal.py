@@ -192,3 +192,14 @@ def test_no_claim_where_the_colours_do_not_tell_the_objects_apart():
     image, _truth, vis, front, box, _stolen = _stolen_scene(front_colour=(0.85, 0.15, 0.1))
     assert not box_claimed(vis, front, box, image).any()
     assert (shape_hidden(vis, front, box=box, image=image) == shape_hidden(vis, front)).all()
+
+
+def test_pixels_of_no_object_in_the_box_in_the_objects_colours_are_claimed():
+    image, truth, _vis, _front, box, _stolen = _stolen_scene()
+    vis = truth & ~_scene("rectangle")[2]
+    missed = vis & (np.arange(160) < 30)[None, :]  # the first pass left the rectangle's left end out
+    vis = vis & ~missed
+    unowned = ~vis & ~_front
+    claimed = box_claimed(vis, unowned, box, image)
+    assert (claimed & missed).sum() > 0.95 * missed.sum()
+    assert (claimed & ~missed).sum() == 0  # the grey background in the box stays out

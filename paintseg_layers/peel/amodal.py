@@ -271,19 +271,20 @@ def _local_depth(depth: np.ndarray, piece: np.ndarray, point: np.ndarray, near: 
     return float(depth[ys[close], xs[close]].max()) if close.any() else 1.0
 
 
-def box_claimed(visible: np.ndarray, front: np.ndarray, box, image: np.ndarray, *, ratio: float = 5.0,
+def box_claimed(visible: np.ndarray, candidates: np.ndarray, box, image: np.ndarray, *, ratio: float = 5.0,
                 bins: int = 8) -> np.ndarray:
-    """Pixels of ``front`` inside the object's own prompt ``box`` that look like the object, not like the front.
+    """Pixels of ``candidates`` inside the object's own prompt ``box`` that look like the object.
 
-    A box prompt is drawn round the object's *visible* part, so where a front object's mask reaches into the
-    box in the object's colours, it has taken part of the object (a first-pass mask error the shape rule would
-    otherwise continue from): visible or hidden, those pixels are the object's. A pixel is claimed when its
-    colour is at least ``ratio`` times likelier under the histogram of ``visible`` than under that of
-    ``front`` outside the box (all of ``front`` when under 50 px lie outside), ``bins`` per Lab channel.
+    A box prompt is drawn round the object's *visible* part, so pixels inside it in the object's colours that
+    its first-pass mask left out are the object's: where a front object's mask reaches into the box
+    (``candidates`` = the front) or where no mask has them (``candidates`` = the unowned pixels). A candidate
+    is claimed when its colour is at least ``ratio`` times likelier under the histogram of ``visible`` than
+    under that of the candidates outside the box (all candidates when under 50 px lie outside), ``bins`` per
+    Lab channel.
 
     Parameters
     ----------
-    visible, front : (H, W) bool
+    visible, candidates : (H, W) bool
     box : (x0, y0, x1, y1)
         The object's box prompt (exclusive ends) at the masks' size.
     image : (H, W, 3) float in [0, 1] or uint8
@@ -291,12 +292,12 @@ def box_claimed(visible: np.ndarray, front: np.ndarray, box, image: np.ndarray, 
     Returns
     -------
     (H, W) bool
-        A subset of ``front`` inside ``box`` (not necessarily touching ``visible``).
+        A subset of ``candidates`` inside ``box`` (not necessarily touching ``visible``).
     """
-    inside = front & box_mask(box, front.shape)
+    inside = candidates & box_mask(box, candidates.shape)
     if not inside.any() or not visible.any():
         return inside
-    others = front & ~inside if np.count_nonzero(front & ~inside) >= 50 else front
+    others = candidates & ~inside if np.count_nonzero(candidates & ~inside) >= 50 else candidates
     lab = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2LAB)
     q = lab.astype(np.int32) * bins // 256
     index = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
