@@ -94,20 +94,22 @@ def control_amodal(dec) -> dict:
     return replay_amodal(dec, visible, lambda vis, front, _index: nearest_fill([vis], front)[0])
 
 
-def true_visible_amodal(dec, scene, reach: float, boxes: list) -> dict:
-    """The default shape rule (``amodal="shape"``, with the prompt ``boxes``) on the scene's *true* visible
-    masks, in the decomposition's order: what the hidden-part rule scores once the first pass's visible masks
-    are right."""
-    owned = np.zeros(scene.shape, bool)
+def true_visible_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
+    """The default shape rule (``amodal="shape"``; with the prompt ``boxes``, their claims too) on the scene's
+    *true* visible masks, in the decomposition's order: what the hidden-part rule scores once the first pass's
+    visible masks are right."""
+    owned = np.zeros_like(scene.objects[0].visible_mask)
     for o in scene.objects:
         owned |= o.visible_mask
 
     def hidden(vis, front, index):
         if not vis.any():
             return np.zeros_like(vis)
-        extra = shape_hidden(vis, front, box=boxes[index], image=scene.image) if front.any() else np.zeros_like(vis)
-        if boxes[index] is not None:
-            extra |= box_claimed(vis, ~owned & ~front & ~vis, boxes[index], scene.image)
+        box = boxes[index] if boxes is not None else None
+        image = scene.image if box is not None else None
+        extra = shape_hidden(vis, front, box=box, image=image) if front.any() else np.zeros_like(vis)
+        if box is not None:
+            extra |= box_claimed(vis, ~owned & ~front & ~vis, box, image)
         return connected_to(within_reach(extra, vis, reach=reach) | vis, vis)
 
     return replay_amodal(dec, {i: o.visible_mask for i, o in enumerate(scene.objects)}, hidden)
