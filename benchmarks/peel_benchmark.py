@@ -49,7 +49,7 @@ from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
 from paintseg_layers.masks import dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, within_reach  # noqa: E402
-from paintseg_layers.peel.amodal import connected_to, shape_hidden  # noqa: E402
+from paintseg_layers.peel.amodal import box_claimed, connected_to, shape_hidden  # noqa: E402
 from paintseg_layers.peel.config import AMODAL_MODES  # noqa: E402
 from paintseg_layers.viz import draw_overlay  # noqa: E402
 
@@ -73,9 +73,9 @@ def ssim(x, y, region) -> float:
 def replay_amodal(dec, visible: dict, hidden) -> dict:
     """Amodal masks from ``visible`` (prompt index -> (H, W) bool) and the decomposition's graph.
 
-    ``hidden(vis, front)`` gives an object's hidden part from its visible part and the visible parts of the
-    objects the graph puts in front of it (the engine's default rule finds the same shapes with the front
-    objects' amodal masks on both benchmark sets).
+    ``hidden(vis, front, index)`` gives object ``index``'s hidden part from its visible part and the visible
+    parts of the objects the graph puts in front of it (the engine's default rule finds the same shapes with
+    the front objects' amodal masks on both benchmark sets).
     """
     out = {}
     for layer in dec.layers:
@@ -84,23 +84,33 @@ def replay_amodal(dec, visible: dict, hidden) -> dict:
         for a in nx.ancestors(dec.graph, layer.id):
             front |= visible[dec.layer(a).prompt_index]
         front &= ~vis
-        out[layer.prompt_index] = vis | hidden(vis, front)
+        out[layer.prompt_index] = vis | hidden(vis, front, layer.prompt_index)
     return out
 
 
 def control_amodal(dec) -> dict:
     """Nearest-pixel control from the decomposition's own visible masks and graph."""
     visible = {layer.prompt_index: layer.visible_mask for layer in dec.layers}
-    return replay_amodal(dec, visible, lambda vis, front: nearest_fill([vis], front)[0])
+    return replay_amodal(dec, visible, lambda vis, front, _index: nearest_fill([vis], front)[0])
 
 
-def true_visible_amodal(dec, scene, reach: float) -> dict:
-    """The default shape rule (``amodal="shape"``) on the scene's *true* visible masks, in the decomposition's
-    order: what the hidden-part rule scores once the first pass's visible masks are right."""
-    def hidden(vis, front):
-        if not vis.any() or not front.any():
+def true_visible_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
+    """The default shape rule (``amodal="shape"``; with the prompt ``boxes``, their claims too) on the scene's
+    *true* visible masks, in the decomposition's order: what the hidden-part rule scores once the first pass's
+    visible masks are right."""
+    owned = np.zeros_like(scene.objects[0].visible_mask)
+    for o in scene.objects:
+        owned |= o.visible_mask
+
+    def hidden(vis, front, index):
+        if not vis.any():
             return np.zeros_like(vis)
-        return connected_to(within_reach(shape_hidden(vis, front), vis, reach=reach) | vis, vis)
+        box = boxes[index] if boxes is not None else None
+        image = scene.image if box is not None else None
+        extra = shape_hidden(vis, front, box=box, image=image) if front.any() else np.zeros_like(vis)
+        if box is not None:
+            extra |= box_claimed(vis, ~owned & ~front & ~vis, box, image)
+        return connected_to(within_reach(extra, vis, reach=reach) | vis, vis)
 
     return replay_amodal(dec, {i: o.visible_mask for i, o in enumerate(scene.objects)}, hidden)
 
@@ -137,7 +147,8 @@ def run_scene(scene, args, painter, pictures: list | None = None):
            "control": [], "pairs": 0, "correct": 0, "touching": 0, "touching_correct": 0,
            "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": [], "ceiling": [], "missed": [], "spurious": [],
            "cutout": [], "true_visible": []}
-    ctrl, exact = control_amodal(dec), true_visible_amodal(dec, scene, cfg.hidden_reach)
+    boxes = [getattr(p, "box", None) for p in prompts]
+    ctrl, exact = control_amodal(dec), true_visible_amodal(dec, scene, cfg.hidden_reach, boxes)
     for i, obj in enumerate(scene.objects):
         try:
             layer = dec.layer(i)

@@ -11,6 +11,7 @@ from paintseg_layers.errors import InputError
 from paintseg_layers.masks import iou
 from paintseg_layers.peel import PeelConfig
 from paintseg_layers.peel.amodal import (
+    box_claimed,
     contour_continuation,
     nearest_fill,
     seen_solidity,
@@ -156,3 +157,49 @@ def test_plate_dilation_is_checked():
         with pytest.raises(InputError, match="plate_dilation"):
             PeelConfig(plate_dilation=bad)
     assert PeelConfig.from_dict({"plate_dilation": 0}).plate_dilation == 0
+
+
+def _stolen_scene(front_colour=(0.1, 0.2, 0.9)):
+    """A red rectangle half under a disc whose (predicted) mask also took a strip of the rectangle's visible part.
+
+    Returns (image, truth, visible as predicted, front as predicted, box prompt round the true visible part).
+    """
+    rng = np.random.default_rng(0)
+    truth, true_vis, disc = _scene("rectangle")
+    image = np.full((120, 160, 3), 0.5) + rng.normal(0, 0.02, (120, 160, 3))
+    image[truth] = (0.85, 0.15, 0.1)
+    image[disc] = front_colour
+    image = np.clip(image + rng.normal(0, 0.02, image.shape), 0, 1).astype(np.float32)
+    stolen = true_vis & morph.dilate(disc, 8)
+    front = disc | stolen
+    ys, xs = np.nonzero(true_vis)
+    box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    return image, truth, true_vis & ~front, front, box, stolen
+
+
+def test_front_pixels_in_the_box_in_the_objects_colours_are_the_objects():
+    image, truth, vis, front, box, stolen = _stolen_scene()
+    claimed = box_claimed(vis, front, box, image)
+    assert (claimed & stolen).sum() > 0.95 * stolen.sum()  # the strip the disc's mask took comes back
+    assert (claimed & ~truth).sum() == 0  # no pixel of the blue disc
+    without = vis | shape_hidden(vis, front)
+    with_box = vis | shape_hidden(vis, front, box=box, image=image)
+    assert (with_box & ~without & ~truth).sum() == 0  # all it adds is the object's
+    assert (with_box & truth).sum() - (without & truth).sum() > 0.5 * (stolen & ~without).sum()
+
+
+def test_no_claim_where_the_colours_do_not_tell_the_objects_apart():
+    image, _truth, vis, front, box, _stolen = _stolen_scene(front_colour=(0.85, 0.15, 0.1))
+    assert not box_claimed(vis, front, box, image).any()
+    assert (shape_hidden(vis, front, box=box, image=image) == shape_hidden(vis, front)).all()
+
+
+def test_pixels_of_no_object_in_the_box_in_the_objects_colours_are_claimed():
+    image, truth, _vis, _front, box, _stolen = _stolen_scene()
+    vis = truth & ~_scene("rectangle")[2]
+    missed = vis & (np.arange(160) < 30)[None, :]  # the first pass left the rectangle's left end out
+    vis = vis & ~missed
+    unowned = ~vis & ~_front
+    claimed = box_claimed(vis, unowned, box, image)
+    assert (claimed & missed).sum() > 0.95 * missed.sum()
+    assert (claimed & ~missed).sum() == 0  # the grey background in the box stays out

@@ -9,6 +9,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from paintseg_layers import masks as morph
+from paintseg_layers.image import to_uint8
+from paintseg_layers.prompts import box_mask
 
 
 def nearest_fill(visible: list[np.ndarray], removed: np.ndarray) -> list[np.ndarray]:
@@ -269,8 +271,47 @@ def _local_depth(depth: np.ndarray, piece: np.ndarray, point: np.ndarray, near: 
     return float(depth[ys[close], xs[close]].max()) if close.any() else 1.0
 
 
+def box_claimed(visible: np.ndarray, candidates: np.ndarray, box, image: np.ndarray, *, ratio: float = 5.0,
+                bins: int = 8) -> np.ndarray:
+    """Pixels of ``candidates`` inside the object's own prompt ``box`` that look like the object.
+
+    A box prompt is drawn round the object's *visible* part, so pixels inside it in the object's colours that
+    its first-pass mask left out are the object's: where a front object's mask reaches into the box
+    (``candidates`` = the front) or where no mask has them (``candidates`` = the unowned pixels). A candidate
+    is claimed when its colour is at least ``ratio`` times likelier under the histogram of ``visible`` than
+    under that of the candidates outside the box (all candidates when under 50 px lie outside), ``bins`` per
+    Lab channel.
+
+    Parameters
+    ----------
+    visible, candidates : (H, W) bool
+    box : (x0, y0, x1, y1)
+        The object's box prompt (exclusive ends) at the masks' size.
+    image : (H, W, 3) float in [0, 1] or uint8
+
+    Returns
+    -------
+    (H, W) bool
+        A subset of ``candidates`` inside ``box`` (not necessarily touching ``visible``).
+    """
+    inside = candidates & box_mask(box, candidates.shape)
+    if not inside.any() or not visible.any():
+        return inside
+    others = candidates & ~inside if np.count_nonzero(candidates & ~inside) >= 50 else candidates
+    lab = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2LAB)
+    q = lab.astype(np.int32) * bins // 256
+    index = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
+
+    def density(sel):  # add-half smoothing: a colour never seen is unlikely, not impossible
+        counts = np.bincount(index[sel], minlength=bins**3) + 0.5
+        return counts / counts.sum()
+
+    own, theirs = density(visible), density(others)
+    return inside & (own[index] >= ratio * theirs[index])
+
+
 def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellipse_misfit: float = 0.04,
-                 min_solidity: float = 0.8) -> np.ndarray:
+                 min_solidity: float = 0.8, box=None, image: np.ndarray | None = None) -> np.ndarray:
     """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
 
     Three hypotheses, each restricted to ``front`` (the pixels of the objects in front): the convex hull of
@@ -294,6 +335,9 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
         Largest :func:`ellipse_continuation` misfit for the ellipse to be trusted.
     min_solidity : float
         Least :func:`seen_solidity` for the hull to count as part of the object (0 always keeps it).
+    box, image : optional
+        The object's box prompt and the image: with both, the front pixels in the box that look like the
+        object join the hidden part (:func:`box_claimed`).
 
     Returns
     -------
@@ -302,6 +346,12 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
     """
     if not visible.any() or not front.any():
         return np.zeros_like(front)
+    claimed = box_claimed(visible, front, box, image) if box is not None and image is not None else False
+    return claimed | _contour_rule(visible, front, gap, ellipse_misfit, min_solidity)
+
+
+def _contour_rule(visible, front, gap, ellipse_misfit, min_solidity) -> np.ndarray:
+    """:func:`shape_hidden` from the visible contour alone."""
     occluder = morph.dilate(front, gap)
     lower, upper = supporting_halfplanes(visible, occluder)
     if seen_solidity(visible, lower, occluder) < min_solidity:

@@ -22,7 +22,9 @@ class PeelConfig:
         Settings of every AMCP segmentation.
     amodal : {"shape", "paint", "nearest", "none"}
         How hidden parts are recovered: ``shape`` continues the visible contour across the occluder
-        (:func:`paintseg_layers.peel.amodal.shape_hidden`), ``paint`` re-segments on the running painting,
+        (:func:`paintseg_layers.peel.amodal.shape_hidden`; a box prompt's pixels in the object's colours that
+        no mask took or a front mask took join it, :func:`~paintseg_layers.peel.amodal.box_claimed`),
+        ``paint`` re-segments on the running painting,
         ``nearest`` is the no-painter control, ``none`` keeps the visible mask (see
         :mod:`paintseg_layers.peel.engine`).
     plate : {"union", "peel"}

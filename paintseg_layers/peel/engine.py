@@ -37,6 +37,8 @@
    continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull -- or, for
    an object that does not fill its hull, the contour's own smooth continuation --, the hull's sides
    continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule;
+   with a box prompt, also the front pixels inside the box in the object's own colours, and -- occluded
+   or not -- the box's pixels of no object in its colours: :func:`paintseg_layers.peel.amodal.box_claimed`;
    both parts cut to the object's rim where the image's edges show one,
    :func:`paintseg_layers.peel.ellipse.within_rim`);
    growth is restricted to ``visible | removed`` and to parts connected to the
@@ -83,7 +85,7 @@ from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.painters.base import in_background
-from paintseg_layers.peel.amodal import connected_to, nearest_fill, shape_hidden, within_reach
+from paintseg_layers.peel.amodal import box_claimed, connected_to, nearest_fill, shape_hidden, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.ellipse import within_rim
@@ -234,6 +236,9 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
     visible = dict(zip(order, visible_masks([masks[i] for i in order])))
 
     # 3. peel front to back
+    owned = np.zeros((h, w), bool)
+    for v in visible.values():
+        owned |= v
     painting = rgb.copy()
     amodal, fills = {}, {}
     removed_so_far = np.zeros((h, w), bool)
@@ -253,12 +258,13 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             for a in ancestors[i]:
                 front |= amodal.get(a, visible[a])
             front &= ~vis
-            grown = vis.copy()
+            grown, extra = vis.copy(), np.zeros((h, w), bool)
+            box = getattr(prompts[i], "box", None) if cfg.amodal == "shape" else None
             if vis.any() and front.any() and cfg.amodal != "none":
                 near = front & morph.dilate(vis, radius)
-                if cfg.amodal == "shape":
-                    vis, extra = within_rim(rgb, vis, front, shape_hidden(vis, front),
-                                            box=getattr(prompts[i], "box", None), seed=seed + 5000 + i)
+                if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
+                    vis, extra = within_rim(rgb, vis, front, shape_hidden(vis, front, box=box, image=rgb),
+                                            box=box, seed=seed + 5000 + i)
                     visible[i] = vis
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
@@ -266,8 +272,9 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
                     res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
                     extra = res.mask & front
-                else:
-                    extra = np.zeros((h, w), bool)
+            if box is not None and vis.any():  # the object's colours in its box that no mask took are its own
+                extra |= box_claimed(vis, ~owned & ~front & ~vis, box, rgb)
+            if extra.any():
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
             amodal[i] = grown
