@@ -239,3 +239,24 @@ def test_an_object_behind_a_neighbour_shows_again_by_its_box_side_where_its_colo
     labels, unary, boxes = _behind_a_sibling(1.0)  # the cup's colours fit the tip better: it stays the cup's
     seeds, _ = tight_seeds(labels, unary, np.zeros(labels.shape), boxes, [{3}, {3}, set()], 0.15)
     assert not (seeds == 1).any()
+
+
+def test_expansion_skipping_idle_labels_gives_the_labels_of_expanding_every_label():
+    """Labels confined to far-apart boxes: a label whose last move changed nothing is expanded again only once a
+    label it reads has changed; the labels are those of expanding every label in every cycle."""
+    rng = np.random.default_rng(0)
+    h, w, n = 30, 40, 5
+    unary = rng.uniform(0, 2, (h, w, n))
+    movable = [np.ones((h, w), bool)] + [np.zeros((h, w), bool) for _ in range(n - 1)]
+    for k, (y, x) in enumerate(((2, 2), (2, 25), (17, 2), (17, 25)), start=1):
+        movable[k][y : y + 10, x : x + 12] = True
+        if k > 1:  # these three fill their boxes at once; object 1 and the background trade pixels longer
+            unary[movable[k], k] -= 2.0
+        unary[~movable[k], k] = 1e9
+    weights = [rng.uniform(0, 1.0, (h, w)) for _ in _OFFSETS]
+    start = np.zeros((h, w), np.int64)
+    every = start
+    for _ in range(6):  # one cycle per call: every label is expanded in every cycle
+        every = alpha_expansion(unary, weights, every, cycles=1)
+    fast = alpha_expansion(unary, weights, start, cycles=6, movable=movable)
+    assert np.array_equal(every, fast)

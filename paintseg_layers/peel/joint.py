@@ -122,23 +122,31 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
     grid = [(p, q, wt[sl].ravel()) for (p, q, sl), wt in zip(_grid_edges(h, w), weights)]
     grid = (np.concatenate([e[0] for e in grid]), np.concatenate([e[1] for e in grid]),
             np.concatenate([e[2] for e in grid]))
-    per_label = []
+    per_label, zones = [], []
     for a in range(n_labels):  # the edges that touch a pixel able to switch to a
         if movable is None:
             per_label.append((grid, None))
+            zones.append(slice(None))
             continue
         mv = np.asarray(movable[a], bool).ravel()
         near = mv[grid[0]] | mv[grid[1]]
         per_label.append(((grid[0][near], grid[1][near], grid[2][near]), mv))
+        zone = mv.copy()  # the pixels whose labels a's move reads: mv and both ends of its edges
+        zone[grid[0][near]] = zone[grid[1][near]] = True
+        zones.append(np.flatnonzero(zone))
     pos = np.full(h * w, -1, np.int64)
-    tried = [-1] * n_labels  # the move count at each label's last expansion
-    last_change, moves = -1, 0
+    stamp = np.zeros(h * w, np.int64)  # the move that last changed each pixel (0: none)
+    idle = [0] * n_labels  # the number of a's last move when it changed nothing, else 0
+    moves = 0
     for _ in range(cycles):
         changed = False
         for a in range(n_labels):
-            if tried[a] > last_change:  # nothing changed since a's own move: expanding a again changes nothing
+            # a's last move changed nothing and no label it reads changed since: its graph, and so its
+            # (empty) move, would be the same again
+            if idle[a] and stamp[zones[a]].max(initial=0) < idle[a]:
                 continue
-            tried[a] = moves = moves + 1
+            moves += 1
+            idle[a] = moves
             (p, q, c), mv = per_label[a]
             nodes = labels != a if mv is None else mv & (labels != a)
             nodes = np.flatnonzero(nodes)
@@ -178,7 +186,8 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             pos[nodes] = -1
             if switch.any():
                 labels[nodes[switch]] = a
-                changed, last_change = True, moves
+                stamp[nodes[switch]] = moves
+                changed, idle[a] = True, 0
         if not changed:
             break
     return labels.reshape(h, w)
