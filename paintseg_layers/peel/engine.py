@@ -252,12 +252,11 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             front &= ~vis
             grown = vis.copy()
             if vis.any() and front.any() and cfg.amodal != "none":
-                near = front & morph.dilate(vis, radius)
                 if cfg.amodal == "shape":
                     extra = shape_hidden(vis, front)
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
-                elif near.any():
+                elif (near := front & morph.dilate(vis, radius)).any():  # only the re-segmentation reads it
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
                     res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
                     extra = res.mask & front
