@@ -130,9 +130,10 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             continue
         mv = np.asarray(movable[a], bool).ravel()
         near = mv[grid[0]] | mv[grid[1]]
-        per_label.append(((grid[0][near], grid[1][near], grid[2][near]), mv))
+        p, q = grid[0][near], grid[1][near]
+        per_label.append(((p, q, grid[2][near]), mv))
         zone = mv.copy()  # the pixels whose labels a's move reads: mv and both ends of its edges
-        zone[grid[0][near]] = zone[grid[1][near]] = True
+        zone[p] = zone[q] = True
         zones.append(np.flatnonzero(zone))
     pos = np.full(h * w, -1, np.int64)
     stamp = np.zeros(h * w, np.int64)  # the move that last changed each pixel (0: none)
