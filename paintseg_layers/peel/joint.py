@@ -117,33 +117,24 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
     a small cut. Returns the labelling reached after at most ``cycles`` sweeps.
     """
     h, w, n_labels = unary.shape
-    flat = unary.reshape(-1, n_labels)
-    labels = labels.ravel().copy()
-    grid = [(p, q, wt[sl].ravel()) for (p, q, sl), wt in zip(_grid_edges(h, w), weights)]
-    grid = (np.concatenate([e[0] for e in grid]), np.concatenate([e[1] for e in grid]),
-            np.concatenate([e[2] for e in grid]))
-    per_label, zones = [], []
-    for a in range(n_labels):  # the edges that touch a pixel able to switch to a
-        if movable is None:
-            per_label.append((grid, None))
-            zones.append(slice(None))
-            continue
-        mv = np.asarray(movable[a], bool).ravel()
-        near = mv[grid[0]] | mv[grid[1]]
+    flat, labels = unary.reshape(-1, n_labels), labels.ravel().copy()
+    edges = [(p, q, wt[sl].ravel()) for (p, q, sl), wt in zip(_grid_edges(h, w), weights)]
+    grid = tuple(np.concatenate(part) for part in zip(*edges))  # (p, q, weight) of every edge
+    per_label, zones = [], []  # a's edges: those that touch a pixel able to switch to a; zone: the pixels they read
+    for a in range(n_labels):
+        mv = None if movable is None else np.asarray(movable[a], bool).ravel()
+        near = slice(None) if mv is None else mv[grid[0]] | mv[grid[1]]
         p, q = grid[0][near], grid[1][near]
         per_label.append(((p, q, grid[2][near]), mv))
-        zone = mv.copy()  # the pixels whose labels a's move reads: mv and both ends of its edges
+        zone = np.ones(h * w, bool) if mv is None else mv.copy()
         zone[p] = zone[q] = True
         zones.append(np.flatnonzero(zone))
-    pos = np.full(h * w, -1, np.int64)
-    stamp = np.zeros(h * w, np.int64)  # the move that last changed each pixel (0: none)
-    idle = [0] * n_labels  # the number of a's last move when it changed nothing, else 0
-    moves = 0
+    pos, stamp = np.full(h * w, -1, np.int64), np.zeros(h * w, np.int64)  # stamp: the move that last changed a pixel
+    idle, moves = [0] * n_labels, 0  # idle[a]: the number of a's last move when it changed nothing, else 0
     for _ in range(cycles):
         changed = False
         for a in range(n_labels):
-            # a's last move changed nothing and no label it reads changed since: its graph, and so its
-            # (empty) move, would be the same again
+            # a's last move changed nothing and no label it reads changed since: the same graph, the same empty move
             if idle[a] and stamp[zones[a]].max(initial=0) < idle[a]:
                 continue
             moves += 1
