@@ -292,3 +292,24 @@ def test_an_object_resting_on_nothing_is_seeded_by_the_background_it_fits_along_
     assert _iou(held[k], truth[k]) > _iou(plain[k], truth[k]) + 0.2
     for i in range(len(truth)):
         assert _iou(held[i], truth[i]) > _iou(plain[i], truth[i]) - 0.02
+
+
+def test_expansion_skipping_idle_labels_gives_the_labels_of_expanding_every_label():
+    """Labels confined to far-apart boxes: a label whose last move changed nothing is expanded again only once a
+    label it reads has changed; the labels are those of expanding every label in every cycle."""
+    rng = np.random.default_rng(0)
+    h, w, n = 30, 40, 5
+    unary = rng.uniform(0, 2, (h, w, n))
+    movable = [np.ones((h, w), bool)] + [np.zeros((h, w), bool) for _ in range(n - 1)]
+    for k, (y, x) in enumerate(((2, 2), (2, 25), (17, 2), (17, 25)), start=1):
+        movable[k][y : y + 10, x : x + 12] = True
+        if k > 1:  # these three fill their boxes at once; object 1 and the background trade pixels longer
+            unary[movable[k], k] -= 2.0
+        unary[~movable[k], k] = 1e9
+    weights = [rng.uniform(0, 1.0, (h, w)) for _ in _OFFSETS]
+    start = np.zeros((h, w), np.int64)
+    every = start
+    for _ in range(6):  # one cycle per call: every label is expanded in every cycle
+        every = alpha_expansion(unary, weights, every, cycles=1)
+    fast = alpha_expansion(unary, weights, start, cycles=6, movable=movable)
+    assert np.array_equal(every, fast)

@@ -261,14 +261,13 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             grown, extra = vis.copy(), np.zeros((h, w), bool)
             box = getattr(prompts[i], "box", None) if cfg.amodal == "shape" else None
             if vis.any() and front.any() and cfg.amodal != "none":
-                near = front & morph.dilate(vis, radius)
                 if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
                     vis, extra = within_rim(rgb, vis, front, shape_hidden(vis, front, box=box, image=rgb),
                                             box=box, seed=seed + 5000 + i)
                     visible[i] = vis
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
-                elif near.any():
+                elif (near := front & morph.dilate(vis, radius)).any():  # only the re-segmentation reads it
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
                     res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
                     extra = res.mask & front

@@ -41,12 +41,15 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
 
     if not mask.any():
         return 0.0
+    # only the pixels within the ring matter: work on the mask's box grown by it, not the whole (maybe 24 Mpx) image
+    win = _grown_box(mask, ring + 1)
+    mask, image = mask[win], image[win]
+    exclude = None if exclude is None else exclude[win]
     around = morph.dilate(mask, ring) & ~mask
     if exclude is not None and (around & ~exclude).sum() >= 0.25 * around.sum():
         around &= ~exclude  # (unless the others hold nearly all of the ring: then they are its surroundings)
     if not around.any():
         return 1.0
-    # only the pixels near the mask matter: convert their box, not the whole (maybe 24 Mpx) image
     x0, y0, x1, y1 = morph.bbox(around | mask)
     around, mask = around[y0:y1, x0:x1], mask[y0:y1, x0:x1]
     lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1], dtype=np.float32), cv2.COLOR_RGB2Lab)
@@ -70,15 +73,22 @@ def contour_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4) -> f
     """
     if not mask.any():
         return 0.0
-    x0, y0, x1, y1 = morph.bbox(morph.dilate(mask, ring + 1))
-    m = mask[y0:y1, x0:x1]
-    lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1], dtype=np.float32), cv2.COLOR_RGB2Lab)
+    win = _grown_box(mask, ring + 1)  # the box of the mask dilated by ring + 1 px
+    m, image = mask[win], image[win]
+    lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
     grad = gradient_magnitude(lab)
     contour = morph.dilate(m, 1) & ~morph.erode(m, 1)
     ref = (morph.dilate(m, ring) & ~morph.dilate(m, 1)) | morph.erode(m, 2)
     if not ref.any():
         return 0.0
     return float(np.median(grad[contour]) / (np.median(grad[ref]) + 1.0))  # + 1: flat images divide by ~0
+
+
+def _grown_box(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """The box of ``mask``'s pixels grown by ``pad`` px on each side, clipped to the image (a 2-D slice)."""
+    x0, y0, x1, y1 = morph.bbox(mask)
+    h, w = mask.shape
+    return np.s_[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
 
 
 def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400,
@@ -108,10 +118,10 @@ def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: in
         pix = lab[own]
         if len(pix) > samples:
             pix = pix[rng.choice(len(pix), samples, replace=False)]
-        d, _ = cKDTree(pix).query(lab[contested], k=min(3, len(pix)))
+        claim = m[contested]  # only the contested pixels this mask claims need its distances
+        d, _ = cKDTree(pix).query(lab[contested][claim], k=min(3, len(pix)))
         d = d if d.ndim == 2 else d[:, None]
-        claim = m[contested]
-        cost[k, claim] = np.median(d, axis=1)[claim]
+        cost[k, claim] = np.median(d, axis=1)
     winner = np.argmin(cost, axis=0)
     ys, xs = np.nonzero(contested)
     for k, m in enumerate(masks):

@@ -29,8 +29,7 @@ out of the holder's claim before the cut. An object the cut nearly erases (under
 only its mask claims) gets its first-pass mask back: never much worse than its object segmented alone.
 
 On 100 generated scenes (seeds 3000..3099, box prompts, 160 x 120) this raised the visible-mask IoU from
-0.881 (independent masks, contested pixels to the nearest colour) to 0.901, and pairwise depth-order
-accuracy from 0.785 to 0.858: the order cues read the masks' contours, which the cut cleans.
+0.881 (independent masks, contested pixels to the nearest colour) to 0.901, and depth order 0.785 -> 0.858.
 """
 
 from __future__ import annotations
@@ -114,28 +113,28 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
     a small cut. Returns the labelling reached after at most ``cycles`` sweeps.
     """
     h, w, n_labels = unary.shape
-    flat = unary.reshape(-1, n_labels)
-    labels = labels.ravel().copy()
-    grid = [(p, q, wt[sl].ravel()) for (p, q, sl), wt in zip(_grid_edges(h, w), weights)]
-    grid = (np.concatenate([e[0] for e in grid]), np.concatenate([e[1] for e in grid]),
-            np.concatenate([e[2] for e in grid]))
-    per_label = []
-    for a in range(n_labels):  # the edges that touch a pixel able to switch to a
-        if movable is None:
-            per_label.append((grid, None))
-            continue
-        mv = np.asarray(movable[a], bool).ravel()
-        near = mv[grid[0]] | mv[grid[1]]
-        per_label.append(((grid[0][near], grid[1][near], grid[2][near]), mv))
-    pos = np.full(h * w, -1, np.int64)
-    tried = [-1] * n_labels  # the move count at each label's last expansion
-    last_change, moves = -1, 0
+    flat, labels = unary.reshape(-1, n_labels), labels.ravel().copy()
+    edges = [(p, q, wt[sl].ravel()) for (p, q, sl), wt in zip(_grid_edges(h, w), weights)]
+    grid = tuple(np.concatenate(part) for part in zip(*edges))  # (p, q, weight) of every edge
+    per_label, zones = [], []  # a's edges: those that touch a pixel able to switch to a; zone: the pixels they read
+    for a in range(n_labels):
+        mv = None if movable is None else np.asarray(movable[a], bool).ravel()
+        near = slice(None) if mv is None else mv[grid[0]] | mv[grid[1]]
+        p, q = grid[0][near], grid[1][near]
+        per_label.append(((p, q, grid[2][near]), mv))
+        zone = np.ones(h * w, bool) if mv is None else mv.copy()
+        zone[p] = zone[q] = True
+        zones.append(np.flatnonzero(zone))
+    pos, stamp = np.full(h * w, -1, np.int64), np.zeros(h * w, np.int64)  # stamp: the move that last changed a pixel
+    idle, moves = [0] * n_labels, 0  # idle[a]: the number of a's last move when it changed nothing, else 0
     for _ in range(cycles):
         changed = False
         for a in range(n_labels):
-            if tried[a] > last_change:  # nothing changed since a's own move: expanding a again changes nothing
+            # a's last move changed nothing and no label it reads changed since: the same graph, the same empty move
+            if idle[a] and stamp[zones[a]].max(initial=0) < idle[a]:
                 continue
-            tried[a] = moves = moves + 1
+            moves += 1
+            idle[a] = moves
             (p, q, c), mv = per_label[a]
             nodes = labels != a if mv is None else mv & (labels != a)
             nodes = np.flatnonzero(nodes)
@@ -175,7 +174,8 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             pos[nodes] = -1
             if switch.any():
                 labels[nodes[switch]] = a
-                changed, last_change = True, moves
+                stamp[nodes[switch]] = moves
+                changed, idle[a] = True, 0
         if not changed:
             break
     return labels.reshape(h, w)
