@@ -145,9 +145,23 @@ def test_i_step_paints_at_inpaint_size_and_o_step_at_paint_size():
         assert iou(res.mask, gt) > 0.9
         logs[size] = painter.log
     assert cfg.inpaint_size < cfg.paint_size
-    assert AMCPConfig().inpaint_size == 0  # opt-in: the default paints both steps at paint_size
     assert max(logs[cfg.inpaint_size]["I"]) == cfg.inpaint_size  # the object's crop is larger: downscaled to the cap
     assert max(logs[cfg.inpaint_size]["O"]) == cfg.paint_size
     assert max(logs[0]["I"]) == cfg.paint_size
+
+
+def test_i_step_keeps_paint_size_where_no_boundary_re_cut_follows():
+    """``inpaint_size`` applies only to a view coarser than the photo (its boundary is re-cut at full size)."""
+    img, gt, _ = make_object_scene(h=400, w=600, box=(150, 80, 450, 320))
+    box = BoxPrompt((130, 60, 470, 340))
+    cfg = replace(FAST, paint_result=False, paint_size=96, inpaint_size=64)
+    sizes = {}
+    for name, c, prompt in (("coarse", cfg, box), ("no re-cut", replace(cfg, boundary_band=0.0), box),
+                            ("click", cfg, PointPrompt(((300, 200),)))):
+        painter = _SizeLog()
+        Segmenter(img, painter=painter, config=c).segment(prompt, seed=0)
+        sizes[name] = max(painter.log["I"])
+    assert sizes == {"coarse": 64, "no re-cut": 96, "click": 96}
+    assert AMCPConfig().inpaint_size < AMCPConfig().paint_size  # the default uses it
     with pytest.raises(InputError, match="`inpaint_size`"):
         AMCPConfig(inpaint_size=-1)

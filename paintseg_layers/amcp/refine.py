@@ -32,9 +32,20 @@ _POOLS = ThreadpoolController()
 #: GrabCut iterations of the refinement from clicks: their start is rough, and the 3 that suffice from a box
 #: (``refine_mask``'s default) lost IoU after 5 clicks 0.783 -> 0.732 on the first 8 GrabCut photos
 CLICK_ITERATIONS = 5
-#: GrabCut iterations of the refinement after AMCP from a box, mask or scribbles: 2 saved 31 % of the GrabCut
-#: work (GrabCut-set box IoU 0.8763 vs 0.8740 with 3) but cost the nested crowd set 0.905 -> 0.892
+#: GrabCut iterations of the refinement after AMCP from a box, mask or scribbles on a view at the photo's own
+#: resolution: 2 cost the nested crowd set 0.905 -> 0.892, where no boundary re-cut follows
 AMCP_ITERATIONS = 3
+#: ... on a view coarser than the photo, whose boundary ``refine_boundary`` re-cuts at full size afterwards: the
+#: working cut decides the coarse shape alone, and 2 save 31 % of its GrabCut work (GrabCut-set box IoU 0.8763 vs
+#: 0.8740 with 3, I-step at 112 px)
+RECUT_ITERATIONS = 2
+
+
+def iterations_for(*, click: bool, recut: bool) -> int:
+    """GrabCut iterations of the refinement after AMCP: from clicks, before a boundary re-cut, else."""
+    return CLICK_ITERATIONS if click else RECUT_ITERATIONS if recut else AMCP_ITERATIONS
+
+
 #: pixels the boundary re-cut learns its colour models from
 MODEL_PIXELS = 12_000
 

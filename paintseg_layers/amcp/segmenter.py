@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.clustering import kmeans_1d
 from paintseg_layers.amcp.confidence import confidence_of, step_evidence
-from paintseg_layers.amcp.config import AMCPConfig
+from paintseg_layers.amcp.config import AMCPConfig, step_paint_size
 from paintseg_layers.amcp.objectscale import (
     WorkView,
     make_view,
@@ -39,7 +39,7 @@ from paintseg_layers.amcp.objectscale import (
     whole_view_geometry,
 )
 from paintseg_layers.amcp.paintout import paint_out
-from paintseg_layers.amcp.refine import AMCP_ITERATIONS, CLICK_ITERATIONS, refine_boundary, refine_mask
+from paintseg_layers.amcp.refine import iterations_for, refine_boundary, refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
@@ -175,7 +175,7 @@ class Segmenter:
             return painter.paint(crop, region, n=n, seed=seed)
         return paint_at_most(painter.paint, crop, region, ps, n=n, seed=seed)
 
-    def _step(self, view, kind, mask, valid, step_index, k, keep_top, bump, seed):
+    def _step(self, view, kind, mask, valid, step_index, k, keep_top, bump, seed, recut):
         cfg = self.config
         rng = np.random.default_rng([seed, step_index])
         n = cfg.samples
@@ -198,7 +198,7 @@ class Segmenter:
         src = view.image[win]
         # one painter call per distinct region shape keeps the backend's batching where regions agree
         with stage(f"segment.paint.{step_index}{kind}"):
-            size = cfg.inpaint_size if kind == "I" and cfg.inpaint_size else cfg.paint_size
+            size = step_paint_size(cfg, kind, recut)
             paintings = self._paint_samples(painter, src, regions, win, rng, size)
         if context:
             paintings = paintings[:, y0:y1, x0:x1]
@@ -287,6 +287,8 @@ class Segmenter:
         start = mask.copy()
         soft = mask.astype(np.float32)
         first_k3 = isinstance(p, (BoxPrompt, PointPrompt))
+        # box and mask prompts (clicks, scribbles name no extent) whose view is coarser than the photo
+        recut = cfg.refine and cfg.boundary_band > 0 and isinstance(prompt, (BoxPrompt, MaskPrompt)) and view.coarser
         it = enumerate(cfg.steps.upper())
         if self.progress:
             it = tqdm(list(it), desc="AMCP", unit="step", leave=False)
@@ -301,7 +303,7 @@ class Segmenter:
             if isinstance(p, PointPrompt):
                 weight = 2.0 * (0.5**si)
                 bump = weight * p.bump(shape)
-            new, soft, ev = self._step(view, kind, mask, valid, si, k, keep, bump, seed)
+            new, soft, ev = self._step(view, kind, mask, valid, si, k, keep, bump, seed, recut)
             new = morph.clean(new, 1)
             new = (new | fg_seed) & ~bg_seed
             if ev is not None:
@@ -318,15 +320,13 @@ class Segmenter:
             weak = conf < cfg.trust
             with stage("segment.refine"):
                 init = start if weak else amcp_mask
-                its = CLICK_ITERATIONS if isinstance(prompt, PointPrompt) else AMCP_ITERATIONS
+                its = iterations_for(click=isinstance(prompt, PointPrompt), recut=recut)
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
                                     seed=seed, iterations=its)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
-        # box and mask prompts (clicks, scribbles name no extent) whose view is coarser than the photo
-        boxed = isinstance(prompt, (BoxPrompt, MaskPrompt))
-        if cfg.refine and cfg.boundary_band > 0 and boxed and view.coarser and full_mask.any():
+        if recut and full_mask.any():
             with stage("segment.boundary"):
                 width = max(2, round(cfg.boundary_band * max((b := morph.bbox(full_mask))[2] - b[0], b[3] - b[1])))
                 full_mask = refine_boundary(self.image, full_mask, width=width, valid=prompt.valid_region(full_shape),
