@@ -233,8 +233,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         one (its box at least ``tightbox.INSIDE`` inside the other's) whose label stops more than ``tight`` of
         its box short of a side gets a seed path to that side (the cheapest over its colours and across no
         edge) and costs ``reach`` less than its holder in the lines it missed, so its own contour, not the
-        colours it shares with its holder, ends it (a red cup on its red saucer); an object resting on nothing
-        is seeded only by the background it fits better along a side it misses (``tightbox.tight_seeds``).
+        colours it shares with its holder, ends it (a red cup on its red saucer).
     tight, reach : float
         See ``boxes``.
     support : list of (H, W) bool, optional
@@ -295,7 +294,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for r in range(rounds + 1):
-            if r == rounds:  # an object must reach the sides of its tight box: seed the lines it misses
+            if r == rounds:  # a nested object must reach the sides of its tight box: seed the lines it misses
                 if grad is None:
                     break
                 seeds, gaps = tight_seeds(sub, unary, grad, bxs, holders, tight)

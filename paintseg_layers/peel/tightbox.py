@@ -6,10 +6,7 @@ on its red saucer) often comes back from its own segmentation as its distinct pa
 rim); its holder's mask then swallows the rest. :func:`tight_seeds` finds where a nested object's label
 stops short of a side of its box and the cheapest path (over the object's colours, across no edge) from
 it to that side; :func:`paintseg_layers.peel.joint.joint_labelling` forces the path to the object and
-lets the object's own contour, not the shared colours, end it. An object resting on nothing loses parts the
-same way (a person's dark legs on a dark ground); it is seeded only where it shows by the side it misses:
-the largest piece of background there that its colours fit better (a path over the background floods
-textured grounds).
+lets the object's own contour, not the shared colours, end it.
 """
 
 from __future__ import annotations
@@ -98,23 +95,21 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
     A box is drawn tight around its object, and a connected object that touches all four sides of its
     box crosses every row and column of it. Where an object's label stops more than ``tight`` of
     its box's height (width) short of a side, the cheapest path from its largest piece to ``tight / 2``
-    from that side, over pixels that ``holders[k]`` (labels, 0 = background) or the background hold,
-    becomes its seeds: a step costs more where the object's colours fit worse than
+    from that side, over pixels that ``holders[k]`` (labels, 0 = background; an empty set: no seeds) or
+    the background hold, becomes its seeds: a step costs more where the object's colours fit worse than
     the current label's and where it crosses an edge (the object's own contour), so the path runs inside
     the object. A side is left alone when other objects fill ``SIBLINGS`` of the box between the object
     and that side: the object goes on behind them, and a path round them would run over its holder; it
     still shows again by that side, so the largest piece of the band along it where the object's colours fit
-    better than the current labels' is seeded instead (:func:`_reappearance`). An object resting on nothing
-    (``holders[k]`` empty) gets no path, only that piece, of the background alone, by every side it misses.
+    better than the current labels' is seeded instead (:func:`_reappearance`).
     Returns ``(seeds, gaps)``: the seeds' labels (0 elsewhere) and, per seeded object, the part of its
     box between it and the sides it missed.
     """
     seeds, gaps = np.zeros(labels.shape, np.int64), []
     edge = grad / (np.median(grad) + 1e-6)
     for k, b in enumerate(boxes):
-        if b is None:
+        if b is None or not holders[k]:
             continue
-        alone = not holders[k]
         x0, y0, x1, y1 = b
         lab = labels[y0:y1, x0:x1]
         own = lab == k + 1
@@ -141,17 +136,16 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
                 if short > tight * n:
                     ends = [(line, j) if axis == 0 else (j, line) for j in range(own.shape[1 - axis])]
                     short_sides.append((axis, side, line, lo if side == 0 else hi, ends))
-        if short_sides and not alone:  # one search from the object serves every side it misses
+        if short_sides:  # one search from the object serves every side it misses
             mcp = MCP_Geometric(cost)
             acc, _ = mcp.find_costs(list(zip(*np.nonzero(own))), [e for *_, ends in short_sides for e in ends])
         for axis, side, line, extreme, ends in short_sides:
             beyond = _beyond(own, axis, side, line, extreme)
             share = (beyond & ~free).sum() / max(1, beyond.sum())
-            if alone or share >= SIBLINGS:
+            if share >= SIBLINGS:
                 # it goes on behind them, but the box is tight: it shows again by that side (a spoon's handle tip
                 # beyond the cup's rim), where its colours fit better than the pixels' current owners'
-                fit = np.where(lab == 0, diff, np.inf) if alone else diff  # alone: never another object's pixels
-                seeds[y0:y1, x0:x1][_reappearance(own, fit, axis, side, line)] = k + 1
+                seeds[y0:y1, x0:x1][_reappearance(own, diff, axis, side, line)] = k + 1
                 continue
             y, x = ends[int(np.argmin([acc[e] for e in ends]))]
             if acc[y, x] >= 1e6:
