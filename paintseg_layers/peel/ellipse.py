@@ -36,6 +36,8 @@ MAX_GAP = 150.0
 def _outline_distance(box, pts: np.ndarray) -> np.ndarray:
     """Approximate distance (px) of (x, y) ``pts`` to the outline of the ellipse ``box`` (OpenCV's RotatedRect)."""
     (cx, cy), (a, b), ang = box
+    if min(a, b) <= 0:  # a degenerate fit (collinear points) lies on no outline
+        return np.full(len(pts), np.inf)
     t = math.radians(ang)
     x, y = pts[:, 0] - cx, pts[:, 1] - cy
     u, v = x * math.cos(t) + y * math.sin(t), -x * math.sin(t) + y * math.cos(t)
