@@ -88,6 +88,13 @@ def bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
 
 
+def grown_box(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """The (row, column) slices of ``mask``'s box grown by ``pad`` px on each side, clipped to the image."""
+    x0, y0, x1, y1 = bbox(mask)
+    h, w = mask.shape
+    return slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))
+
+
 def iou(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None, *, empty: float = 1.0) -> float:
     """Intersection over union of two masks, leaving out ``ignore`` pixels; ``empty`` when both are empty."""
     a = np.asarray(a, bool)

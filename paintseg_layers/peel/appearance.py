@@ -11,7 +11,7 @@ from sklearn.mixture import GaussianMixture
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import to_uint8
-from paintseg_layers.masks import bbox
+from paintseg_layers.masks import bbox, grown_box
 
 
 def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
@@ -52,9 +52,7 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
     hidden = amodal & ~visible
     if not hidden.any() or not visible.any():
         return out
-    x0, y0, x1, y1 = bbox(amodal)
-    h, w = visible.shape
-    sl = slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))
+    sl = grown_box(amodal, pad)
     crop, hole = rgb[sl], hidden[sl]
     source = confident_sources(rgb, visible, amodal, seed=seed)[sl]
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))

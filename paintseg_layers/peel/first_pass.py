@@ -42,7 +42,7 @@ def object_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4, toler
     if not mask.any():
         return 0.0
     # only the pixels within the ring matter: work on the mask's box grown by it, not the whole (maybe 24 Mpx) image
-    win = _grown_box(mask, ring + 1)
+    win = morph.grown_box(mask, ring + 1)
     mask, image = mask[win], image[win]
     exclude = None if exclude is None else exclude[win]
     around = morph.dilate(mask, ring) & ~mask
@@ -73,7 +73,7 @@ def contour_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4) -> f
     """
     if not mask.any():
         return 0.0
-    win = _grown_box(mask, ring + 1)  # the box of the mask dilated by ring + 1 px
+    win = morph.grown_box(mask, ring + 1)  # the box of the mask dilated by ring + 1 px
     m, image = mask[win], image[win]
     lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
     grad = gradient_magnitude(lab)
@@ -82,13 +82,6 @@ def contour_contrast(image: np.ndarray, mask: np.ndarray, *, ring: int = 4) -> f
     if not ref.any():
         return 0.0
     return float(np.median(grad[contour]) / (np.median(grad[ref]) + 1.0))  # + 1: flat images divide by ~0
-
-
-def _grown_box(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
-    """The box of ``mask``'s pixels grown by ``pad`` px on each side, clipped to the image (a 2-D slice)."""
-    x0, y0, x1, y1 = morph.bbox(mask)
-    h, w = mask.shape
-    return np.s_[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
 
 
 def resolve_contested(image: np.ndarray, masks: list[np.ndarray], *, samples: int = 400,
