@@ -104,3 +104,23 @@ def test_replays_follow_the_graph_from_front_to_back():
     assert iou(shapes[1], disc) > 0.9  # the arc continued under the wall
     assert iou(truth[1], disc) < 0.85
     assert (control[1] & wall).any() and iou(control[1], disc) > iou(truth[1], disc)
+
+
+def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
+    # 5 pairs: 3 touch (2 right), 2 do not (1 right); 4 hide >= 0.5 % of the back object (3 right)
+    a = _row(0, [0.9], [0.8], [0.7], 3, 20.0)
+    a.update(pairs=5, touching=3, touching_correct=2, seen=4, seen_correct=3)
+    (tmp_path / "a.json").write_text(json.dumps([a]))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert _value(out, "pairwise depth-order accuracy") == "0.600"
+    assert _value(out, "  on the 3 pairs whose visible parts touch") == "0.667"
+    assert _value(out, "  on the 2 pairs whose visible parts do not touch") == "0.500"
+    assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back object") == "0.750"
+    # rows of older runs lack the last column: it is left out, not made up
+    (tmp_path / "b.json").write_text(json.dumps([_row(1, [0.6], [0.4], [0.5], 1, 22.0)]))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "b.json")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and "pairs hiding" not in proc.stdout
