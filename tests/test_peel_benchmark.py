@@ -31,13 +31,20 @@ def _value(out: str, label: str) -> str:
     return re.split(r"\s{2,}", line.strip())[-1]
 
 
+def _merge(tmp_path, *parts):
+    """Run ``--merge`` over one JSON file per part (a list of rows each)."""
+    files = []
+    for k, rows in enumerate(parts):
+        files.append(tmp_path / f"part{k}.json")
+        files[-1].write_text(json.dumps(rows))
+    return subprocess.run([sys.executable, str(SCRIPT), "--merge", *map(str, files)], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
 def test_merge_prints_the_table_over_all_parts(tmp_path):
     a = [_row(0, [0.9, 0.5], [0.8], [0.7], 2, 20.0)]
     b = [_row(1, [0.6], [0.4, 0.6], [0.5, 0.5], 0, 22.0), _row(2, [1.0], [], [], 1, 24.0)]
-    (tmp_path / "a.json").write_text(json.dumps(a))
-    (tmp_path / "b.json").write_text(json.dumps(b))
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = _merge(tmp_path, a, b)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "3 scenes merged" in out
@@ -54,9 +61,7 @@ def test_merge_splits_the_amodal_loss(tmp_path):
              true_visible=[0.95, 0.85])
     b = _row(1, [0.6], [0.4], [0.5], 0, 22.0)
     b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True], true_visible=[0.6])
-    (tmp_path / "a.json").write_text(json.dumps([a, b]))
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = _merge(tmp_path, [a, b])
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert _value(out, "  ceiling: predicted visible + true hidden part") == "0.700"
@@ -110,9 +115,7 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     # 5 pairs: 3 touch (2 right), 2 do not (1 right); 4 hide >= 0.5 % of the back object (3 right)
     a = _row(0, [0.9], [0.8], [0.7], 3, 20.0)
     a.update(pairs=5, touching=3, touching_correct=2, seen=4, seen_correct=3)
-    (tmp_path / "a.json").write_text(json.dumps([a]))
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "a.json")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = _merge(tmp_path, [a])
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert _value(out, "pairwise depth-order accuracy") == "0.600"
@@ -120,7 +123,5 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     assert _value(out, "  on the 2 pairs whose visible parts do not touch") == "0.500"
     assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back object") == "0.750"
     # rows of older runs lack the last column: it is left out, not made up
-    (tmp_path / "b.json").write_text(json.dumps([_row(1, [0.6], [0.4], [0.5], 1, 22.0)]))
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--merge", str(tmp_path / "b.json")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = _merge(tmp_path, [_row(1, [0.6], [0.4], [0.5], 1, 22.0)])
     assert proc.returncode == 0 and "pairs hiding" not in proc.stdout
