@@ -236,7 +236,7 @@ def report(rows, total, amodal: str) -> None:
           f"{(correct - sum(r['touching_correct'] for r in rows)) / max(1, hidden):8.3f}")
     if all("seen" in r for r in rows):  # rows of runs before this column lack it
         seen = sum(r["seen"] for r in rows)
-        print(f"{'  on the ' + str(seen) + ' pairs hiding >= 0.5 % of the back object':<52} "
+        print(f"{'  on the ' + str(seen) + ' pairs hiding >= 0.5 % of the back one':<52} "
               f"{sum(r['seen_correct'] for r in rows) / max(1, seen):8.3f}")
     print(f"{'hidden parts of occluded layers: PSNR dB / SSIM':<52} {np.nanmean(cat('hidden_psnr')):8.2f} / "
           f"{np.nanmean(cat('hidden_ssim')):.3f}")

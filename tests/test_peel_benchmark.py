@@ -121,7 +121,7 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     assert _value(out, "pairwise depth-order accuracy") == "0.600"
     assert _value(out, "  on the 3 pairs whose visible parts touch") == "0.667"
     assert _value(out, "  on the 2 pairs whose visible parts do not touch") == "0.500"
-    assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back object") == "0.750"
+    assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back one") == "0.750"
     # rows of older runs lack the last column: it is left out, not made up
     proc = _merge(tmp_path, [_row(1, [0.6], [0.4], [0.5], 1, 22.0)])
     assert proc.returncode == 0 and "pairs hiding" not in proc.stdout
