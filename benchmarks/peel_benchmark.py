@@ -14,7 +14,8 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
   the loss is: the ceiling of any hidden-part rule on these visible masks (predicted visible part plus
   the true hidden part), the hidden pixels missed and the spurious ones grown outside the truth (shares
   of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart; the default
-  shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost);
+  shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost)
+  and on the predicted visible masks with the scene's true occluders in front (what the depth order costs);
   ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs;
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
@@ -74,19 +75,24 @@ def ssim(x, y, region) -> float:
     return float(full[region].mean())
 
 
-def replay_amodal(dec, visible: dict, hidden) -> dict:
+def replay_amodal(dec, visible: dict, hidden, in_front=None) -> dict:
     """Amodal masks from ``visible`` (prompt index -> (H, W) bool) and the decomposition's graph.
 
     ``hidden(vis, front, index)`` gives object ``index``'s hidden part from its visible part and the visible
-    parts of the objects the graph puts in front of it (the engine's default rule finds the same shapes with
-    the front objects' amodal masks on both benchmark sets).
+    parts of the objects in front of it (the engine's default rule finds the same shapes with the front
+    objects' amodal masks on both benchmark sets): those the graph puts in front, or ``in_front(index)`` (prompt
+    indices) when given.
     """
     out = {}
     for layer in dec.layers:
         vis = visible[layer.prompt_index]
         front = np.zeros_like(vis)
-        for a in nx.ancestors(dec.graph, layer.id):
-            front |= visible[dec.layer(a).prompt_index]
+        if in_front is None:
+            ahead = [dec.layer(a).prompt_index for a in nx.ancestors(dec.graph, layer.id)]
+        else:
+            ahead = [j for j in in_front(layer.prompt_index) if j in visible]
+        for j in ahead:
+            front |= visible[j]
         front &= ~vis
         out[layer.prompt_index] = vis | hidden(vis, front, layer.prompt_index)
     return out
@@ -98,25 +104,46 @@ def control_amodal(dec) -> dict:
     return replay_amodal(dec, visible, lambda vis, front, _index: nearest_fill([vis], front)[0])
 
 
-def true_visible_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
-    """The default shape rule (``amodal="shape"``; with the prompt ``boxes``, their claims too) on the scene's
-    *true* visible masks, in the decomposition's order: what the hidden-part rule scores once the first pass's
-    visible masks are right."""
-    owned = np.zeros_like(scene.objects[0].visible_mask)
-    for o in scene.objects:
-        owned |= o.visible_mask
+def shape_rule(image, owned, reach: float, boxes: list | None = None):
+    """``hidden(vis, front, index)`` for :func:`replay_amodal`: the engine's default rule (``amodal="shape"``;
+    with the prompt ``boxes`` and the ``image``, their claims of front pixels and of pixels outside ``owned`` too)."""
 
     def hidden(vis, front, index):
         if not vis.any():
             return np.zeros_like(vis)
         box = boxes[index] if boxes is not None else None
-        image = scene.image if box is not None else None
         extra = shape_hidden(vis, front, box=box, image=image) if front.any() else np.zeros_like(vis)
         if box is not None:
             extra |= box_claimed(vis, ~owned & ~front & ~vis, box, image)
         return connected_to(within_reach(extra, vis, reach=reach) | vis, vis)
 
-    return replay_amodal(dec, {i: o.visible_mask for i, o in enumerate(scene.objects)}, hidden)
+    return hidden
+
+
+def true_visible_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
+    """The default shape rule on the scene's *true* visible masks, in the decomposition's order: what the
+    hidden-part rule scores once the first pass's visible masks are right."""
+    owned = np.zeros_like(scene.objects[0].visible_mask)
+    for o in scene.objects:
+        owned |= o.visible_mask
+    visible = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    image = scene.image if boxes is not None else None  # only the box claims read it
+    return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes))
+
+
+def true_order_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
+    """The default shape rule on the decomposition's visible masks with the scene's *true* occluders in front
+    (every object whose visible part hides part of this one): what the depth order costs the hidden parts."""
+    visible = {layer.prompt_index: layer.visible_mask for layer in dec.layers}
+    owned = np.zeros(scene.shape, bool)
+    for v in visible.values():
+        owned |= v
+    ahead: dict[int, list[int]] = {}
+    for a, b, _px in scene.occlusion_pairs():
+        ahead.setdefault(b, []).append(a)
+    image = scene.image if boxes is not None else None
+    return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes),
+                         in_front=lambda index: ahead.get(index, []))
 
 
 def amodal_loss(row, visible, amodal, obj) -> None:
@@ -150,9 +177,10 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     row = {"seed": scene.seed, "n": len(scene.objects), "seconds": seconds, "vis_iou": [], "amodal": [], "guess": [],
            "control": [], "pairs": 0, "correct": 0, "touching": 0, "touching_correct": 0, "seen": 0, "seen_correct": 0,
            "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": [], "ceiling": [], "missed": [], "spurious": [],
-           "cutout": [], "true_visible": []}
+           "cutout": [], "true_visible": [], "true_order": []}
     boxes = [getattr(p, "box", None) for p in prompts]
     ctrl, exact = control_amodal(dec), true_visible_amodal(dec, scene, cfg.hidden_reach, boxes)
+    ordered = true_order_amodal(dec, scene, cfg.hidden_reach, boxes)
     for i, obj in enumerate(scene.objects):
         try:
             layer = dec.layer(i)
@@ -165,6 +193,7 @@ def run_scene(scene, args, painter, pictures: list | None = None):
             row["guess"].append(iou(layer.visible_mask, obj.amodal_mask))
             row["control"].append(iou(ctrl[i], obj.amodal_mask))
             row["true_visible"].append(iou(exact[i], obj.amodal_mask))
+            row["true_order"].append(iou(ordered[i], obj.amodal_mask))
             amodal_loss(row, layer.visible_mask, layer.amodal_mask, obj)
             if pictures is not None:
                 pictures.append((row["amodal"][-1], f"{scene.seed}_obj{i}", picture(scene, obj, layer)))
@@ -221,6 +250,9 @@ def report(rows, total, amodal: str) -> None:
         exact = cat("true_visible")
         if len(exact) == len(am):
             print(f"{'  shape rule on the true visible masks (same order)':<52} {exact.mean():8.3f}")
+        ordered = cat("true_order")
+        if len(ordered) == len(am):
+            print(f"{'  shape rule on these visible masks, true order':<52} {ordered.mean():8.3f}")
         print(f"{'  hidden px missed / spurious (share of true amodal)':<52} {missed.mean():8.3f} / "
               f"{spurious.mean():.3f}")
         split = " / ".join(f"{am[m].mean():.3f} ({int(m.sum())})" if m.any() else "-" for m in (cut, ~cut))

@@ -90,17 +90,25 @@ def _load_benchmark():
     return module
 
 
+def _disc_under_wall():
+    """A disc 30 % under a wall (80 x 100)."""
+    yy, xx = np.mgrid[:80, :100]
+    disc = (xx - 40) ** 2 + (yy - 40) ** 2 <= 20 ** 2
+    return disc, (xx >= 48) & (xx < 90) & (yy >= 10) & (yy < 70)
+
+
+def _decomposition(visible, edges):
+    """A stand-in decomposition: layer ``obj<i>`` shows ``visible[i]``; ``edges`` (front, back) are its graph."""
+    layers = [SimpleNamespace(id=f"obj{i}", prompt_index=i, visible_mask=m) for i, m in enumerate(visible)]
+    return SimpleNamespace(layers=layers, graph=nx.DiGraph(edges), layer=lambda lid: layers[int(lid[3:])])
+
+
 def test_replays_follow_the_graph_from_front_to_back():
     """A disc 30 % under a wall: the replays grow the disc (behind), never the wall (in front)."""
     bench = _load_benchmark()
-    h, w = 80, 100
-    yy, xx = np.mgrid[:h, :w]
-    disc = (xx - 40) ** 2 + (yy - 40) ** 2 <= 20 ** 2
-    wall = (xx >= 48) & (xx < 90) & (yy >= 10) & (yy < 70)
+    disc, wall = _disc_under_wall()
     truth = [wall, disc & ~wall]  # prompt 0 in front of prompt 1
-    layers = [SimpleNamespace(id=f"obj{i}", prompt_index=i, visible_mask=m) for i, m in enumerate(truth)]
-    graph = nx.DiGraph([("obj0", "obj1")])
-    dec = SimpleNamespace(layers=layers, graph=graph, layer=lambda lid: layers[int(lid[3:])])
+    dec = _decomposition(truth, [("obj0", "obj1")])
     scene = SimpleNamespace(objects=[SimpleNamespace(visible_mask=m) for m in truth])
 
     shapes = bench.true_visible_amodal(dec, scene, reach=2.0)
@@ -125,3 +133,20 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     # rows of older runs lack the last column: it is left out, not made up
     proc = _merge(tmp_path, [_row(1, [0.6], [0.4], [0.5], 1, 22.0)])
     assert proc.returncode == 0 and "pairs hiding" not in proc.stdout
+
+
+def test_true_order_replay_puts_the_true_occluder_in_front():
+    """The graph says the disc hides the wall (wrong): the true-order row still grows the disc under the wall."""
+    bench = _load_benchmark()
+    disc, wall = _disc_under_wall()
+    seen = [wall, disc & ~wall]
+    dec = _decomposition(seen, [("obj1", "obj0")])
+    scene = SimpleNamespace(objects=[SimpleNamespace(visible_mask=m) for m in seen], shape=disc.shape,
+                            occlusion_pairs=lambda: [(0, 1, int((disc & wall).sum()))])
+
+    by_graph = bench.replay_amodal(dec, {i: m for i, m in enumerate(seen)},
+                                   bench.shape_rule(None, wall | disc, reach=2.0))
+    by_truth = bench.true_order_amodal(dec, scene, reach=2.0)
+    assert np.array_equal(by_graph[1], seen[1])  # nothing in front of the disc in the graph: no hidden part
+    assert np.array_equal(by_truth[0], wall)  # nothing truly hides the wall
+    assert iou(by_truth[1], disc) > 0.9 > iou(seen[1], disc)
