@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paintseg_layers.peel.appearance import confident_sources, own_appearance
+from paintseg_layers.peel.appearance import confident_sources, own_appearance, split_fill
 
 
 def _saucer_on_wood(seed=0):
@@ -54,3 +54,21 @@ def test_same_seed_same_sources_and_tiny_objects_keep_theirs():
     tiny = np.zeros_like(visible)
     tiny[60:64, 80:84] = True
     assert np.array_equal(confident_sources(rgb, tiny, tiny, seed=0), tiny)
+
+
+def test_a_copied_dark_blotch_becomes_the_surrounds_shade_and_the_texture_stays_damped():
+    h, w = 80, 80
+    yy, xx = np.mgrid[:h, :w]
+    hole = (yy >= 10) & (yy < 70) & (xx >= 10) & (xx < 70)
+    stripes = 0.1 * np.where(xx % 2 == 0, 1.0, -1.0)  # 1-px texture: the exemplar's high frequencies
+    filled = np.full((h, w, 3), 0.6, np.float32)
+    filled[hole] += stripes[hole][:, None]
+    blotch = (yy >= 20) & (yy < 60) & (xx >= 20) & (xx < 60)
+    filled[blotch] -= 0.4  # a copied shadow: low frequencies the surround does not have
+    out = split_fill(filled, hole, ~hole, sigma=6.0, detail=0.7)
+    assert np.array_equal(out[~hole], filled[~hole])
+    centre = blotch & (yy >= 35) & (yy < 45) & (xx >= 35) & (xx < 45)
+    assert abs(out[centre].mean() - 0.6) < 0.03  # was 0.2: the shade is the surround's
+    amplitude = np.abs(out[centre] - out[centre].mean()).mean()
+    assert 0.05 < amplitude < 0.09  # 0.7 x the stripes' 0.1
+    assert np.array_equal(split_fill(filled, hole, ~hole, sigma=0.0, detail=0.7), filled)

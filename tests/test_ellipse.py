@@ -5,7 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from paintseg_layers.masks import dilate
+from paintseg_layers.eval.scenes import make_scene
+from paintseg_layers.masks import dilate, iou
+from paintseg_layers.peel.amodal import shape_hidden
 from paintseg_layers.peel.ellipse import fit_rim, within_rim
 
 
@@ -75,3 +77,20 @@ def test_a_spill_beyond_the_rim_and_the_box_leaves_the_visible_part_a_handle_ins
     assert np.array_equal(hid, hidden & hid)
     vis, _ = within_rim(rgb, with_handle, cup, hidden, box=None, seed=0)
     assert np.array_equal(vis, with_handle)  # no box: the visible part stays whole
+
+
+def test_an_ellipse_along_the_occluders_edge_cuts_nothing():
+    # generated scene 1094 at 480 x 360: a striped ellipse under a gradient rectangle; its stripes' edges and
+    # the rectangle's straight edge made a flat "rim" that kept 49 of the 8668 hidden px (IoU 0.727 -> 0.643)
+    scene = make_scene(1094, size=(480, 360), n_objects=(2, 4))
+    obj, box = scene.objects[1], scene.prompts("box")[1].box
+    front = np.zeros(scene.shape, bool)
+    for a, b, _ in scene.occlusion_pairs():
+        if b == 1:
+            front |= scene.objects[a].amodal_mask
+    front &= ~obj.visible_mask
+    hidden = shape_hidden(obj.visible_mask, front, box=box, image=scene.image)
+    vis, cut = within_rim(scene.image, obj.visible_mask, front, hidden, box=box, seed=5001)
+    assert np.array_equal(vis, obj.visible_mask)
+    assert cut.sum() >= 0.9 * hidden.sum(), (cut.sum(), hidden.sum())
+    assert iou(vis | cut, obj.amodal_mask) >= iou(obj.visible_mask | hidden, obj.amodal_mask) - 1e-9

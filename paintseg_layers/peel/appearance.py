@@ -12,10 +12,19 @@ from sklearn.mixture import GaussianMixture
 from paintseg_layers import masks as morph
 from paintseg_layers.image import to_uint8
 from paintseg_layers.masks import bbox, grown_box
+from paintseg_layers.peel.plate import known_blur, push_pull
+
+#: Blur (px at the working scale) that splits a hidden part's fill into its low frequencies (shading), taken
+#: from the object's visible surround, and its high frequencies (texture), taken from the exemplar fill
+SMOOTH = 6.0
+
+#: Share of the exemplar fill's high frequencies kept: far from the visible part a copied texture is out of
+#: phase with the true one, and a damped copy is wrong by less (peel benchmark, see :func:`own_appearance`)
+DETAIL = 0.7
 
 
 def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
-                   pad: int = 4, scale: float = 1.0) -> np.ndarray:
+                   pad: int = 4, scale: float = 1.0, smooth: float = SMOOTH, detail: float = DETAIL) -> np.ndarray:
     """``rgb`` with the hidden part (``amodal & ~visible``) synthesised from the object's visible pixels only.
 
     Exemplar synthesis (PatchMatch, ``pypatchmatch``, a core dependency) fills the hidden part on a crop
@@ -42,6 +51,11 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
         Synthesise at this scale of the crop (<= 1; the fill is enlarged bilinearly): the engine passes
         the AMCP working scale, the resolution the masks were found at. PatchMatch's time grows with the
         crop's area: on a 640 x 480 photo with 4 boxes, 0.5 takes 0.27x the time of 1 for the two fills.
+    smooth : float
+        Blur (px at ``scale``) between the interpolated shading and the exemplar's texture; 0 keeps the
+        exemplar fill as it is.
+    detail : float
+        Share of the exemplar's texture kept (0-1).
 
     Returns
     -------
@@ -54,6 +68,7 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
         return out
     sl = grown_box(amodal, pad)
     crop, hole = rgb[sl], hidden[sl]
+    sigma = smooth / min(1.0, scale)  # the fill below is at the crop's own size
     source = confident_sources(rgb, visible, amodal, seed=seed)[sl]
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     if scale < 1 and min(size) >= 2 * patch_size + 1:
@@ -65,9 +80,27 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
         if (small_source & ~small_hole).any():
             filled = _patch_match(small, small_hole, small_source, seed, patch_size)
             filled = cv2.resize(filled, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-            out[sl][hole] = filled[hole]
+            out[sl][hole] = split_fill(filled, hole, source, sigma, detail)[hole]
             return out
-    out[sl][hole] = _patch_match(crop, hole, source, seed, patch_size)[hole]
+    filled = _patch_match(crop, hole, source, seed, patch_size)
+    out[sl][hole] = split_fill(filled, hole, source, sigma, detail)[hole]
+    return out
+
+
+def split_fill(filled: np.ndarray, hole: np.ndarray, source: np.ndarray, sigma: float, detail: float) -> np.ndarray:
+    """``filled`` with, in ``hole``, the sources' interpolated low frequencies plus ``detail`` x its own high ones.
+
+    The low frequencies are a Gaussian blur of ``sigma`` px over the hole and the sources only, of a push-pull
+    fill of the sources (:func:`paintseg_layers.peel.plate.push_pull`) and of ``filled`` itself; the high
+    frequencies are ``filled`` minus its blur. ``sigma`` 0 returns ``filled``.
+    """
+    if sigma <= 0 or not source.any():
+        return filled
+    region = source | hole
+    low = known_blur(push_pull(filled, source), region, sigma)
+    texture = filled - known_blur(filled, region, sigma)
+    out = filled.copy()
+    out[hole] = np.clip(low[hole] + detail * texture[hole], 0.0, 1.0)
     return out
 
 

@@ -31,6 +31,11 @@ MIN_RADIUS = 40
 #: largest angle (degrees, round the centre) of unhidden outline without an edge: under 180, the rim shows on
 #: both sides of what hides it, so the ellipse interpolates the hidden arc instead of extrapolating it
 MAX_GAP = 150.0
+#: least share of the hidden part a rim keeps: a rim under the occluder bounds a segment of the hidden part, an
+#: "ellipse" that keeps almost none of it runs along the occluder's own edge (a striped ellipse under a
+#: rectangle at 480 x 360, seed 1094: it kept 49 of 8668 px, amodal IoU 0.727 -> 0.643; the helpful cuts
+#: kept 0.27-1.0, the coffee saucer ~0.95)
+KEEPS = 0.1
 
 
 def _outline_distance(box, pts: np.ndarray) -> np.ndarray:
@@ -144,10 +149,11 @@ def within_rim(rgb: np.ndarray, visible: np.ndarray, front: np.ndarray, hidden: 
                box=None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """An object's visible and hidden parts cut to its rim where the image shows one (:func:`fit_rim`).
 
-    The hidden part is cut to the ellipse. Of the visible part, a piece beyond the rim (by more than 2 px)
-    goes only when it also leaves ``box``, the box the user drew round the object: two cues agree that it is
-    something the mask took (the shadow the object casts, the table), not a part of the object beyond its
-    rim (a mug's handle lies inside the box).
+    The hidden part is cut to the ellipse, unless that keeps under :data:`KEEPS` of it (then nothing
+    changes). Of the visible part, a piece beyond the rim (by more than 2 px) goes only when it also leaves
+    ``box``, the box the user drew round the object: two cues agree that it is something the mask took (the
+    shadow the object casts, the table), not a part of the object beyond its rim (a mug's handle lies inside
+    the box).
 
     Parameters
     ----------
@@ -167,7 +173,7 @@ def within_rim(rgb: np.ndarray, visible: np.ndarray, front: np.ndarray, hidden: 
     if not hidden.any():
         return visible, hidden
     rim = rim_region(rgb, visible, morph.dilate(front, 1), seed=seed)
-    if rim is None:
+    if rim is None or np.count_nonzero(hidden & rim) < KEEPS * np.count_nonzero(hidden):
         return visible, hidden
     if box is not None:
         x0, y0, x1, y1 = (int(round(float(v))) for v in box)
