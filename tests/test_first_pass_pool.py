@@ -54,6 +54,16 @@ def test_segment_all_returns_results_in_prompt_order():
     assert segment_all(seg, prompts[:1], 5, workers=2, pool="process")[2] == 0  # one prompt: no pool
 
 
+def test_small_images_stay_on_threads_unless_asked(monkeypatch):
+    import paintseg_layers.peel.first_pass as fp
+
+    img, prompts = _scene()  # 160 x 120, 3 prompts: below MIN_POOL_PIXELS
+    seg = Segmenter(img, config=FAST)
+    assert segment_all(seg, prompts, 0, workers=2)[2] == 0
+    monkeypatch.setattr(fp, "MIN_POOL_PIXELS", img.shape[0] * img.shape[1] * len(prompts))
+    assert segment_all(seg, prompts, 0, workers=2)[2] == min(2, len(os.sched_getaffinity(0)))
+
+
 def test_bad_pool_is_rejected_with_its_value():
     img, prompts = _scene()
     with pytest.raises(InputError, match="`pool` must be 'process', 'thread' or None, got 'gpu'"):

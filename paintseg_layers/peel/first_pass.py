@@ -176,6 +176,10 @@ def pool_workers(requested: int, n: int) -> int:
 
 
 _SEGMENTER = None  # the worker process's Segmenter, set once by the pool's initializer
+# pool=None forks worker processes only for at least this many pixels x prompts: a pool costs about 65 ms of CPU
+# (measured: fork of a 400 MB process, 2 workers, 3 tiny tasks), 8% of a 160 x 120 peel-benchmark scene, where
+# threads serve; one prompt of a 640 x 480 photo takes about a second
+MIN_POOL_PIXELS = 2**19
 
 
 def _init_worker(seg) -> None:
@@ -199,7 +203,8 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
 
     Each prompt's segmentation depends only on the image, the prompt and its seed, so any number of workers
     gives the same results in the same order; the backends must declare ``thread_safe`` (the engine checks).
-    ``pool="process"`` (the default where ``fork`` exists and ``workers > 1``) runs them in forked worker
+    ``pool="process"`` (``None``: where ``fork`` exists, ``workers > 1`` and the image's pixels times the number of
+    prompts reach ``MIN_POOL_PIXELS``) runs them in forked worker
     processes that inherit ``seg`` (image, views, features) instead of receiving it: the graph cuts and parts
     of the refinement hold the GIL, which threads share and processes do not. ``pool="thread"`` keeps them in
     threads; one prompt or one CPU runs serially. ``processes`` is the number of worker processes used (0
@@ -208,7 +213,8 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     if pool not in (None, "process", "thread"):
         raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
     n = len(prompts)
-    procs = pool_workers(workers, n) if pool != "thread" and "fork" in mp.get_all_start_methods() else 1
+    big = pool == "process" or seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS
+    procs = pool_workers(workers, n) if pool != "thread" and big and "fork" in mp.get_all_start_methods() else 1
     if procs > 1:
         out = [None] * n
         # OpenCV's thread pool does not survive a fork (a child that touches it waits forever): stop it while
