@@ -64,6 +64,20 @@ def test_small_images_stay_on_threads_unless_asked(monkeypatch):
     assert segment_all(seg, prompts, 0, workers=2)[2] == min(2, len(os.sched_getaffinity(0)))
 
 
+def test_a_daemonic_process_segments_on_threads(monkeypatch):
+    """A multiprocessing.Pool worker is daemonic and may not fork workers of its own: same layers on threads."""
+    import types
+
+    import paintseg_layers.peel.first_pass as fp
+
+    img, prompts = _scene()
+    seg = Segmenter(img, config=FAST)
+    monkeypatch.setattr(fp.mp, "current_process", lambda: types.SimpleNamespace(daemon=True))
+    res, _, procs = segment_all(seg, prompts, 0, workers=2, pool="process")
+    assert procs == 0
+    assert all(np.array_equal(r.mask, seg.segment(p, seed=i).mask) for i, (r, p) in enumerate(zip(res, prompts)))
+
+
 def test_bad_pool_is_rejected_with_its_value():
     img, prompts = _scene()
     with pytest.raises(InputError, match="`pool` must be 'process', 'thread' or None, got 'gpu'"):

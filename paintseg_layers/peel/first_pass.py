@@ -214,7 +214,9 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
         raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
     n = len(prompts)
     big = pool == "process" or seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS
-    procs = pool_workers(workers, n) if pool != "thread" and big and "fork" in mp.get_all_start_methods() else 1
+    # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own: threads there)
+    forks = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+    procs = pool_workers(workers, n) if pool != "thread" and big and forks else 1
     if procs > 1:
         out = [None] * n
         # OpenCV's thread pool does not survive a fork (a child that touches it waits forever): stop it while
