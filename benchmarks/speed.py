@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +72,52 @@ def peak_rss_mib() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def tree_pss_mib() -> float:
+    """Proportional set size of this process and its children (worker processes), in MiB (NaN where unknown).
+
+    A forked worker shares its parent's pages until it writes them: PSS splits shared pages among the processes
+    that map them, so the sum is the memory the tree really holds (per-process RSS would count them twice).
+    """
+    pids, total = [os.getpid()], 0.0
+    try:
+        for task in Path("/proc/self/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) / 1024
+        except (OSError, ValueError):  # (a worker that just ended)
+            if pid == pids[0]:
+                return float("nan")
+    return total
+
+
+class TreePeak:
+    """Peak of :func:`tree_pss_mib` while the block runs, sampled every ``every`` seconds on a thread."""
+
+    def __init__(self, every: float = 0.05):
+        self.every, self.peak = every, float("nan")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while True:
+            self.peak = np.nanmax([self.peak, tree_pss_mib()])
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 def timed(fn, *args, **kwargs):
@@ -155,7 +203,9 @@ def decompose_row(image, k: int, args, *, save: bool = False, label: str = ""):
     prompts = grid_boxes(image.shape[:2], k)
     cfg = PeelConfig(duplicates="merge")
     before = reference_seconds(args)
-    dec, secs, stages, rss = timed(decompose, image, prompts, config=cfg, seed=args.seed)
+    with TreePeak() as tree:
+        dec, secs, stages, rss = timed(decompose, image, prompts, config=cfg, seed=args.seed)
+    processes = int(stages.pop("processes", 0))  # the first pass's worker processes (0: threads or serial)
     reference = (before + reference_seconds(args)) / 2
     if save:
         with tempfile.TemporaryDirectory() as tmp:
@@ -164,8 +214,7 @@ def decompose_row(image, k: int, args, *, save: bool = False, label: str = ""):
             stages["io.save"] = time.perf_counter() - t0
     return {"table": "decompose", "label": label, "size": list(image.shape[1::-1]), "objects": k,
             "layers": len(dec.layers), "seconds": secs, "grabcut_seconds": reference, "ratio": secs / reference,
-            "stages": stages,
-            "peak_rss_mib": rss}
+            "stages": stages, "peak_rss_mib": rss, "processes": processes, "peak_tree_pss_mib": tree.peak}
 
 
 def fit_line(x, y):
@@ -190,11 +239,14 @@ def stage_table(rows, title):
 
 
 def scaling_table(rows, title, key):
+    procs = "processes" in rows[0]  # decompose rows: the first pass's worker processes and the tree's memory
+    extra = f" {'workers':>7} {'tree PSS MiB':>12}" if procs else ""
     print(f"\n{title}")
-    print(f"{key:<10} {'size':>11} {'seconds':>8} {'x grabCut':>9} {'peak RSS MiB':>12}")
+    print(f"{key:<10} {'size':>11} {'seconds':>8} {'x grabCut':>9} {'peak RSS MiB':>12}{extra}")
     for r in rows:
         size = "x".join(str(v) for v in r["size"])
-        print(f"{r[key]!s:<10} {size:>11} {r['seconds']:8.2f} {r['ratio']:9.2f} {r['peak_rss_mib']:12.0f}")
+        extra = f" {r['processes']:7d} {r['peak_tree_pss_mib']:12.0f}" if procs else ""
+        print(f"{r[key]!s:<10} {size:>11} {r['seconds']:8.2f} {r['ratio']:9.2f} {r['peak_rss_mib']:12.0f}{extra}")
 
 
 def summarise_segment(rows, key):
@@ -245,7 +297,8 @@ def main(argv=None) -> int:
           f"median ratio {np.median([r['ratio'] for r in seg]):.2f}")
 
     dec_stage = [decompose_row(photo, args.objects, args, save=True)]
-    stage_table(dec_stage, f"decompose stages, {photo.shape[1]}x{photo.shape[0]}, {args.objects} box prompts")
+    stage_table(dec_stage, f"decompose stages, {photo.shape[1]}x{photo.shape[0]}, {args.objects} box prompts, "
+                           f"first pass on {dec_stage[0]['processes']} worker processes (0: threads)")
 
     size_rows = [decompose_row(photo_at(s, args.smoke), args.size_objects, args, label="size") for s in sizes]
     for r in size_rows:

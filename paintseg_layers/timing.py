@@ -52,4 +52,19 @@ def stage(name: str) -> Iterator[None]:
         rec[name] = rec.get(name, 0.0) + time.perf_counter() - t0
 
 
-__all__ = ["record_timings", "stage"]
+def add_timings(stages: dict) -> None:
+    """Add ``{stage name: seconds}`` (e.g. recorded in a worker process) to the active recording, if any."""
+    rec = _RECORD.get()
+    if rec is not None:
+        for name, secs in stages.items():
+            rec[name] = rec.get(name, 0.0) + secs
+
+
+def record_value(name: str, value: float) -> None:
+    """Set ``name`` to ``value`` in the active recording, if any (a count such as the worker processes used)."""
+    rec = _RECORD.get()
+    if rec is not None:
+        rec[name] = value
+
+
+__all__ = ["add_timings", "record_timings", "record_value", "stage"]

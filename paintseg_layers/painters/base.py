@@ -87,11 +87,20 @@ def sample_seeds(seed: int, n: int) -> list[int]:
 
 _POOL: list[ThreadPoolExecutor] = []
 _POOL_NAME = "paintseg-pool"
+_SERIAL: list[bool] = []  # set in a worker process of a process pool (peel.first_pass): it fills a core already
+# a forked child inherits the pool object but none of its threads: it would wait on them forever
+os.register_at_fork(after_in_child=_POOL.clear)
+
+
+def run_serially() -> None:
+    """Make :func:`thread_map` and :func:`in_background` serial in this process (a pool's worker process)."""
+    _SERIAL.append(True)
 
 
 def _serial() -> bool:
-    """True where threads cannot help: one core, or a call from inside the pool (it must not wait on itself)."""
-    return (os.cpu_count() or 1) < 2 or threading.current_thread().name.startswith(_POOL_NAME)
+    """True where threads cannot help: one core, a worker process, or a call from inside the pool (it must not
+    wait on itself)."""
+    return bool(_SERIAL) or (os.cpu_count() or 1) < 2 or threading.current_thread().name.startswith(_POOL_NAME)
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -271,8 +271,17 @@ def _local_depth(depth: np.ndarray, piece: np.ndarray, point: np.ndarray, near: 
     return float(depth[ys[close], xs[close]].max()) if close.any() else 1.0
 
 
+def colour_index(image: np.ndarray, *, bins: int = 8) -> np.ndarray:
+    """``(H, W)`` int32 index of each pixel's Lab colour quantised to ``bins`` per channel (:func:`box_claimed`).
+
+    Peeling claims box pixels for every object of one image: compute this once and pass it as ``index``.
+    """
+    q = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2LAB).astype(np.int32) * bins // 256
+    return (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
+
+
 def box_claimed(visible: np.ndarray, candidates: np.ndarray, box, image: np.ndarray, *, ratio: float = 5.0,
-                bins: int = 8) -> np.ndarray:
+                bins: int = 8, index: np.ndarray | None = None) -> np.ndarray:
     """Pixels of ``candidates`` inside the object's own prompt ``box`` that look like the object.
 
     A box prompt is drawn round the object's *visible* part, so pixels inside it in the object's colours that
@@ -288,6 +297,8 @@ def box_claimed(visible: np.ndarray, candidates: np.ndarray, box, image: np.ndar
     box : (x0, y0, x1, y1)
         The object's box prompt (exclusive ends) at the masks' size.
     image : (H, W, 3) float in [0, 1] or uint8
+    index : (H, W) int, optional
+        ``colour_index(image, bins=bins)``, when the caller has it already.
 
     Returns
     -------
@@ -298,9 +309,7 @@ def box_claimed(visible: np.ndarray, candidates: np.ndarray, box, image: np.ndar
     if not inside.any() or not visible.any():
         return inside
     others = candidates & ~inside if np.count_nonzero(candidates & ~inside) >= 50 else candidates
-    lab = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2LAB)
-    q = lab.astype(np.int32) * bins // 256
-    index = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
+    index = colour_index(image, bins=bins) if index is None else index
 
     def density(sel):  # add-half smoothing: a colour never seen is unlikely, not impossible
         counts = np.bincount(index[sel], minlength=bins**3) + 0.5

@@ -71,6 +71,7 @@ import logging
 import os
 import time
 from dataclasses import replace
+from functools import cache
 
 import networkx as nx
 import numpy as np
@@ -85,7 +86,14 @@ from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.painters.base import in_background
-from paintseg_layers.peel.amodal import box_claimed, connected_to, nearest_fill, shape_hidden, within_reach
+from paintseg_layers.peel.amodal import (
+    box_claimed,
+    colour_index,
+    connected_to,
+    nearest_fill,
+    shape_hidden,
+    within_reach,
+)
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.ellipse import within_rim
@@ -102,7 +110,7 @@ log = logging.getLogger(__name__)
 
 def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelConfig | AMCPConfig | None = None,
                  seed: int = 0, progress: bool = False, threads: int | None = 1,
-                 workers: int | None = None) -> Decomposition:
+                 workers: int | None = None, pool: str | None = None) -> Decomposition:
     """Peel ``image`` into one amodal layer per prompt, a background plate and an occlusion graph.
 
     This is :func:`paintseg_layers.peel.decompose` without discovery.
@@ -131,6 +139,9 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
     workers : int or None
         Prompts segmented at once in the first pass (threads; results are the same for any number).
         None: 2 where both backends declare ``thread_safe`` and the machine has 2 or more cores, else 1.
+    pool : {None, "process", "thread"}
+        How the first pass runs ``workers`` prompts at once: forked worker processes (None: where the
+        platform forks) or threads (:func:`~paintseg_layers.peel.first_pass.segment_all`); the layers are the same.
 
     Returns and raises as :func:`~paintseg_layers.peel.decompose`.
     """
@@ -139,13 +150,13 @@ def peel_prompts(image, prompts, *, painter=None, projector=None, config: PeelCo
     if workers is not None and not is_int(workers, 1):
         raise InputError(f"`workers` must be an integer >= 1 or None, got {workers!r}")
     if threads is None:
-        return _decompose(image, prompts, painter, projector, config, seed, progress, workers)
+        return _decompose(image, prompts, painter, projector, config, seed, progress, workers, pool)
 
     with threadpool_limits(limits=int(threads)):
-        return _decompose(image, prompts, painter, projector, config, seed, progress, workers)
+        return _decompose(image, prompts, painter, projector, config, seed, progress, workers, pool)
 
 
-def _decompose(image, prompts, painter, projector, config, seed, progress, workers) -> Decomposition:
+def _decompose(image, prompts, painter, projector, config, seed, progress, workers, pool) -> Decomposition:
     t_start = time.perf_counter()
     rgb, prompts = check_inputs(image, prompts, seed)
     seed = int(seed)
@@ -174,7 +185,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
         raw = np.asarray(image)
         if raw.dtype in (np.uint8, np.float32) and raw.ndim == 3 and raw.shape[2] == 3:
             rgb = raw  # the outputs are uint8 (to_uint8 clips): the caller's photo serves, no full-size copy
-    peeled = _peel(work, work_prompts, painter, projector, cfg, seed, progress, workers)
+    peeled = _peel(work, work_prompts, painter, projector, cfg, seed, progress, workers, pool)
 
     with stage("decompose.lift"):
         order = peeled["order"]
@@ -209,7 +220,7 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
                          image=image8)
 
 
-def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dict:
+def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) -> dict:
     """Stages 1-4 on ``rgb`` (the analysis copy): masks, fills and plate at its size, and the graph."""
     h, w = rgb.shape[:2]
     # the AMCP runs here need masks only; peeling paints the objects out itself
@@ -217,7 +228,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
 
     # 1. segment every prompt on the input
     seg = Segmenter(rgb, painter=painter, projector=projector, config=amcp_cfg)
-    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers)
+    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers, pool=pool)
 
     # 2. pairwise order
     ids = {i: f"obj{i}" for i in kept}
@@ -246,6 +257,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
     # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate: then every
     # round waits for the last one's painting; otherwise the fills and the plate are independent of each other
     chained = cfg.amodal == "paint" or cfg.plate == "peel"
+    colours = cache(lambda: colour_index(rgb))  # box claims: the image's quantised Lab, once for every object
     it = enumerate(order)
     if progress:
 
@@ -262,8 +274,11 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
             box = getattr(prompts[i], "box", None) if cfg.amodal == "shape" else None
             if vis.any() and front.any() and cfg.amodal != "none":
                 if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
-                    vis, extra = within_rim(rgb, vis, front, shape_hidden(vis, front, box=box, image=rgb),
-                                            box=box, seed=seed + 5000 + i)
+                    # (shape_hidden(..., box=box, image=rgb), with the image's colour index computed once)
+                    hidden = shape_hidden(vis, front)
+                    if box is not None:
+                        hidden |= box_claimed(vis, front, box, rgb, index=colours())
+                    vis, extra = within_rim(rgb, vis, front, hidden, box=box, seed=seed + 5000 + i)
                     visible[i] = vis
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
@@ -272,7 +287,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers) -> dic
                     res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
                     extra = res.mask & front
             if box is not None and vis.any():  # the object's colours in its box that no mask took are its own
-                extra |= box_claimed(vis, ~owned & ~front & ~vis, box, rgb)
+                extra |= box_claimed(vis, ~owned & ~front & ~vis, box, rgb, index=colours())
             if extra.any():
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)

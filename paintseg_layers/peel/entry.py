@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 def decompose(image, prompts=None, *, discover: bool | None = None, max_objects: int = 5,
               min_score: float = MIN_SCORE, discover_config: DiscoverConfig | None = None, painter=None,
               projector=None, config: PeelConfig | AMCPConfig | None = None, seed: int = 0, progress: bool = False,
-              threads: int | None = 1, workers: int | None = None) -> Decomposition:
+              threads: int | None = 1, workers: int | None = None,
+              pool: str | None = None) -> Decomposition:
     """Peel ``image`` into amodal layers, a background plate and an occlusion graph.
 
     Parameters
@@ -50,6 +51,8 @@ def decompose(image, prompts=None, *, discover: bool | None = None, max_objects:
     workers : int or None
         Prompts segmented at once (see :func:`~paintseg_layers.peel.engine.peel_prompts`); any number gives
         the same layers.
+    pool : {None, "process", "thread"}
+        Worker processes or threads for the first pass (see :func:`~paintseg_layers.peel.engine.peel_prompts`).
 
     Returns
     -------
@@ -79,7 +82,7 @@ def decompose(image, prompts=None, *, discover: bool | None = None, max_objects:
     want = (not user) if discover is None else bool(discover)
     if not want:
         return peel_prompts(image, user, painter=painter, projector=projector, config=config, seed=seed,
-                            progress=progress, threads=threads, workers=workers)
+                            progress=progress, threads=threads, workers=workers, pool=pool)
     rgb = as_rgb(image, name="image")
     user = list(user)
     dcfg = discover_config or DiscoverConfig()
@@ -101,7 +104,7 @@ def decompose(image, prompts=None, *, discover: bool | None = None, max_objects:
     elif isinstance(config, AMCPConfig):
         config = PeelConfig(amcp=config, duplicates="merge")
     dec = peel_prompts(rgb, all_prompts, painter=painter, projector=projector, config=config, seed=seed,
-                       progress=progress, threads=threads, workers=workers)
+                       progress=progress, threads=threads, workers=workers, pool=pool)
     layers = []
     for layer in dec.layers:
         k = layer.prompt_index - len(user)

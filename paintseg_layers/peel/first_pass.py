@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import multiprocessing as mp
+import os
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
 import cv2
 import numpy as np
@@ -16,9 +18,10 @@ from tqdm.auto import tqdm
 from paintseg_layers import masks as morph
 from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb, gradient_magnitude
+from paintseg_layers.painters.base import run_serially
 from paintseg_layers.peel.joint import joint_labelling, nested_claims
 from paintseg_layers.prompts import check_prompt
-from paintseg_layers.timing import stage
+from paintseg_layers.timing import add_timings, record_timings, record_value, stage
 
 log = logging.getLogger(__name__)
 # a mask whose colours its surroundings explain is still an object when its contour is this many times sharper
@@ -163,14 +166,76 @@ def worker_map(fn, items, workers: int, *, done=None) -> list:
     return out
 
 
-def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int = 1):
-    """``(results, seconds)`` of ``seg.segment`` on every prompt (seed ``seed + i``), ``workers`` at a time.
+def pool_workers(requested: int, n: int) -> int:
+    """Worker processes for ``n`` prompts: ``requested`` capped by the CPUs this process may run on and by ``n``."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on Linux)
+        cpus = os.cpu_count() or 1
+    return max(1, min(int(requested), cpus, n))
 
-    Each prompt's segmentation depends only on the image, the prompt and its seed, so threads give the same
-    results in the same order; the backends must declare ``thread_safe`` (the engine checks). OpenCV,
-    NumPy and the graph cuts release the GIL for most of the work: on 2 cores two workers take about 0.7x
-    the time of one.
+
+_SEGMENTER = None  # the worker process's Segmenter, set once by the pool's initializer
+# pool=None forks worker processes only for at least this many pixels x prompts: a pool costs about 65 ms of CPU
+# (measured: fork of a 400 MB process, 2 workers, 3 tiny tasks), 8% of a 160 x 120 peel-benchmark scene, where
+# threads serve; one prompt of a 640 x 480 photo takes about a second
+MIN_POOL_PIXELS = 2**19
+
+
+def _init_worker(seg) -> None:
+    global _SEGMENTER
+    run_serially()  # one worker per core already: our thread pool would only oversubscribe
+    _SEGMENTER = seg
+
+
+def _segment_in_worker(prompt, seed: int):
+    """``(result, seconds, stage seconds)`` of one prompt, in a worker process."""
+    with record_timings() as stages:
+        t0 = time.perf_counter()
+        with stage("decompose.segment"):
+            res = _SEGMENTER.segment(prompt, seed=seed)
+    return res, time.perf_counter() - t0, stages
+
+
+def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int = 1, pool: str | None = None):
+    """``(results, seconds, processes)`` of ``seg.segment`` on every prompt (seed ``seed + i``), ``workers`` at a
+    time.
+
+    Each prompt's segmentation depends only on the image, the prompt and its seed, so any number of workers
+    gives the same results in the same order; the backends must declare ``thread_safe`` (the engine checks).
+    ``pool="process"`` (``None``: where ``fork`` exists, ``workers > 1`` and the image's pixels times the number of
+    prompts reach ``MIN_POOL_PIXELS``) runs them in forked worker
+    processes that inherit ``seg`` (image, views, features) instead of receiving it: the graph cuts and parts
+    of the refinement hold the GIL, which threads share and processes do not. ``pool="thread"`` keeps them in
+    threads; one prompt or one CPU runs serially. ``processes`` is the number of worker processes used (0
+    without a process pool).
     """
+    if pool not in (None, "process", "thread"):
+        raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
+    n = len(prompts)
+    big = pool == "process" or seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS
+    # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own: threads there)
+    forks = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+    procs = pool_workers(workers, n) if pool != "thread" and big and forks else 1
+    if procs > 1:
+        out = [None] * n
+        # OpenCV's thread pool does not survive a fork (a child that touches it waits forever): stop it while
+        # the workers are forked and run (they are one per core anyway), restart it after
+        cv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar, \
+                    ProcessPoolExecutor(procs, mp_context=mp.get_context("fork"), initializer=_init_worker,
+                                        initargs=(seg,)) as ex:
+                futures = {ex.submit(_segment_in_worker, p, seed + i): i for i, p in enumerate(prompts)}
+                for fut in as_completed(futures):
+                    res, secs, stages = fut.result()
+                    add_timings(stages)
+                    out[futures[fut]] = (res, secs)
+                    bar.update()
+        finally:
+            cv2.setNumThreads(cv_threads)
+        return [r for r, _ in out], [s for _, s in out], procs
 
     def one(i):
         t0 = time.perf_counter()
@@ -178,17 +243,18 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
             res = seg.segment(prompts[i], seed=seed + i)
         return res, time.perf_counter() - t0
 
-    with tqdm(total=len(prompts), desc="segment", unit="obj", leave=False, disable=not progress) as bar:
-        out = worker_map(one, range(len(prompts)), workers, done=bar.update)
-    return [r for r, _ in out], [s for _, s in out]
+    with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar:
+        out = worker_map(one, range(n), pool_workers(workers, n), done=bar.update)
+    return [r for r, _ in out], [s for _, s in out], 0
 
 
-def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1):
+def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: str | None = None):
     """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels."""
     h, w = rgb.shape[:2]
     n = len(prompts)
     # 1. segment every prompt on the input
-    results, seconds = segment_all(seg, prompts, seed, progress=progress, workers=workers)
+    results, seconds, procs = segment_all(seg, prompts, seed, progress=progress, workers=workers, pool=pool)
+    record_value("processes", procs)  # (not a stage: the benchmark reports it)
     masks = [r.mask for r in results]
     scores = []
     claimed = np.sum([m.astype(np.uint8) for m in masks], axis=0)

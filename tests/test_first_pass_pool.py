@@ -1,0 +1,127 @@
+"""The first pass on worker processes (issue 14): same layers as threads and as one worker, timings kept."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from paintseg_layers.amcp import AMCPConfig, Segmenter
+from paintseg_layers.errors import InputError
+from paintseg_layers.eval.scenes import make_scene
+from paintseg_layers.masks import bbox
+from paintseg_layers.painters.base import thread_map
+from paintseg_layers.peel import decompose
+from paintseg_layers.peel.amodal import box_claimed, colour_index
+from paintseg_layers.peel.first_pass import pool_workers, segment_all
+from paintseg_layers.prompts import BoxPrompt
+from paintseg_layers.timing import add_timings, record_timings, record_value
+
+FAST = AMCPConfig(working_size=128, samples=2)
+
+
+def _scene():
+    sc = make_scene(11, size=(160, 120), n_objects=3, cutouts="none")
+    return sc.image, [BoxPrompt(tuple(float(v) for v in bbox(o.visible_mask))) for o in sc.objects]
+
+
+def _layers(dec):
+    return [(layer.id, layer.rgba.tobytes(), layer.visible_mask.tobytes(), layer.amodal_mask.tobytes())
+            for layer in dec.layers] + [dec.background.tobytes()]
+
+
+def test_worker_processes_give_the_same_layers_as_threads_and_as_one_worker():
+    img, prompts = _scene()
+    with record_timings() as t:
+        procs = decompose(img, prompts, config=FAST, seed=3, workers=2, pool="process")
+    threads = decompose(img, prompts, config=FAST, seed=3, workers=2, pool="thread")
+    serial = decompose(img, prompts, config=FAST, seed=3, workers=1)
+    assert len(procs.layers) == 3 and any(layer.visible_mask.any() for layer in procs.layers)
+    assert _layers(procs) == _layers(threads) == _layers(serial)
+    # the workers' stage timers reach the caller's recording; the pool's size is reported
+    assert t["decompose.segment"] > 0 and t["segment.refine"] > 0
+    assert t["processes"] == min(2, len(os.sched_getaffinity(0)))
+
+
+def test_segment_all_returns_results_in_prompt_order():
+    img, prompts = _scene()
+    seg = Segmenter(img, config=FAST)
+    res, secs, procs = segment_all(seg, prompts, 5, workers=2, pool="process")
+    assert procs == min(2, len(os.sched_getaffinity(0))) and all(s > 0 for s in secs)
+    for i, p in enumerate(prompts):
+        assert np.array_equal(res[i].mask, seg.segment(p, seed=5 + i).mask)
+    assert segment_all(seg, prompts[:1], 5, workers=2, pool="process")[2] == 0  # one prompt: no pool
+
+
+def test_small_images_stay_on_threads_unless_asked(monkeypatch):
+    import paintseg_layers.peel.first_pass as fp
+
+    img, prompts = _scene()  # 160 x 120, 3 prompts: below MIN_POOL_PIXELS
+    seg = Segmenter(img, config=FAST)
+    assert segment_all(seg, prompts, 0, workers=2)[2] == 0
+    monkeypatch.setattr(fp, "MIN_POOL_PIXELS", img.shape[0] * img.shape[1] * len(prompts))
+    assert segment_all(seg, prompts, 0, workers=2)[2] == min(2, len(os.sched_getaffinity(0)))
+
+
+def test_a_daemonic_process_segments_on_threads(monkeypatch):
+    """A multiprocessing.Pool worker is daemonic and may not fork workers of its own: same layers on threads."""
+    import types
+
+    import paintseg_layers.peel.first_pass as fp
+
+    img, prompts = _scene()
+    seg = Segmenter(img, config=FAST)
+    monkeypatch.setattr(fp.mp, "current_process", lambda: types.SimpleNamespace(daemon=True))
+    res, _, procs = segment_all(seg, prompts, 0, workers=2, pool="process")
+    assert procs == 0
+    assert all(np.array_equal(r.mask, seg.segment(p, seed=i).mask) for i, (r, p) in enumerate(zip(res, prompts)))
+
+
+def test_bad_pool_is_rejected_with_its_value():
+    img, prompts = _scene()
+    with pytest.raises(InputError, match="`pool` must be 'process', 'thread' or None, got 'gpu'"):
+        decompose(img, prompts, config=FAST, pool="gpu")
+
+
+def test_pool_workers_is_capped_by_cpus_and_prompts():
+    cpus = len(os.sched_getaffinity(0))
+    assert pool_workers(64, 3) == min(3, cpus)
+    assert pool_workers(2, 1) == 1 and pool_workers(1, 10) == 1
+
+
+def test_a_forked_child_still_has_a_thread_pool():
+    """A fork copies the shared pool without its threads: the child must build its own, not wait forever."""
+    assert thread_map(abs, [-1, -2, -3]) == [1, 2, 3]  # the parent's pool exists now
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only when the pool works
+        code = 1
+        try:
+            code = 0 if thread_map(abs, [-4, -5, -6]) == [4, 5, 6] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_box_claimed_with_a_precomputed_colour_index_is_the_same():
+    img, _ = _scene()
+    rng = np.random.default_rng(0)
+    vis = np.zeros(img.shape[:2], bool)
+    vis[30:70, 40:90] = True
+    cand = (rng.random(img.shape[:2]) > 0.5) & ~vis
+    box = (30, 20, 110, 90)
+    plain = box_claimed(vis, cand, box, img)
+    assert np.array_equal(plain, box_claimed(vis, cand, box, img, index=colour_index(img)))
+    assert not np.array_equal(colour_index(img), colour_index(img[::-1]))
+
+
+def test_add_timings_and_record_value_touch_only_an_active_recording():
+    add_timings({"a": 1.0})  # no recording: nothing happens
+    record_value("n", 2)
+    with record_timings() as t:
+        add_timings({"a": 1.0})
+        add_timings({"a": 0.5, "b": 2.0})
+        record_value("n", 2)
+        record_value("n", 3)
+    assert t == {"a": 1.5, "b": 2.0, "n": 3}
