@@ -111,3 +111,23 @@ def test_the_cut_over_the_free_pixels_equals_the_cut_over_the_whole_image():
         free = ~(fg_seeds | bg_seeds)
         assert 0 < got[free].sum() < free.sum()  # the band is really cut, not all one label
         assert np.array_equal(got, want)
+
+
+def test_a_re_solved_cut_equals_a_fresh_cut_under_the_new_models():
+    from paintseg_layers.amcp.refine import _Cut, _graph_cut  # noqa: PLC0415 - private, tested here only
+
+    for seed in (3, 5):
+        img, gt, labels = _labels(seed)
+        bgr = _bgr8(img)
+        rng = np.random.default_rng(seed)
+        fg_seeds = ~dilate(~gt, 3) & (rng.random(gt.shape) > 0.02)
+        bg_seeds = ~dilate(gt, 5) & ~fg_seeds
+        prior = np.clip(np.where(gt, 0.7, 0.3) + rng.normal(0, 0.2, gt.shape), 0.03, 0.97)
+        cut = _Cut(bgr, fg_seeds, bg_seeds, gamma=50.0)
+        bgd, fgd = _grabcut(bgr, labels, 3)
+        first = cut.solve(bgd, fgd)  # the models swapped, no prior: a very different cut
+        again = cut.solve(fgd, bgd, prior=prior, weight=0.4)  # the flow and trees of the first solve re-used
+        want = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=50.0, prior=prior, weight=0.4)
+        free = ~(fg_seeds | bg_seeds)
+        assert (first ^ want)[free].sum() > 0  # the models changed the cut: the second solve had work to do
+        assert np.array_equal(again, want)

@@ -138,52 +138,77 @@ def _window(free: np.ndarray):
     return np.s_[max(0, y0 - 1):min(h, y1 + 1), max(0, x0 - 1):min(w, x1 + 1)]
 
 
-def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0,
-               edges=None) -> np.ndarray:
-    """The minimum cut under colour models ``fgd`` / ``bgd`` (plus ``weight * -log prior``) with hard seeds.
+class _Cut:
+    """A minimum cut on the free pixels of an image whose colour models (and prior) can change between solves.
 
     Only the pixels whose label is free are nodes of the graph: an edge from one to a seed is cut exactly when
     the pixel takes the seed's opposite label, so it joins that pixel's terminal cost, and an edge between two
     seeds is a constant of every cut. The labels are those of the cut over the whole image, on a graph that for
-    the boundary re-cut is the band alone. ``edges``: a Future of ``_pairwise`` on ``_window``, started earlier.
+    the boundary re-cut is the band alone. The graph is built once; a later :meth:`solve` changes only the
+    terminal costs and re-uses the previous flow and search trees (Kohli & Torr's dynamic graph cuts), with the
+    same minimum cut as a fresh graph. ``edges``: a Future of ``_pairwise`` on ``_window``, started earlier.
     """
-    free = ~(fg_seeds | bg_seeds)
-    label = fg_seeds & ~bg_seeds
-    if not free.any():
+
+    def __init__(self, bgr, fg_seeds, bg_seeds, *, gamma: float, edges=None):
+        free = ~(fg_seeds | bg_seeds)
+        self.label = fg_seeds & ~bg_seeds
+        self.g = None
+        if not free.any():
+            return
+        self.win = win = _window(free)
+        self.free = fr = free[win]
+        obj = self.label[win]
+        n = int(fr.sum())
+        node = np.full(fr.shape, -1, np.int64)
+        node[fr] = np.arange(n)
+        self.pixels = bgr[win][fr].astype(np.float64)
+        self.seed_fg, self.seed_bg = np.zeros(n), np.zeros(n)
+        self.g = g = maxflow.Graph[float]()
+        g.add_nodes(n)
+        hh, ww = fr.shape
+        for (dy, dx, _), wts in zip(_OFFSETS, edges.result() if edges else _pairwise(bgr.astype(np.float32), gamma,
+                                                                                     win)):
+            xs = slice(max(0, -dx), ww - max(0, dx))
+            p, q = np.s_[0:hh - dy, xs], np.s_[dy:hh, xs.start + dx:xs.stop + dx]  # q = p + (dy, dx)
+            wp, fp, fq = wts[p], fr[p], fr[q]
+            both = fp & fq
+            g.add_edges(node[p][both], node[q][both], wp[both], wp[both])
+            for a, b in ((p, q), (q, p)):  # a free pixel beside a seed pays the edge for the label opposite the seed's
+                one = fr[a] & ~fr[b]
+                to_obj = obj[b][one]
+                idx, cap = node[a][one], wp[one]
+                self.seed_bg[idx[to_obj]] += cap[to_obj]
+                self.seed_fg[idx[~to_obj]] += cap[~to_obj]
+        self.ids = np.arange(n)
+        self.diff = None  # the last solve's source-minus-sink terminal cost per node
+
+    def solve(self, fgd, bgd, *, prior=None, weight: float = 0.0) -> np.ndarray:
+        """``(H, W)`` bool labels (True: object) of the minimum cut under colour models ``fgd`` / ``bgd``."""
+        if self.g is None:
+            return self.label.copy()
+        fg = -gmm_log_likelihood(fgd, self.pixels)
+        bg = -gmm_log_likelihood(bgd, self.pixels)
+        if weight > 0 and prior is not None:
+            fg -= weight * np.log(prior[self.win][self.free])
+            bg -= weight * np.log(1 - prior[self.win][self.free])
+        diff = (bg + self.seed_bg) - (fg + self.seed_fg)  # only the difference of a node's two costs matters
+        change = diff if self.diff is None else diff - self.diff
+        self.g.add_grid_tedges(self.ids, np.maximum(change, 0), np.maximum(-change, 0))  # source side = object
+        if self.diff is None:
+            self.g.maxflow()
+        else:
+            self.g.mark_grid_nodes(self.ids)
+            self.g.maxflow(reuse_trees=True)
+        self.diff = diff
+        label = self.label.copy()
+        label[self.win][self.free] = ~self.g.get_grid_segments(self.ids)
         return label
-    win = _window(free)
-    fr, obj = free[win], label[win]
-    n = int(fr.sum())
-    node = np.full(fr.shape, -1, np.int64)
-    node[fr] = np.arange(n)
-    pixels = bgr[win][fr].astype(np.float64)
-    fg = -gmm_log_likelihood(fgd, pixels)
-    bg = -gmm_log_likelihood(bgd, pixels)
-    if weight > 0 and prior is not None:
-        fg -= weight * np.log(prior[win][fr])
-        bg -= weight * np.log(1 - prior[win][fr])
-    shift = np.minimum(fg, bg)
-    cost_fg, cost_bg = fg - shift, bg - shift
-    g = maxflow.Graph[float]()
-    g.add_nodes(n)
-    hh, ww = fr.shape
-    for (dy, dx, _), wts in zip(_OFFSETS, edges.result() if edges else _pairwise(bgr.astype(np.float32), gamma, win)):
-        xs = slice(max(0, -dx), ww - max(0, dx))
-        p, q = np.s_[0:hh - dy, xs], np.s_[dy:hh, xs.start + dx:xs.stop + dx]  # q = p + (dy, dx)
-        wp, fp, fq = wts[p], fr[p], fr[q]
-        both = fp & fq
-        g.add_edges(node[p][both], node[q][both], wp[both], wp[both])
-        for a, b in ((p, q), (q, p)):  # a free pixel beside a seed pays the edge for the label opposite the seed's
-            one = fr[a] & ~fr[b]
-            to_obj = obj[b][one]
-            idx, cap = node[a][one], wp[one]
-            cost_bg[idx[to_obj]] += cap[to_obj]
-            cost_fg[idx[~to_obj]] += cap[~to_obj]
-    ids = np.arange(n)
-    g.add_grid_tedges(ids, cost_bg, cost_fg)  # source side = object
-    g.maxflow()
-    label[win][fr] = ~g.get_grid_segments(ids)
-    return label
+
+
+def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, weight: float = 0.0,
+               edges=None) -> np.ndarray:
+    """The minimum cut under colour models ``fgd`` / ``bgd`` (plus ``weight * -log prior``) with hard seeds."""
+    return _Cut(bgr, fg_seeds, bg_seeds, gamma=gamma, edges=edges).solve(fgd, bgd, prior=prior, weight=weight)
 
 
 def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
@@ -242,19 +267,32 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         edges = in_background(_pairwise, bgr.astype(np.float32), gamma, _window(free))
     with _POOLS.limit(limits=1):  # many tiny linear-algebra calls: pools only cost
         try:
-            # with the AMCP term the final cut is ours: the last iteration only learns the models (in numpy)
-            ours = weight > 0 and iterations > 0
-            cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations) - ours, cv2.GC_INIT_WITH_MASK)
-            if ours:
+            if weight > 0 and iterations > 0:
+                # with the AMCP term every cut is ours, on one graph of the free pixels: GrabCut's iterations
+                # (k-means mixtures, then per iteration: learn the models, cut) and the final cut with the prior
+                cv2.grabCut(bgr, labels, None, bgd, fgd, 0, cv2.GC_INIT_WITH_MASK)
+                cut = _Cut(bgr, fg_seeds, bg_seeds, gamma=gamma, edges=edges)
+                for _ in range(int(iterations) - 1):
+                    bgd, fgd = _learn_step(bgr, labels, bgd, fgd)
+                    labels[free] = np.where(cut.solve(fgd, bgd)[free], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
                 bgd, fgd = _learn_step(bgr, labels, bgd, fgd)
+            else:
+                cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
         except (cv2.error, ValueError):  # degenerate colour statistics (e.g. a flat crop)
             return mask.copy()
         if weight <= 0:
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
-        else:
-            prior = np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
+        elif iterations <= 0:
+            prior = _prior(mask, soft)
             label = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=gamma, prior=prior, weight=weight, edges=edges)
+        else:
+            label = cut.solve(fgd, bgd, prior=_prior(mask, soft), weight=weight)
     return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
+
+
+def _prior(mask: np.ndarray, soft: np.ndarray) -> np.ndarray:
+    """The AMCP prior of the final cut: the vote fraction blended with the mask, smoothed and kept off 0 and 1."""
+    return np.clip(cv2.GaussianBlur(0.5 * mask.astype(np.float32) + 0.5 * soft, (0, 0), 1.0), 0.03, 0.97)
 
 
 def refine_boundary(image, mask, *, width: int, valid=None, iterations: int = 0,
