@@ -213,7 +213,7 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     if pool not in (None, "process", "thread"):
         raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
     n = len(prompts)
-    big = pool == "process" or seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS
+    big = pool == "process" or (pool is None and seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS)
     # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own: threads there)
     forks = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
     procs = pool_workers(workers, n) if pool != "thread" and big and forks else 1
