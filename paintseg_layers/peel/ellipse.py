@@ -40,14 +40,25 @@ KEEPS = 0.1
 
 def _outline_distance(box, pts: np.ndarray) -> np.ndarray:
     """Approximate distance (px) of (x, y) ``pts`` to the outline of the ellipse ``box`` (OpenCV's RotatedRect)."""
-    (cx, cy), (a, b), ang = box
-    if min(a, b) <= 0:  # a degenerate fit (collinear points) lies on no outline
-        return np.full(len(pts), np.inf)
-    t = math.radians(ang)
-    x, y = pts[:, 0] - cx, pts[:, 1] - cy
-    u, v = x * math.cos(t) + y * math.sin(t), -x * math.sin(t) + y * math.cos(t)
-    r = np.sqrt((u / (a / 2)) ** 2 + (v / (b / 2)) ** 2)
-    return np.abs(r - 1) * np.hypot(u, v) / np.maximum(r, 1e-6)
+    return _outline_distances([box], pts)[0]
+
+
+def _outline_distances(boxes, pts: np.ndarray) -> np.ndarray:
+    """(len(boxes), len(pts)) distances of :func:`_outline_distance`, every ellipse at once (float32 like ``pts``).
+
+    A degenerate ellipse (collinear points: an axis of 0) lies on no outline: its row is inf.
+    """
+    par = np.array([(cx, cy, a / 2, b / 2, math.cos(math.radians(t)), math.sin(math.radians(t)))
+                    for (cx, cy), (a, b), t in boxes], np.float32).reshape(-1, 6)
+    cx, cy, ha, hb, c, s = (par[:, k, None] for k in range(6))
+    x, y = pts[None, :, 0] - cx, pts[None, :, 1] - cy
+    u, v = x * c + y * s, -x * s + y * c
+    degenerate = (ha[:, 0] <= 0) | (hb[:, 0] <= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sqrt((u / ha) ** 2 + (v / hb) ** 2)
+        out = np.abs(r - 1) * np.hypot(u, v) / np.maximum(r, 1e-6)
+    out[degenerate] = np.inf
+    return out
 
 
 def _largest_gap(angles: np.ndarray) -> float:
@@ -93,13 +104,13 @@ def fit_rim(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, seed:
     if len(pts) < 20:
         return None
     rng = np.random.default_rng(seed)
-    found = []
-    for _ in range(trials):
-        box = cv2.fitEllipse(pts[rng.choice(len(pts), 5, replace=False)])
-        (_, _), (a, b), _ = box
-        if not (radius < max(a, b) < 6 * radius and min(a, b) > 0.25 * max(a, b)):
-            continue
-        found.append((int((_outline_distance(box, pts) < TOL).sum()), len(found), box))
+    boxes = [cv2.fitEllipse(pts[rng.choice(len(pts), 5, replace=False)]) for _ in range(trials)]
+    boxes = [bx for bx in boxes if radius < max(bx[1]) < 6 * radius and min(bx[1]) > 0.25 * max(bx[1])]
+    # each draw's support: edge pixels near its outline, counted for a chunk of draws at a time (vectorised)
+    chunk = max(1, 2**22 // len(pts))
+    support = np.concatenate([(_outline_distances(boxes[i:i + chunk], pts) < TOL).sum(axis=1)
+                              for i in range(0, len(boxes), chunk)] or [np.zeros(0, int)])
+    found = [(int(n), k, bx) for k, (n, bx) in enumerate(zip(support, boxes, strict=True))]
     # the most-supported draw may lie on a ragged spill's edge: of the best ``candidates`` draws, the first
     # whose refit the image shows as a rim (every gate of :func:`_shows` still holds)
     for _, _, best in sorted(found, key=lambda f: (-f[0], f[1]))[:candidates]:
