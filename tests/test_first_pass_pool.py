@@ -78,6 +78,23 @@ def test_a_daemonic_process_segments_on_threads(monkeypatch):
     assert all(np.array_equal(r.mask, seg.segment(p, seed=i).mask) for i, (r, p) in enumerate(zip(res, prompts)))
 
 
+def test_a_thread_other_than_the_main_one_segments_on_threads(monkeypatch):
+    """The editor's server decomposes on a worker thread: no fork from there unless asked (locks of other threads)."""
+    import threading
+
+    import paintseg_layers.peel.first_pass as fp
+
+    img, prompts = _scene()
+    seg = Segmenter(img, config=FAST)
+    monkeypatch.setattr(fp, "MIN_POOL_PIXELS", 1)
+    got = {}
+    worker = threading.Thread(target=lambda: got.update(auto=segment_all(seg, prompts, 0, workers=2)[2]))
+    worker.start()
+    worker.join()
+    assert got["auto"] == 0
+    assert segment_all(seg, prompts, 0, workers=2)[2] == min(2, len(os.sched_getaffinity(0)), len(prompts))
+
+
 def test_bad_pool_is_rejected_with_its_value():
     img, prompts = _scene()
     with pytest.raises(InputError, match="`pool` must be 'process', 'thread' or None, got 'gpu'"):

@@ -7,6 +7,7 @@ import contextvars
 import logging
 import multiprocessing as mp
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
@@ -203,8 +204,8 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
 
     Each prompt's segmentation depends only on the image, the prompt and its seed, so any number of workers
     gives the same results in the same order; the backends must declare ``thread_safe`` (the engine checks).
-    ``pool="process"`` (``None``: where ``fork`` exists, ``workers > 1`` and the image's pixels times the number of
-    prompts reach ``MIN_POOL_PIXELS``) runs them in forked worker
+    ``pool="process"`` (``None``: where ``fork`` exists, ``workers > 1``, the caller is the main thread and the
+    image's pixels times the number of prompts reach ``MIN_POOL_PIXELS``) runs them in forked worker
     processes that inherit ``seg`` (image, views, features) instead of receiving it: the graph cuts and parts
     of the refinement hold the GIL, which threads share and processes do not. ``pool="thread"`` keeps them in
     threads; one prompt or one CPU runs serially. ``processes`` is the number of worker processes used (0
@@ -214,8 +215,11 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
         raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
     n = len(prompts)
     big = pool == "process" or (pool is None and seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS)
-    # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own: threads there)
-    forks = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+    # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own; a fork from a
+    # thread other than the main one, e.g. the editor's server, copies locks its other threads may hold: threads
+    # there, unless the caller asks for processes)
+    forks = ("fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+             and (pool == "process" or threading.current_thread() is threading.main_thread()))
     procs = pool_workers(workers, n) if pool != "thread" and big and forks else 1
     if procs > 1:
         out = [None] * n
