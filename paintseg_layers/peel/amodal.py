@@ -320,7 +320,8 @@ def box_claimed(visible: np.ndarray, candidates: np.ndarray, box, image: np.ndar
 
 
 def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellipse_misfit: float = 0.04,
-                 min_solidity: float = 0.8, box=None, image: np.ndarray | None = None) -> np.ndarray:
+                 min_solidity: float = 0.8, box=None, image: np.ndarray | None = None,
+                 index: np.ndarray | None = None) -> np.ndarray:
     """The hidden part of an occluded object from the continuation of its visible contour (``amodal="shape"``).
 
     Three hypotheses, each restricted to ``front`` (the pixels of the objects in front): the convex hull of
@@ -347,6 +348,8 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
     box, image : optional
         The object's box prompt and the image: with both, the front pixels in the box that look like the
         object join the hidden part (:func:`box_claimed`).
+    index : (H, W) int, optional
+        ``colour_index(image)``, when the caller has it already (peeling claims for every object of one image).
 
     Returns
     -------
@@ -355,7 +358,7 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
     """
     if not visible.any() or not front.any():
         return np.zeros_like(front)
-    claimed = box_claimed(visible, front, box, image) if box is not None and image is not None else False
+    claimed = box_claimed(visible, front, box, image, index=index) if box is not None and image is not None else False
     return claimed | _contour_rule(visible, front, gap, ellipse_misfit, min_solidity)
 
 

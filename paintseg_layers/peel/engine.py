@@ -274,10 +274,7 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) 
             box = getattr(prompts[i], "box", None) if cfg.amodal == "shape" else None
             if vis.any() and front.any() and cfg.amodal != "none":
                 if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
-                    # (shape_hidden(..., box=box, image=rgb), with the image's colour index computed once)
-                    hidden = shape_hidden(vis, front)
-                    if box is not None:
-                        hidden |= box_claimed(vis, front, box, rgb, index=colours())
+                    hidden = shape_hidden(vis, front, box=box, image=rgb, index=None if box is None else colours())
                     vis, extra = within_rim(rgb, vis, front, hidden, box=box, seed=seed + 5000 + i)
                     visible[i] = vis
                 elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner

@@ -189,13 +189,19 @@ def _init_worker(seg) -> None:
     _SEGMENTER = seg
 
 
+def _timed_segment(seg, prompt, seed: int):
+    """``(result, seconds)`` of ``seg.segment`` on one prompt, its time recorded as stage ``decompose.segment``."""
+    t0 = time.perf_counter()
+    with stage("decompose.segment"):
+        res = seg.segment(prompt, seed=seed)
+    return res, time.perf_counter() - t0
+
+
 def _segment_in_worker(prompt, seed: int):
     """``(result, seconds, stage seconds)`` of one prompt, in a worker process."""
     with record_timings() as stages:
-        t0 = time.perf_counter()
-        with stage("decompose.segment"):
-            res = _SEGMENTER.segment(prompt, seed=seed)
-    return res, time.perf_counter() - t0, stages
+        res, secs = _timed_segment(_SEGMENTER, prompt, seed)
+    return res, secs, stages
 
 
 def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int = 1, pool: str | None = None):
@@ -220,7 +226,7 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     # there, unless the caller asks for processes)
     forks = ("fork" in mp.get_all_start_methods() and not mp.current_process().daemon
              and (pool == "process" or threading.current_thread() is threading.main_thread()))
-    procs = pool_workers(workers, n) if pool != "thread" and big and forks else 1
+    procs = pool_workers(workers, n) if big and forks else 1
     if procs > 1:
         out = [None] * n
         # OpenCV's thread pool does not survive a fork (a child that touches it waits forever): stop it while
@@ -241,14 +247,9 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
             cv2.setNumThreads(cv_threads)
         return [r for r, _ in out], [s for _, s in out], procs
 
-    def one(i):
-        t0 = time.perf_counter()
-        with stage("decompose.segment"):
-            res = seg.segment(prompts[i], seed=seed + i)
-        return res, time.perf_counter() - t0
-
     with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar:
-        out = worker_map(one, range(n), pool_workers(workers, n), done=bar.update)
+        out = worker_map(lambda i: _timed_segment(seg, prompts[i], seed + i), range(n), pool_workers(workers, n),
+                         done=bar.update)
     return [r for r, _ in out], [s for _, s in out], 0
 
 
