@@ -97,7 +97,15 @@ from paintseg_layers.peel.amodal import (
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.ellipse import within_rim
-from paintseg_layers.peel.first_pass import check_inputs, first_pass, worker_map
+from paintseg_layers.peel.first_pass import (
+    check_inputs,
+    collect,
+    first_pass,
+    fork_pool,
+    submit,
+    worker_map,
+    worker_shared,
+)
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
 from paintseg_layers.peel.order import order_graph
 from paintseg_layers.peel.plate import paint_plate
@@ -222,13 +230,18 @@ def _decompose(image, prompts, painter, projector, config, seed, progress, worke
 
 def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) -> dict:
     """Stages 1-4 on ``rgb`` (the analysis copy): masks, fills and plate at its size, and the graph."""
-    h, w = rgb.shape[:2]
     # the AMCP runs here need masks only; peeling paints the objects out itself
     amcp_cfg = replace(cfg.amcp, paint_result=False)
-
-    # 1. segment every prompt on the input
     seg = Segmenter(rgb, painter=painter, projector=projector, config=amcp_cfg)
-    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers, pool=pool)
+    # where the first pass forks worker processes, they also synthesise the hidden parts while this process peels
+    with fork_pool(seg, len(prompts), workers, pool, rgb=rgb) as procs:
+        return _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progress, workers, procs)
+
+
+def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progress, workers, procs) -> dict:
+    h, w = rgb.shape[:2]
+    # 1. segment every prompt on the input
+    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers, executor=procs)
 
     # 2. pairwise order
     ids = {i: f"obj{i}" for i in kept}
@@ -257,6 +270,8 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) 
     # the running painting feeds only the re-segmentation (amodal="paint") and the "peel" plate: then every
     # round waits for the last one's painting; otherwise the fills and the plate are independent of each other
     chained = cfg.amodal == "paint" or cfg.plate == "peel"
+    # with worker processes each fill starts as soon as its amodal mask is known, while this process peels on
+    in_workers = {} if procs is not None and not chained else None
     colours = cache(lambda: colour_index(rgb))  # box claims: the image's quantised Lab, once for every object
     it = enumerate(order)
     if progress:
@@ -291,6 +306,8 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) 
             amodal[i] = grown
             if chained:
                 fills[i] = _fill(rgb, vis, grown, seed + 4000 + i, fill_scale)
+            elif in_workers is not None and (grown & ~vis).any():
+                in_workers[i] = submit(procs, _fill_patch, vis, grown, seed + 4000 + i, fill_scale, rank)
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
             region = (grown | vis) & ~removed_so_far
             if region.any() and chained and (rank < len(order) - 1 or cfg.plate == "peel"):
@@ -310,6 +327,14 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) 
             return paint_plate(rgb, union, painter, seed=seed + 3000, working_size=amcp_cfg.working_size,
                                dilation=cfg.plate_dilation, tests=cfg.plate_tests)
 
+    if in_workers is not None:  # this process paints the plate while the workers finish the fills
+        plate = plate_job()
+        for i in order:
+            patch, secs = collect(in_workers[i]) if i in in_workers else (None, 0.0)
+            fills[i] = rgb if i not in in_workers else _patched(rgb, patch)
+            scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + secs, 4))
+        return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
+                "plate": plate, "graph": graph}
     side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
     pending = in_background(contextvars.copy_context().run, plate_job) if side else None
     for rank, i in enumerate([] if chained else order):
@@ -320,6 +345,25 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) 
     plate = pending.result() if side else plate_job()
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
             "plate": plate, "graph": graph}
+
+
+def _fill_patch(vis, grown, seed, scale, rank):
+    """In a worker process: :func:`_fill` on the inherited analysis image, as ``(box, pixels)`` of what it changed
+    (None: nothing) instead of a whole copy (:func:`_patched` rebuilds it)."""
+    rgb = worker_shared()["rgb"]
+    with stage(f"decompose.peel.{rank}"):
+        out = _fill(rgb, vis, grown, seed, scale)
+        box = morph.bbox(np.any(out != rgb, axis=2))
+    return None if box is None else (box, out[box[1]:box[3], box[0]:box[2]])
+
+
+def _patched(rgb, patch):
+    """A copy of ``rgb`` with ``patch`` (:func:`_fill_patch`) pasted in."""
+    out = rgb.copy()
+    if patch is not None:
+        (x0, y0, x1, y1), pixels = patch
+        out[y0:y1, x0:x1] = pixels
+    return out
 
 
 def _fill(rgb, vis, grown, seed, scale):

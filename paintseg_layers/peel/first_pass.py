@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -177,16 +178,24 @@ def pool_workers(requested: int, n: int) -> int:
 
 
 _SEGMENTER = None  # the worker process's Segmenter, set once by the pool's initializer
+_SHARED: dict = {}  # what else the workers inherit from the fork (the engine's analysis image, painter)
 # pool=None forks worker processes only for at least this many pixels x prompts: a pool costs about 65 ms of CPU
 # (measured: fork of a 400 MB process, 2 workers, 3 tiny tasks), 8% of a 160 x 120 peel-benchmark scene, where
 # threads serve; one prompt of a 640 x 480 photo takes about a second
 MIN_POOL_PIXELS = 2**19
 
 
-def _init_worker(seg) -> None:
+def _init_worker(seg, shared) -> None:
     global _SEGMENTER
     run_serially()  # one worker per core already: our thread pool would only oversubscribe
     _SEGMENTER = seg
+    _SHARED.clear()
+    _SHARED.update(shared)
+
+
+def worker_shared() -> dict:
+    """In a worker of :func:`fork_pool`: the objects its ``shared`` named (inherited from the fork, never pickled)."""
+    return _SHARED
 
 
 def _timed_segment(seg, prompt, seed: int):
@@ -204,7 +213,64 @@ def _segment_in_worker(prompt, seed: int):
     return res, secs, stages
 
 
-def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int = 1, pool: str | None = None):
+def _call_in_worker(fn, args):
+    """``(fn(*args), seconds, stage seconds)`` in a worker process."""
+    with record_timings() as stages:
+        t0 = time.perf_counter()
+        out = fn(*args)
+    return out, time.perf_counter() - t0, stages
+
+
+def submit(executor, fn, *args):
+    """``fn(*args)`` in a worker of ``executor`` (:func:`fork_pool`); the future gives ``(result, seconds)``.
+
+    ``fn`` must be a module-level function (pickled by name); the stages it records reach the caller's recording
+    when the result is collected with :func:`collect`.
+    """
+    return executor.submit(_call_in_worker, fn, args)
+
+
+def collect(future):
+    """``(result, seconds)`` of a :func:`submit` future; its stage timings are added to the active recording."""
+    out, secs, stages = future.result()
+    add_timings(stages)
+    return out, secs
+
+
+def pool_processes(seg, n: int, workers: int, pool: str | None) -> int:
+    """Worker processes :func:`segment_all` forks for ``n`` prompts (1: none; see there for the rules)."""
+    if pool not in (None, "process", "thread"):
+        raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
+    big = pool == "process" or (pool is None and seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS)
+    # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own; a fork from a
+    # thread other than the main one, e.g. the editor's server, copies locks its other threads may hold: threads
+    # there, unless the caller asks for processes)
+    forks = ("fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+             and (pool == "process" or threading.current_thread() is threading.main_thread()))
+    return pool_workers(workers, n) if big and forks else 1
+
+
+@contextmanager
+def fork_pool(seg, n: int, workers: int, pool: str | None, **shared):
+    """Forked worker processes for a decomposition of ``n`` prompts, or None where threads serve
+    (:func:`pool_processes`).
+
+    The workers inherit ``seg`` (image, views, features) and ``shared`` (:func:`worker_shared`) instead of
+    receiving them; they fork at the first submit (:func:`segment_all`, which stops OpenCV's thread pool
+    meanwhile). After the first pass the same workers take other independent jobs (:func:`submit`).
+    """
+    procs = pool_processes(seg, n, workers, pool)
+    if procs <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(procs, mp_context=mp.get_context("fork"), initializer=_init_worker,
+                             initargs=(seg, shared)) as ex:
+        ex.processes = procs
+        yield ex
+
+
+def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int = 1, pool: str | None = None,
+                executor=None):
     """``(results, seconds, processes)`` of ``seg.segment`` on every prompt (seed ``seed + i``), ``workers`` at a
     time.
 
@@ -214,30 +280,24 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     image's pixels times the number of prompts reach ``MIN_POOL_PIXELS``) runs them in forked worker
     processes that inherit ``seg`` (image, views, features) instead of receiving it: the graph cuts and parts
     of the refinement hold the GIL, which threads share and processes do not. ``pool="thread"`` keeps them in
-    threads; one prompt or one CPU runs serially. ``processes`` is the number of worker processes used (0
-    without a process pool).
+    threads; one prompt or one CPU runs serially. ``executor``: a :func:`fork_pool` of ``seg`` to run them in
+    (None: one is opened here where the rules above ask for one). ``processes`` is the number of worker
+    processes used (0 without a process pool).
     """
-    if pool not in (None, "process", "thread"):
-        raise InputError(f"`pool` must be 'process', 'thread' or None, got {pool!r}")
     n = len(prompts)
-    big = pool == "process" or (pool is None and seg.image.shape[0] * seg.image.shape[1] * n >= MIN_POOL_PIXELS)
-    # (a daemonic process, e.g. a multiprocessing.Pool worker, may not start processes of its own; a fork from a
-    # thread other than the main one, e.g. the editor's server, copies locks its other threads may hold: threads
-    # there, unless the caller asks for processes)
-    forks = ("fork" in mp.get_all_start_methods() and not mp.current_process().daemon
-             and (pool == "process" or threading.current_thread() is threading.main_thread()))
-    procs = pool_workers(workers, n) if big and forks else 1
-    if procs > 1:
+    if executor is None:
+        with fork_pool(seg, n, workers, pool) as ex:
+            if ex is not None:
+                return segment_all(seg, prompts, seed, progress=progress, executor=ex)
+    else:
         out = [None] * n
         # OpenCV's thread pool does not survive a fork (a child that touches it waits forever): stop it while
-        # the workers are forked and run (they are one per core anyway), restart it after
+        # the workers are forked (at the first submit) and run (they are one per core anyway), restart it after
         cv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         try:
-            with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar, \
-                    ProcessPoolExecutor(procs, mp_context=mp.get_context("fork"), initializer=_init_worker,
-                                        initargs=(seg,)) as ex:
-                futures = {ex.submit(_segment_in_worker, p, seed + i): i for i, p in enumerate(prompts)}
+            with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar:
+                futures = {executor.submit(_segment_in_worker, p, seed + i): i for i, p in enumerate(prompts)}
                 for fut in as_completed(futures):
                     res, secs, stages = fut.result()
                     add_timings(stages)
@@ -245,7 +305,7 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
                     bar.update()
         finally:
             cv2.setNumThreads(cv_threads)
-        return [r for r, _ in out], [s for _, s in out], procs
+        return [r for r, _ in out], [s for _, s in out], executor.processes
 
     with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar:
         out = worker_map(lambda i: _timed_segment(seg, prompts[i], seed + i), range(n), pool_workers(workers, n),
@@ -253,12 +313,15 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     return [r for r, _ in out], [s for _, s in out], 0
 
 
-def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: str | None = None):
-    """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels."""
+def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: str | None = None, executor=None):
+    """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels.
+
+    ``executor``: a :func:`fork_pool` of ``seg`` for the segmentations (None: :func:`segment_all` decides)."""
     h, w = rgb.shape[:2]
     n = len(prompts)
     # 1. segment every prompt on the input
-    results, seconds, procs = segment_all(seg, prompts, seed, progress=progress, workers=workers, pool=pool)
+    results, seconds, procs = segment_all(seg, prompts, seed, progress=progress, workers=workers, pool=pool,
+                                          executor=executor)
     record_value("processes", procs)  # (not a stage: the benchmark reports it)
     masks = [r.mask for r in results]
     scores = []
