@@ -237,6 +237,16 @@ def collect(future):
     return out, secs
 
 
+def process_map(executor):
+    """``run(fn, jobs)`` -> ``[fn(*job) for job in jobs]``: the first job in this process, the others in the workers
+    of ``executor`` (:func:`fork_pool`); ``fn`` must be a module-level function."""
+    def run(fn, jobs):
+        jobs = list(jobs)
+        futures = [submit(executor, fn, *job) for job in jobs[1:]]
+        return [fn(*jobs[0]), *(collect(f)[0] for f in futures)] if jobs else []
+    return run
+
+
 def pool_processes(seg, n: int, workers: int, pool: str | None) -> int:
     """Worker processes :func:`segment_all` forks for ``n`` prompts (1: none; see there for the rules)."""
     if pool not in (None, "process", "thread"):
@@ -384,8 +394,10 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
         resolved = resolve_contested(rgb, nested_claims(support, valid), seed=seed)
         if cfg.joint and len(kept) > 1:
             boxes = [getattr(prompts[i], "box", None) for i in kept]
+            # (the colour models' fits in the first pass's worker processes, where there are some)
             resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, boxes=boxes,
-                                       support=support, seed=seed)
+                                       support=support, seed=seed,
+                                       fit_map=None if executor is None else process_map(executor))
     for i, m in zip(kept, resolved):
         masks[i] = m
 

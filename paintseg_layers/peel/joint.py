@@ -88,6 +88,14 @@ def _colour_cost(lab: np.ndarray, pix: np.ndarray, state: int, where: np.ndarray
     return out
 
 
+def _window_cost(lab: np.ndarray, pix: np.ndarray, state: int, where: np.ndarray, win) -> np.ndarray:
+    """``_colour_cost(lab, pix, state, where)[win]`` with one BLAS thread and no ConvergenceWarning: a job that
+    :func:`joint_labelling`'s ``fit_map`` may run anywhere, e.g. in a worker process, with the same result."""
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _colour_cost(lab, pix, state, where)[win]
+
+
 def _grid_edges(h: int, w: int):
     """For each 8-neighbourhood offset: flat indices of the pixel pairs ``(p, q)`` inside the image."""
     idx = np.arange(h * w).reshape(h, w)
@@ -203,7 +211,8 @@ def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float 
 def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarray] | None = None, *,
                     prior: float = 0.5, gamma: float = 25.0, rounds: int = 2, working_size: int | None = None,
                     nest: float = NEST, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
-                    reach: float = 2.0, support: list[np.ndarray] | None = None, seed: int = 0) -> list[np.ndarray]:
+                    reach: float = 2.0, support: list[np.ndarray] | None = None, seed: int = 0,
+                    fit_map=None) -> list[np.ndarray]:
     """Turn overlapping per-object masks into disjoint ones with one multi-label graph cut.
 
     Parameters
@@ -242,6 +251,9 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         none of them the prior, and their colours and edges, not the resolution that gave ``masks``, decide it.
     seed : int
         Seeds the pixel sampling and the mixtures' initialisation.
+    fit_map : callable, optional
+        ``fit_map(fn, jobs)`` returns ``[fn(*job) for job in jobs]`` (each colour model's fit and scoring,
+        independent of each other), e.g. in worker processes; default: two at a time on threads.
 
     Returns
     -------
@@ -316,7 +328,10 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                     sel = m | v
                 models.append((*_colour_sample(lab, sel, rng), v))
             # the fits are independent: two at a time (the scoring's large array operations release the GIL)
-            costs = thread_map(lambda job: _colour_cost(lab, *job)[win], models)
+            if fit_map is None:
+                costs = thread_map(lambda job: _colour_cost(lab, *job)[win], models)
+            else:
+                costs = fit_map(_window_cost, [(lab, *job, win) for job in models])
             for k, cost in enumerate(costs):
                 unary[..., k] = cost + prior * (claimed[win] if k == 0 else ~paid[k - 1][win])
             if forced.any():
