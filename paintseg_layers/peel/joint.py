@@ -109,19 +109,11 @@ def _grid_edges(h: int, w: int):
     return out
 
 
-def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.ndarray, *, cycles: int = 3,
-                    movable: list[np.ndarray] | None = None) -> np.ndarray:
-    """Minimise ``sum D_p(l_p) + sum w_pq [l_p != l_q]`` on the 8-connected grid by alpha-expansion.
-
-    ``unary`` is (H, W, L); ``weights`` one (H, W) array per offset of the refinement's 8-neighbourhood
-    (the weight of the edge from ``p`` to ``p + offset``, as :func:`paintseg_layers.amcp.refine._pairwise`
-    returns); ``labels`` the start; ``movable`` (one (H, W) bool per label, optional) the pixels that may
-    switch to each label (pixels where the label costs ``_INF``: leaving them out gives the same moves).
-    Each move's graph holds only the pixels that may switch, so a label confined to a small box costs
-    a small cut. Returns the labelling reached after at most ``cycles`` sweeps.
-    """
-    h, w, n_labels = unary.shape
-    flat, labels = unary.reshape(-1, n_labels), labels.ravel().copy()
+def expansion_edges(weights: list[np.ndarray], n_labels: int, movable: list[np.ndarray] | None = None):
+    """Per label: the grid edges a move of :func:`alpha_expansion` reads, the pixels that may switch, and the zone
+    of pixels those edges touch. It depends only on ``weights`` and ``movable``: compute it once for several
+    expansions over the same grid (``edges=``)."""
+    h, w = weights[0].shape
     edges = [(p, q, wt[sl].ravel()) for (p, q, sl), wt in zip(_grid_edges(h, w), weights)]
     grid = tuple(np.concatenate(part) for part in zip(*edges))  # (p, q, weight) of every edge
     per_label, zones = [], []  # a's edges: those that touch a pixel able to switch to a; zone: the pixels they read
@@ -133,6 +125,24 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
         zone = np.ones(h * w, bool) if mv is None else mv.copy()
         zone[p] = zone[q] = True
         zones.append(np.flatnonzero(zone))
+    return per_label, zones
+
+
+def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.ndarray, *, cycles: int = 3,
+                    movable: list[np.ndarray] | None = None, edges=None) -> np.ndarray:
+    """Minimise ``sum D_p(l_p) + sum w_pq [l_p != l_q]`` on the 8-connected grid by alpha-expansion.
+
+    ``unary`` is (H, W, L); ``weights`` one (H, W) array per offset of the refinement's 8-neighbourhood
+    (the weight of the edge from ``p`` to ``p + offset``, as :func:`paintseg_layers.amcp.refine._pairwise`
+    returns); ``labels`` the start; ``movable`` (one (H, W) bool per label, optional) the pixels that may
+    switch to each label (pixels where the label costs ``_INF``: leaving them out gives the same moves).
+    Each move's graph holds only the pixels that may switch, so a label confined to a small box costs
+    a small cut. ``edges``: :func:`expansion_edges` of ``weights`` and ``movable``, where already computed.
+    Returns the labelling reached after at most ``cycles`` sweeps.
+    """
+    h, w, n_labels = unary.shape
+    flat, labels = unary.reshape(-1, n_labels), labels.ravel().copy()
+    per_label, zones = expansion_edges(weights, n_labels, movable) if edges is None else edges
     pos, stamp = np.full(h * w, -1, np.int64), np.zeros(h * w, np.int64)  # stamp: the move that last changed a pixel
     idle, moves = [0] * n_labels, 0  # idle[a]: the number of a's last move when it changed nothing, else 0
     for _ in range(cycles):
@@ -301,6 +311,8 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     grad = gradient_magnitude(lab[win]) if any(b is not None for b in bxs) else None
     forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
     unary, gaps = None, []
+    sub_weights = [wt[win] for wt in weights]
+    edges = expansion_edges(sub_weights, len(movable), movable)  # the same grid for every round's expansion
     # tiny mixture fits: BLAS worker threads only cost (the fits run two at a time); their ConvergenceWarning
     # (flat regions have fewer colours than components) is off here, not in the threads (filters are process-wide)
     with threadpool_limits(1), warnings.catch_warnings():
@@ -344,7 +356,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                 unary[fixed] = _INF
                 unary[fixed, forced[fixed]] = 0.0
                 sub = np.where(fixed, forced, sub)
-            sub = alpha_expansion(unary, [wt[win] for wt in weights], sub, movable=movable)
+            sub = alpha_expansion(unary, sub_weights, sub, movable=movable, edges=edges)
     labels[win] = _absorb_specks(sub, movable)
     if scale != 1.0:
         # arg-max over the upsampled label indicators, one label at a time: two full-size arrays, not L + 1
@@ -411,4 +423,4 @@ def _never_lost(out, masks, valid, active, keep: float):
     return out
 
 
-__all__ = ["joint_labelling", "alpha_expansion", "nested_claims"]
+__all__ = ["joint_labelling", "alpha_expansion", "expansion_edges", "nested_claims"]
