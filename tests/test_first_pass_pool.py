@@ -142,3 +142,26 @@ def test_add_timings_and_record_value_touch_only_an_active_recording():
         record_value("n", 2)
         record_value("n", 3)
     assert t == {"a": 1.5, "b": 2.0, "n": 3}
+
+
+def test_the_workers_also_fill_hidden_parts_and_fit_colour_models_with_the_same_layers():
+    """After the first pass the same worker processes synthesise the hidden parts and fit the joint labelling's
+    colour models, while the main process peels and paints the plate: the same bytes as threads."""
+    sc = make_scene(1003, size=(320, 240), n_objects=3, cutouts="none")
+    prompts = [BoxPrompt(tuple(float(v) for v in bbox(o.visible_mask))) for o in sc.objects]
+    procs = decompose(sc.image, prompts, config=FAST, seed=1, workers=2, pool="process")
+    threads = decompose(sc.image, prompts, config=FAST, seed=1, workers=2, pool="thread")
+    assert any((layer.amodal_mask & ~layer.visible_mask).any() for layer in procs.layers)  # something was filled
+    assert _layers(procs) == _layers(threads)
+
+
+def test_process_map_returns_results_in_job_order():
+    from paintseg_layers.peel.first_pass import fork_pool, process_map
+
+    img, prompts = _scene()
+    seg = Segmenter(img, config=FAST)
+    with fork_pool(seg, 3, 2, "process") as ex:
+        assert ex is not None and ex.processes == min(2, len(os.sched_getaffinity(0)))
+        assert process_map(ex)(divmod, [(7, 2), (9, 4), (5, 5), (1, 3)]) == [(3, 1), (2, 1), (1, 0), (0, 1)]
+    with fork_pool(seg, 3, 2, "thread") as ex:
+        assert ex is None
