@@ -58,7 +58,9 @@ Stages 1-4 run on a copy of the image no larger than ``PeelConfig.analysis_size`
 on a 24-Mpx photo stay close to those of a 1-Mpx one. The first pass segments the prompts two at a time when
 both backends are ``thread_safe`` (``workers``; the layers are the same for any number); with the same
 ``workers`` the object contrasts, the plate (beside the hidden parts' fills) and the full-size outputs also
-run two at a time, and the joint labelling fits its colour models two at a time.
+run two at a time, and the joint labelling fits its colour models two at a time. Where the first pass forks
+worker processes (:func:`~paintseg_layers.peel.first_pass.fork_pool`), they stay open until the plate is painted:
+they fit the joint labelling's colour models and synthesise each hidden part while this process peels on.
 
 All outputs are on the 8-bit grid (stored as uint8, :class:`~paintseg_layers.layers.model.Grid8`), so saving
 and loading a decomposition is lossless.
