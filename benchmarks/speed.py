@@ -3,6 +3,7 @@
     python benchmarks/speed.py                 # every table (several minutes on 2 cores)
     python benchmarks/speed.py --smoke         # tiny sizes, under a minute (CI)
     python benchmarks/speed.py --json out.json
+    python benchmarks/speed.py --serial-cpu 4 15   # only the decompose parts' CPU on one thread (loaded machines)
 
 Tables, all measured in one run:
 
@@ -179,6 +180,82 @@ def grid_boxes(shape, k: int) -> list[BoxPrompt]:
     return out
 
 
+# -- serial CPU of the decompose parts (a quiet 2-core machine modelled on a loaded one) ------------------------
+#: (module, function, part): the decompose parts whose CPU ``--serial-cpu`` measures
+PARTS = (("paintseg_layers.amcp.segmenter", "Segmenter.segment", "first pass"),
+         ("paintseg_layers.peel.joint", "_colour_cost", "joint fits"),
+         ("paintseg_layers.peel.joint", "alpha_expansion", "joint expansions"),
+         ("paintseg_layers.peel.first_pass", "joint_labelling", "joint"),
+         ("paintseg_layers.peel.engine", "shape_hidden", "shape"),
+         ("paintseg_layers.peel.engine", "within_rim", "shape"),
+         ("paintseg_layers.peel.engine", "_fill", "fills"),
+         ("paintseg_layers.peel.engine", "paint_plate", "plate"))
+
+
+def serial_cpu(photo, counts, reps: int = 2):
+    """Per object count: CPU seconds (``time.process_time``, everything on this thread) of each decompose part, and
+    the 2-core wall they model before and after the first pass's workers took the fills and the joint's fits.
+
+    On a busy machine wall times move 2x between runs; one thread's CPU does not. Model (seconds of CPU):
+    first pass / 2 + joint (fits on GIL-bound threads: x 1 / 1.3) + the tail after the joint, ``shape +
+    max(fills, plate)`` with the fills serial beside the plate's thread, against ``max(shape + plate, (shape + fills
+    + plate) / 2)`` with the fills in the workers (and the fits: first one here, the rest on 2 workers, x 2 / 5).
+    """
+    import importlib  # noqa: PLC0415
+    from unittest import mock  # noqa: PLC0415
+
+    from paintseg_layers.painters.base import run_serially  # noqa: PLC0415
+
+    acc: dict = {}
+
+    def timed_part(fn, part):
+        def run(*a, **kw):
+            t0 = time.process_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                acc[part] = acc.get(part, 0.0) + time.process_time() - t0
+        return run
+
+    patches = []
+    for mod, name, part in PARTS:
+        owner = importlib.import_module(mod)
+        *path, attr = name.split(".")
+        for p in path:
+            owner = getattr(owner, p)
+        patches.append(mock.patch.object(owner, attr, timed_part(getattr(owner, attr), part)))
+    run_serially()  # (this process only measures from here on: the shared thread pool stays unused)
+    rows = []
+    for p in patches:
+        p.start()
+    try:
+        for k in counts:
+            got = []
+            for _ in range(reps):
+                acc.clear()
+                t0 = time.process_time()
+                decompose(photo, grid_boxes(photo.shape[:2], k), config=PeelConfig(duplicates="merge"), seed=0,
+                          workers=1)
+                got.append({**acc, "total": time.process_time() - t0})
+            row = {part: float(np.mean([g.get(part, 0.0) for g in got])) for part in got[0]}
+            j, fits, shape, fills, plate = (row.get(x, 0.0) for x in ("joint", "joint fits", "shape", "fills", "plate"))
+            rest = row["total"] - row.get("first pass", 0.0) - j - shape - fills - plate
+            base = row.get("first pass", 0.0) / 2 + (j - fits) + rest
+            row["model old"] = base + fits / 1.3 + shape + max(fills, plate)
+            row["model new"] = base + fits * 2 / 5 + max(shape + plate, (shape + fills + plate) / 2)
+            rows.append({"objects": k, **row})
+    finally:
+        for p in patches:
+            p.stop()
+    names = list(rows[0])[1:]
+    print(f"\nserial CPU seconds of the decompose parts ({photo.shape[1]}x{photo.shape[0]}, mean of {reps}; "
+          "model: 2-core wall)")
+    print(f"{'part':<18}" + "".join(f"{r['objects']:>9d}" for r in rows))
+    for n in names:
+        print(f"{n:<18}" + "".join(f"{r[n]:9.2f}" for r in rows))
+    return rows
+
+
 # -- tables ---------------------------------------------------------------------------------------
 def segment_rows(args, *, samples: int = 5, painter: str = "telea", label: str = ""):
     rows = []
@@ -270,6 +347,8 @@ def main(argv=None) -> int:
     p.add_argument("--size-objects", type=int, default=5, help="box prompts in the image-size rows")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, help="also write every row and the cost model here")
+    p.add_argument("--serial-cpu", type=int, nargs="+", default=None, metavar="OBJECTS",
+                   help="only the decompose parts' CPU on one thread for these object counts, and the 2-core model")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
@@ -285,6 +364,9 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
 
     photo = args.photo = photo_at(base, args.smoke)
+    if args.serial_cpu:
+        serial_cpu(photo, args.serial_cpu)
+        return 0
     ph, pw = photo.shape[:2]
     args.reference = grabcut_seconds(photo, (0.2 * pw, 0.2 * ph, 0.8 * pw, 0.8 * ph), repeats=3)
     print(f"reference: cv2.grabCut on the {pw}x{ph} photo, central box (60%), 5 iterations: "
