@@ -38,7 +38,7 @@ The fit keeps turn : convexity near 2 : 1.5 (today 2 : 1); the extra cues lower 
 the first set and on cut-outs: no linear combination of these cues generalises (as an earlier three-sets-against-
 one fit found). A depth-2 gradient-boosted model on the same features plus symmetric ones (the smaller and the
 larger turn, contact length, contested share, joint solidity; each pair scored both ways) was worse still on the
-held-out sets (a prototype on training scenes 5000-5149: 9 / 15-17 wrong on the first two sets). Also measured
+held-out sets (a prototype trained on scenes 5000-5149: 9-10 / 15-17 wrong on the first two sets). Also measured
 there and dropped: the junction scales (3, 5, 8) -> (3, 5, 8, 12) / (5, 8, 12) / (4, 8, 16) (wrong pairs on
 5000-5149 / first / second set 68 / 10 / 9 -> 64 / 11 / 12, 66 / 13 / 13, 67 / 11 / 13), ``min_run`` 5 (72 / 9 /
 10), a wider contact test for ordering a pair (``touch`` 2 -> 4 px: 96 -> 93 on 5000-5249, no change on the six
