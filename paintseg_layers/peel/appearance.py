@@ -26,8 +26,9 @@ DETAIL = 1.0
 #: Percentile of the object's own texture (the high frequencies of its visible sources, per channel) that caps the
 #: exemplar fill's texture: PatchMatch copies patches with the shading steps in them (a shadow's edge, a highlight)
 #: and a step is larger than the object's texture; cut to it, it no longer draws a seam across the hidden part.
-#: Hidden parts on the peel benchmark: 19.77 -> 19.90 dB (seeds 1000-1049), 19.30 -> 19.43 dB (2000-2059)
-CLIP = 95.0
+#: Hidden parts on the peel benchmark: 19.77 -> 19.99 dB (seeds 1000-1049), 19.30 -> 19.50 dB (2000-2059); the 95th
+#: percentile 19.90 / 19.43. The gallery's moved striped disc keeps its stripes at full contrast at both
+CLIP = 90.0
 
 
 def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
