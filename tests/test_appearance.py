@@ -72,3 +72,19 @@ def test_a_copied_dark_blotch_becomes_the_surrounds_shade_and_the_texture_stays_
     amplitude = np.abs(out[centre] - out[centre].mean()).mean()
     assert 0.05 < amplitude < 0.09  # 0.7 x the stripes' 0.1
     assert np.array_equal(split_fill(filled, hole, ~hole, sigma=0.0, detail=0.7), filled)
+
+
+def test_a_copied_step_is_cut_to_the_sources_texture_which_passes_whole():
+    h, w = 80, 80
+    yy, xx = np.mgrid[:h, :w]
+    hole = (yy >= 10) & (yy < 70) & (xx >= 10) & (xx < 70)
+    filled = np.full((h, w, 3), 0.5, np.float32) + 0.1 * np.where(xx % 2 == 0, 1.0, -1.0)[..., None]  # 1-px grain
+    line = hole & (xx >= 50) & (xx < 52)
+    filled[line] += 0.4  # a copied highlight's edge: a step no source pixel shows
+    whole = split_fill(filled, hole, ~hole, sigma=6.0, detail=1.0)
+    capped = split_fill(filled, hole, ~hole, sigma=6.0, detail=1.0, clip=95.0)
+    assert np.array_equal(capped[~hole], filled[~hole])
+    assert whole[line].mean() > 0.8 and capped[line].mean() < 0.68  # the line stood out by 0.35; now by the grain's 0.1
+    far = hole & (xx >= 20) & (xx < 30) & (yy >= 30) & (yy < 50)
+    amplitude = np.abs(capped[far] - capped[far].mean()).mean()
+    assert 0.09 < amplitude < 0.11  # the grain is the sources' own texture: kept at full strength

@@ -90,3 +90,20 @@ def test_the_saucers_hidden_interior_is_lit_glaze_not_copied_shadow(coffee):
     assert dark < 0.12, dark
     assert lightness.std() < 10, lightness.std()
     assert 25 < np.median(lightness) < 45  # still the saucer's glaze (32.2 now), not washed out
+
+
+def _steep_share(rgb, region):
+    """Share of ``region`` where L* changes by more than 6 per px (Sobel): seams and steps, not the glaze's grain."""
+    lightness = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.float32), cv2.COLOR_RGB2LAB)[..., 0]
+    grad = np.hypot(cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3))
+    return float((grad[region] / 8 > 6).mean())
+
+
+def test_the_saucers_hidden_interior_has_no_copied_shadow_steps(coffee):
+    rgb, hidden = _saucer_fill(coffee[1])
+    # PatchMatch copies patches with the edge of the cup's shadow in them; kept whole as texture, those steps drew
+    # seams across the hidden interior: 0.0096-0.0119 of it steeper than 6 L*/px over four fill seeds (0.0113 at
+    # this seed), measured; the fill's texture capped at the 90th percentile of the glaze's own: 0.0019-0.0023
+    # (the saucer's lit glaze, its confident sources: 0.0065)
+    steep = _steep_share(rgb, hidden)
+    assert steep < 0.009, steep

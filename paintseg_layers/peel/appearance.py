@@ -23,9 +23,17 @@ SMOOTH = 6.0
 #: out of phase with the true one) but washes stripes and checks out (the gallery's moved disc): full texture
 DETAIL = 1.0
 
+#: Percentile of the object's own texture (the high frequencies of its visible sources, per channel) that caps the
+#: exemplar fill's texture: PatchMatch copies patches with the shading steps in them (a shadow's edge, a highlight)
+#: and a step is larger than the object's texture; cut to it, it no longer draws a seam across the hidden part.
+#: Hidden parts on the peel benchmark: 19.77 -> 19.99 dB (seeds 1000-1049), 19.30 -> 19.50 dB (2000-2059); the 95th
+#: percentile 19.90 / 19.43. The gallery's moved striped disc keeps its stripes at full contrast at both
+CLIP = 90.0
+
 
 def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, seed: int = 0, patch_size: int = 3,
-                   pad: int = 4, scale: float = 1.0, smooth: float = SMOOTH, detail: float = DETAIL) -> np.ndarray:
+                   pad: int = 4, scale: float = 1.0, smooth: float = SMOOTH, detail: float = DETAIL,
+                   clip: float | None = CLIP) -> np.ndarray:
     """``rgb`` with the hidden part (``amodal & ~visible``) synthesised from the object's visible pixels only.
 
     Exemplar synthesis (PatchMatch, ``pypatchmatch``, a core dependency) fills the hidden part on a crop
@@ -57,6 +65,9 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
         exemplar fill as it is.
     detail : float
         Share of the exemplar's texture kept (0-1).
+    clip : float or None
+        Percentile (0-100) of the sources' own texture magnitude, per channel, that caps the exemplar's texture
+        in the hidden part (:func:`split_fill`); None keeps it whole.
 
     Returns
     -------
@@ -81,25 +92,32 @@ def own_appearance(rgb: np.ndarray, visible: np.ndarray, amodal: np.ndarray, *, 
         if (small_source & ~small_hole).any():
             filled = _patch_match(small, small_hole, small_source, seed, patch_size)
             filled = cv2.resize(filled, crop.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-            out[sl][hole] = split_fill(filled, hole, source, sigma, detail)[hole]
+            out[sl][hole] = split_fill(filled, hole, source, sigma, detail, clip)[hole]
             return out
     filled = _patch_match(crop, hole, source, seed, patch_size)
-    out[sl][hole] = split_fill(filled, hole, source, sigma, detail)[hole]
+    out[sl][hole] = split_fill(filled, hole, source, sigma, detail, clip)[hole]
     return out
 
 
-def split_fill(filled: np.ndarray, hole: np.ndarray, source: np.ndarray, sigma: float, detail: float) -> np.ndarray:
+def split_fill(filled: np.ndarray, hole: np.ndarray, source: np.ndarray, sigma: float, detail: float,
+               clip: float | None = None) -> np.ndarray:
     """``filled`` with, in ``hole``, the sources' interpolated low frequencies plus ``detail`` x its own high ones.
 
     The low frequencies are a Gaussian blur of ``sigma`` px over the hole and the sources only, of a push-pull
     fill of the sources (:func:`paintseg_layers.peel.plate.push_pull`) and of ``filled`` itself; the high
-    frequencies are ``filled`` minus its blur. ``sigma`` 0 returns ``filled``.
+    frequencies are ``filled`` minus its blur. ``sigma`` 0 returns ``filled``. With ``clip`` (a percentile), the
+    high frequencies are capped, per channel, at that percentile of their magnitude over the sources: the object's
+    own texture passes, a copied shading step larger than any of it is cut down.
     """
     if sigma <= 0 or not source.any():
         return filled
     region = source | hole
     low = known_blur(push_pull(filled, source), region, sigma)
     texture = filled - known_blur(filled, region, sigma)
+    if clip is not None:
+        own = np.abs(texture[source])
+        lim = np.percentile(own, clip, axis=0) if len(own) else 0
+        texture = np.clip(texture, -lim, lim)
     out = filled.copy()
     out[hole] = np.clip(low[hole] + detail * texture[hole], 0.0, 1.0)
     return out
