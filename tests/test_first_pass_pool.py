@@ -165,3 +165,54 @@ def test_process_map_returns_results_in_job_order():
         assert process_map(ex)(divmod, [(7, 2), (9, 4), (5, 5), (1, 3)]) == [(3, 1), (2, 1), (1, 0), (0, 1)]
     with fork_pool(seg, 3, 2, "thread") as ex:
         assert ex is None
+
+
+def test_workers_end_when_the_decomposition_is_killed(tmp_path):
+    """SIGKILL of the process that forked the pool (a user's kill, the OOM killer) ends its workers too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import time\n"
+        "from paintseg_layers.amcp import AMCPConfig, Segmenter\n"
+        "from paintseg_layers.eval.scenes import make_scene\n"
+        "from paintseg_layers.peel.first_pass import fork_pool, submit\n"
+        "img = make_scene(11, size=(160, 120), n_objects=2, cutouts='none').image\n"
+        "seg = Segmenter(img, config=AMCPConfig(working_size=128, samples=2))\n"
+        "with fork_pool(seg, 2, 2, 'process') as ex:\n"
+        "    futures = [submit(ex, time.sleep, 120) for _ in range(ex.processes)]\n"
+        "    time.sleep(1.0)\n"
+        "    print(*ex._processes, flush=True)\n"
+        "    time.sleep(120)\n")
+    workers: list[int] = []
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == min(2, len(os.sched_getaffinity(0))) and proc.pid not in workers
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+        def alive(pid):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    return f.read().split()[2] != "Z"  # a zombie has ended
+            except FileNotFoundError:
+                return False
+
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(p) for p in workers), "worker processes outlived their killed parent"
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        for p in workers:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

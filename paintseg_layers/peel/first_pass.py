@@ -4,9 +4,11 @@ every contested pixel one owner."""
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import logging
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -185,8 +187,24 @@ _SHARED: dict = {}  # what else the workers inherit from the fork (the engine's 
 MIN_POOL_PIXELS = 2**19
 
 
-def _init_worker(seg, shared) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` dies (Linux ``PR_SET_PDEATHSIG``; elsewhere nothing).
+
+    A forked worker keeps the write end of its own task pipe, so a parent killed mid-decomposition (SIGKILL,
+    out of memory) would leave it waiting forever; with this the kernel ends it with SIGTERM instead.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # (no prctl: not Linux)
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def _init_worker(seg, shared, parent: int) -> None:
     global _SEGMENTER
+    die_with_parent(parent)
     run_serially()  # one worker per core already: our thread pool would only oversubscribe
     _SEGMENTER = seg
     _SHARED.clear()
@@ -274,7 +292,7 @@ def fork_pool(seg, n: int, workers: int, pool: str | None, **shared):
         yield None
         return
     with ProcessPoolExecutor(procs, mp_context=mp.get_context("fork"), initializer=_init_worker,
-                             initargs=(seg, shared)) as ex:
+                             initargs=(seg, shared, os.getpid())) as ex:
         ex.processes = procs
         yield ex
 
