@@ -46,7 +46,11 @@ class LabProjector(BaseProjector):
         out = np.empty((len(batch), len(ref)), np.float32)
         for i, img in enumerate(batch):
             lab = rgb2lab(self._smoothed(img)[where][None])[0].astype(np.float32) / 100.0
-            out[i] = ((lab - ref) ** 2).sum(axis=-1)
+            lab -= ref
+            lab *= lab
+            # channel by channel: the additions of ``.sum(axis=-1)`` in its order, without its slow 3-wide reduction
+            np.add(lab[:, 0], lab[:, 1], out=out[i])
+            out[i] += lab[:, 2]
         return out
 
     def _smoothed(self, img: np.ndarray) -> np.ndarray:
