@@ -142,7 +142,8 @@ def _learn_step(bgr: np.ndarray, labels: np.ndarray, bgd: np.ndarray, fgd: np.nd
     """
     pix = bgr.reshape(-1, 3).astype(np.float64)
     fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).ravel()
-    return _relearn(bgd, pix[~fg]), _relearn(fgd, pix[fg])
+    # rows by flat index (np.take): the rows of a boolean gather, in its order, several times faster
+    return _relearn(bgd, pix.take(np.flatnonzero(~fg), axis=0)), _relearn(fgd, pix.take(np.flatnonzero(fg), axis=0))
 
 
 def _relearn(model: np.ndarray, pix: np.ndarray) -> np.ndarray:
@@ -160,7 +161,7 @@ def _relearn(model: np.ndarray, pix: np.ndarray) -> np.ndarray:
     comp = dens.argmax(axis=0)
     out = np.asarray(model, np.float64).ravel().copy()
     for k in range(5):
-        sel = pix[comp == k]
+        sel = pix.take(np.flatnonzero(comp == k), axis=0)
         if not len(sel):
             out[k] = 0.0
             continue
@@ -199,25 +200,35 @@ class _Cut:
         self.win = win = _window(free)
         self.free = fr = free[win]
         obj = self.label[win]
-        n = int(fr.sum())
-        node = np.full(fr.shape, -1, np.int64)
-        node[fr] = np.arange(n)
-        self.pixels = bgr[win][fr].astype(np.float64)
+        at = np.flatnonzero(fr)  # pixels are picked by flat index (np.take), in the row-major order of a bool mask
+        n = len(at)
+        node = np.full(fr.size, -1, np.int64)
+        node[at] = np.arange(n)
+        self.pixels = np.ascontiguousarray(bgr[win]).reshape(-1, bgr.shape[-1]).take(at, axis=0).astype(np.float64)
         self.seed_fg, self.seed_bg = np.zeros(n), np.zeros(n)
         self.g = g = maxflow.Graph[float]()
         g.add_nodes(n)
         hh, ww = fr.shape
+        obj = obj.ravel()
         for (dy, dx, _), wts in zip(_OFFSETS, edges.result() if edges else _pairwise(bgr.astype(np.float32), gamma,
                                                                                      win)):
             xs = slice(max(0, -dx), ww - max(0, dx))
             p, q = np.s_[0:hh - dy, xs], np.s_[dy:hh, xs.start + dx:xs.stop + dx]  # q = p + (dy, dx)
-            wp, fp, fq = wts[p], fr[p], fr[q]
-            both = fp & fq
-            g.add_edges(node[p][both], node[q][both], wp[both], wp[both])
-            for a, b in ((p, q), (q, p)):  # a free pixel beside a seed pays the edge for the label opposite the seed's
-                one = fr[a] & ~fr[b]
-                to_obj = obj[b][one]
-                idx, cap = node[a][one], wp[one]
+            step = dy * ww + dx  # flat offset from p to q
+            wf = np.ascontiguousarray(wts).ravel()
+            fp, fq = fr[p], fr[q]
+            sel = np.zeros(fr.shape, bool)  # True at the pixels p picked (the p slice only)
+            np.logical_and(fp, fq, out=sel[p])
+            pi = np.flatnonzero(sel)
+            wp = wf.take(pi)
+            g.add_edges(node.take(pi), node.take(pi + step), wp, wp)
+            # a free pixel beside a seed pays the edge for the label opposite the seed's
+            for free_p in (True, False):  # the free pixel at p (its seed at q), then at q (its seed at p)
+                np.logical_and(fp, ~fq, out=sel[p]) if free_p else np.logical_and(fq, ~fp, out=sel[p])
+                pi = np.flatnonzero(sel)
+                idx = node.take(pi if free_p else pi + step)
+                to_obj = obj.take(pi + step if free_p else pi)
+                cap = wf.take(pi)
                 self.seed_bg[idx[to_obj]] += cap[to_obj]
                 self.seed_fg[idx[~to_obj]] += cap[~to_obj]
         self.ids = np.arange(n)
