@@ -73,5 +73,6 @@ def test_edge_weights_and_quadratic_form_match_their_formulas():
     a = rng.random((3, 3))
     inv = np.linalg.inv(a @ a.T * 100 + np.eye(3))
     x, y, z = pix - mean[:, None]
-    want = x * (x * inv[0, 0] + 2 * (y * inv[0, 1] + z * inv[0, 2])) + y * (y * inv[1, 1] + 2 * z * inv[1, 2]) + z * z * inv[2, 2]
+    want = (x * (x * inv[0, 0] + 2 * (y * inv[0, 1] + z * inv[0, 2])) + y * (y * inv[1, 1] + 2 * z * inv[1, 2])
+            + z * z * inv[2, 2])
     np.testing.assert_array_equal(_quad(pix, mean, inv), want)

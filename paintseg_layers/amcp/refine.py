@@ -60,7 +60,7 @@ def _pairwise(img: np.ndarray, gamma: float, win=np.s_[:, :]):
 
 
 def _channel_sum_sq(padded: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """``((img - img shifted by (dy, dx)) ** 2).sum(-1)`` of the image inside ``padded`` (1 px edge pad), plane by plane.
+    """``((img - img shifted by (dy, dx)) ** 2).sum(-1)`` of the image in ``padded`` (1 px edge pad), plane by plane.
 
     The same additions in the same order as the sum over the 3-wide last axis, 7x faster (numpy's reduction over a
     3-wide axis has no fast path): bit-identical.

@@ -40,7 +40,8 @@ def paint_at_most(paint, image: np.ndarray, hole: np.ndarray, size: int | None, 
     painted = paint(resize_image(image, shape), upsample_soft(hole.astype(np.float32), shape) > 0.01, n=n, seed=seed)
     out = np.repeat(image[None], n, axis=0)
     for i in range(n):  # a masked copy, not a gather and scatter of the hole's pixels (the same values, faster)
-        paste(out[i], cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR).astype(out.dtype, copy=False), hole)
+        up = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)
+        paste(out[i], up.astype(out.dtype, copy=False), hole)
     return out
 
 

@@ -10,7 +10,6 @@ from skimage.feature import multiscale_basic_features
 
 from paintseg_layers.projectors.base import BaseProjector, check_batch
 
-
 #: scikit-image's sRGB -> XYZ matrix (transposed) and D65 / 2 degree white, as ``rgb2lab`` uses them on float32
 _XYZ_FROM_RGB_T = xyz_from_rgb.T.astype(np.float32)
 _WHITE = xyz_tristimulus_values(illuminant="D65", observer="2", dtype=np.float32)
