@@ -173,6 +173,26 @@ def _relearn(model: np.ndarray, pix: np.ndarray) -> np.ndarray:
     return out[None]
 
 
+#: the colour likelihoods are computed per distinct colour where at most this share of the pixels' colours differ
+DISTINCT_SHARE = 0.6
+
+
+def _distinct_colours(pix8: np.ndarray):
+    """``(colours float64, inverse)``: the pixels' distinct 8-bit colours and each pixel's index among them.
+
+    A likelihood is a function of the colour alone, so evaluated per distinct colour and spread back it is the same
+    array; a full-size photo's band has 3-10x fewer colours than pixels. Where most colours are distinct (a working
+    view), the pixels themselves and None.
+    """
+    p = pix8.astype(np.int32)
+    key = (p[:, 0] << 16) | (p[:, 1] << 8) | p[:, 2]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    if len(uniq) > DISTINCT_SHARE * len(key):
+        return pix8.astype(np.float64), None
+    colours = np.stack([uniq >> 16, (uniq >> 8) & 255, uniq & 255], axis=1).astype(np.float64)
+    return colours, inverse
+
+
 def _window(free: np.ndarray):
     """The box of the free pixels and a 1 px ring (the nodes of the cut and their seed neighbours)."""
     h, w = free.shape
@@ -204,7 +224,8 @@ class _Cut:
         n = len(at)
         node = np.full(fr.size, -1, np.int64)
         node[at] = np.arange(n)
-        self.pixels = np.ascontiguousarray(bgr[win]).reshape(-1, bgr.shape[-1]).take(at, axis=0).astype(np.float64)
+        pix8 = np.ascontiguousarray(bgr[win]).reshape(-1, bgr.shape[-1]).take(at, axis=0)
+        self.pixels, self.inverse = _distinct_colours(pix8)
         self.seed_fg, self.seed_bg = np.zeros(n), np.zeros(n)
         self.g = g = maxflow.Graph[float]()
         g.add_nodes(n)
@@ -240,6 +261,8 @@ class _Cut:
             return self.label.copy()
         fg = -gmm_log_likelihood(fgd, self.pixels)
         bg = -gmm_log_likelihood(bgd, self.pixels)
+        if self.inverse is not None:  # per distinct colour -> per pixel
+            fg, bg = fg[self.inverse], bg[self.inverse]
         if weight > 0 and prior is not None:
             fg -= weight * np.log(prior[self.win][self.free])
             bg -= weight * np.log(1 - prior[self.win][self.free])
