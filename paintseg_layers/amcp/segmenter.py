@@ -205,10 +205,9 @@ class Segmenter:
         regs = np.stack([r[y0:y1, x0:x1] for r in regions])
         pot = self.potential(paintings, box, view, where=regs.any(axis=0))
         with stage("segment.contrast"):
-            logp = np.log(pot + _EPS)
+            vals = np.log(pot[regs] + _EPS)  # only the pixels each sample painted are read
             if bump is not None:
-                logp = logp + (1 if kind == "I" else -1) * bump[None, y0:y1, x0:x1]
-            vals = logp[regs]
+                vals = vals + (1 if kind == "I" else -1) * np.broadcast_to(bump[None, y0:y1, x0:x1], regs.shape)[regs]
         if vals.size == 0:
             return mask.copy(), np.zeros(view.shape, np.float32), None
         with stage("segment.cluster"):

@@ -9,6 +9,7 @@ import numpy as np
 
 from paintseg_layers.image import resize_image, upsample_soft
 from paintseg_layers.masks import bbox
+from paintseg_layers.painters.base import paste
 
 
 def round_up(value: float, multiple: int) -> int:
@@ -38,8 +39,9 @@ def paint_at_most(paint, image: np.ndarray, hole: np.ndarray, size: int | None, 
     shape = (max(2, round(h * s)), max(2, round(w * s)))
     painted = paint(resize_image(image, shape), upsample_soft(hole.astype(np.float32), shape) > 0.01, n=n, seed=seed)
     out = np.repeat(image[None], n, axis=0)
-    for i in range(n):
-        out[i][hole] = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)[hole]
+    for i in range(n):  # a masked copy, not a gather and scatter of the hole's pixels (the same values, faster)
+        up = cv2.resize(painted[i], (w, h), interpolation=cv2.INTER_LINEAR)
+        paste(out[i], up.astype(out.dtype, copy=False), hole)
     return out
 
 
