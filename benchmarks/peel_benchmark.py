@@ -16,6 +16,8 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
   of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart; the default
   shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost)
   and on the predicted visible masks with the scene's true occluders in front (what the depth order costs);
+  the occluded objects whose predicted visible mask spans under half its prompt box (:func:`box_span`:
+  fragments the joint cut or the segmentation left) and what they cost against the true-visible row;
   ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs;
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
@@ -48,7 +50,7 @@ from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.image import as_rgb  # noqa: E402
 from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
-from paintseg_layers.masks import dilate, iou  # noqa: E402
+from paintseg_layers.masks import bbox, dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
 from paintseg_layers.peel.amodal import shape_amodal  # noqa: E402
@@ -143,6 +145,20 @@ def true_order_amodal(dec, scene, reach: float, boxes: list | None = None, seed:
                          in_front=lambda index: ahead.get(index, []))
 
 
+def box_span(mask, box) -> float:
+    """Share of the prompt ``box`` (x0, y0, x1, y1) that ``mask``'s bounding box spans: the product of the shares
+    of its width and its height (1.0 without a box). A true visible mask spans its tight box whole; a first-pass
+    mask that spans under half of it is a fragment of the object (the joint cut gave the rest to a neighbour, or
+    the segmentation found only a piece)."""
+    if box is None:
+        return 1.0
+    b = bbox(mask)
+    if b is None:
+        return 0.0
+    x0, y0, x1, y1 = box
+    return min(1.0, (b[2] - b[0]) / max(1.0, x1 - x0)) * min(1.0, (b[3] - b[1]) / max(1.0, y1 - y0))
+
+
 def amodal_loss(row, visible, amodal, obj) -> None:
     """Append where an occluded object's amodal IoU is lost to ``row`` (see the module docstring)."""
     truth, hidden = obj.amodal_mask, obj.amodal_mask & ~obj.visible_mask
@@ -174,7 +190,7 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     row = {"seed": scene.seed, "n": len(scene.objects), "seconds": seconds, "vis_iou": [], "amodal": [], "guess": [],
            "control": [], "pairs": 0, "correct": 0, "touching": 0, "touching_correct": 0, "seen": 0, "seen_correct": 0,
            "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": [], "ceiling": [], "missed": [], "spurious": [],
-           "cutout": [], "true_visible": [], "true_order": []}
+           "cutout": [], "true_visible": [], "true_order": [], "box_span": []}
     boxes = [getattr(p, "box", None) for p in prompts]
     ctrl, exact = control_amodal(dec), true_visible_amodal(dec, scene, cfg.hidden_reach, boxes, args.seed)
     ordered = true_order_amodal(dec, scene, cfg.hidden_reach, boxes, args.seed)
@@ -191,6 +207,7 @@ def run_scene(scene, args, painter, pictures: list | None = None):
             row["control"].append(iou(ctrl[i], obj.amodal_mask))
             row["true_visible"].append(iou(exact[i], obj.amodal_mask))
             row["true_order"].append(iou(ordered[i], obj.amodal_mask))
+            row["box_span"].append(box_span(layer.visible_mask, boxes[i]))
             amodal_loss(row, layer.visible_mask, layer.amodal_mask, obj)
             if pictures is not None:
                 pictures.append((row["amodal"][-1], f"{scene.seed}_obj{i}", picture(scene, obj, layer)))
@@ -247,6 +264,13 @@ def report(rows, total, amodal: str) -> None:
         exact = cat("true_visible")
         if len(exact) == len(am):
             print(f"{'  shape rule on the true visible masks (same order)':<52} {exact.mean():8.3f}")
+            span = cat("box_span")
+            if len(span) == len(am):
+                frag = span < 0.5
+                cost = float((exact - am)[frag].sum()) / len(am)
+                print(f"{'  ' + str(int(frag.sum())) + ' fragments (visible mask spans < half its box)':<52} "
+                      f"{am[frag].mean() if frag.any() else float('nan'):8.3f} (true visible "
+                      f"{exact[frag].mean() if frag.any() else float('nan'):.3f}: {cost:.3f} of the mean)")
         ordered = cat("true_order")
         if len(ordered) == len(am):
             print(f"{'  shape rule on these visible masks, true order':<52} {ordered.mean():8.3f}")
