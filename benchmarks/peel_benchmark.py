@@ -16,6 +16,8 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
   of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart; the default
   shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost)
   and on the predicted visible masks with the scene's true occluders in front (what the depth order costs);
+  the occluded objects whose predicted visible mask spans under half its prompt box (:func:`box_span`:
+  fragments the joint cut or the segmentation left) and what they cost against the true-visible row;
   ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs;
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
@@ -46,11 +48,12 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
+from paintseg_layers.image import as_rgb  # noqa: E402
 from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
-from paintseg_layers.masks import dilate, iou  # noqa: E402
+from paintseg_layers.masks import bbox, dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
-from paintseg_layers.peel import PeelConfig, decompose, nearest_fill, within_reach  # noqa: E402
-from paintseg_layers.peel.amodal import box_claimed, connected_to, shape_hidden  # noqa: E402
+from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
+from paintseg_layers.peel.amodal import shape_amodal  # noqa: E402
 from paintseg_layers.peel.config import AMODAL_MODES  # noqa: E402
 from paintseg_layers.viz import draw_overlay  # noqa: E402
 
@@ -75,10 +78,10 @@ def ssim(x, y, region) -> float:
     return float(full[region].mean())
 
 
-def replay_amodal(dec, visible: dict, hidden, in_front=None) -> dict:
+def replay_amodal(dec, visible: dict, amodal, in_front=None) -> dict:
     """Amodal masks from ``visible`` (prompt index -> (H, W) bool) and the decomposition's graph.
 
-    ``hidden(vis, front, index)`` gives object ``index``'s hidden part from its visible part and the visible
+    ``amodal(vis, front, index)`` gives object ``index``'s amodal mask from its visible part and the visible
     parts of the objects in front of it (the engine's default rule finds the same shapes with the front
     objects' amodal masks on both benchmark sets): those the graph puts in front, or ``in_front(index)`` (prompt
     indices) when given.
@@ -94,44 +97,40 @@ def replay_amodal(dec, visible: dict, hidden, in_front=None) -> dict:
         for j in ahead:
             front |= visible[j]
         front &= ~vis
-        out[layer.prompt_index] = vis | hidden(vis, front, layer.prompt_index)
+        out[layer.prompt_index] = amodal(vis, front, layer.prompt_index)
     return out
 
 
 def control_amodal(dec) -> dict:
     """Nearest-pixel control from the decomposition's own visible masks and graph."""
     visible = {layer.prompt_index: layer.visible_mask for layer in dec.layers}
-    return replay_amodal(dec, visible, lambda vis, front, _index: nearest_fill([vis], front)[0])
+    return replay_amodal(dec, visible, lambda vis, front, _index: vis | nearest_fill([vis], front)[0])
 
 
-def shape_rule(image, owned, reach: float, boxes: list | None = None):
-    """``hidden(vis, front, index)`` for :func:`replay_amodal`: the engine's default rule (``amodal="shape"``;
-    with the prompt ``boxes`` and the ``image``, their claims of front pixels and of pixels outside ``owned`` too)."""
+def shape_rule(image, owned, reach: float, boxes: list | None = None, seed: int = 0):
+    """``amodal(vis, front, index)`` for :func:`replay_amodal`: the engine's default rule (``amodal="shape"``,
+    :func:`paintseg_layers.peel.amodal.shape_amodal`, as ``decompose(seed=seed)`` runs it; with the ``image``,
+    the rim cut, and with the prompt ``boxes`` too, their claims of front pixels and of pixels outside ``owned``)."""
 
-    def hidden(vis, front, index):
-        if not vis.any():
-            return np.zeros_like(vis)
+    def amodal(vis, front, index):
         box = boxes[index] if boxes is not None else None
-        extra = shape_hidden(vis, front, box=box, image=image) if front.any() else np.zeros_like(vis)
-        if box is not None:
-            extra |= box_claimed(vis, ~owned & ~front & ~vis, box, image)
-        return connected_to(within_reach(extra, vis, reach=reach) | vis, vis)
+        return shape_amodal(image, vis, front, ~owned, box=box, reach=reach, seed=seed + 5000 + index)[1]
 
-    return hidden
+    return amodal
 
 
-def true_visible_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
+def true_visible_amodal(dec, scene, reach: float, boxes: list | None = None, seed: int = 0) -> dict:
     """The default shape rule on the scene's *true* visible masks, in the decomposition's order: what the
     hidden-part rule scores once the first pass's visible masks are right."""
     owned = np.zeros_like(scene.objects[0].visible_mask)
     for o in scene.objects:
         owned |= o.visible_mask
     visible = {i: o.visible_mask for i, o in enumerate(scene.objects)}
-    image = scene.image if boxes is not None else None  # only the box claims read it
-    return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes))
+    image = as_rgb(scene.image) if boxes is not None else None  # the rim cut and the box claims read it
+    return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes, seed))
 
 
-def true_order_amodal(dec, scene, reach: float, boxes: list | None = None) -> dict:
+def true_order_amodal(dec, scene, reach: float, boxes: list | None = None, seed: int = 0) -> dict:
     """The default shape rule on the decomposition's visible masks with the scene's *true* occluders in front
     (every object whose visible part hides part of this one): what the depth order costs the hidden parts."""
     visible = {layer.prompt_index: layer.visible_mask for layer in dec.layers}
@@ -141,9 +140,23 @@ def true_order_amodal(dec, scene, reach: float, boxes: list | None = None) -> di
     ahead: dict[int, list[int]] = {}
     for a, b, _px in scene.occlusion_pairs():
         ahead.setdefault(b, []).append(a)
-    image = scene.image if boxes is not None else None
-    return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes),
+    image = as_rgb(scene.image) if boxes is not None else None
+    return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes, seed),
                          in_front=lambda index: ahead.get(index, []))
+
+
+def box_span(mask, box) -> float:
+    """Share of the prompt ``box`` (x0, y0, x1, y1) that ``mask``'s bounding box spans: the product of the shares
+    of its width and its height (1.0 without a box). A true visible mask spans its tight box whole; a first-pass
+    mask that spans under half of it is a fragment of the object (the joint cut gave the rest to a neighbour, or
+    the segmentation found only a piece)."""
+    if box is None:
+        return 1.0
+    b = bbox(mask)
+    if b is None:
+        return 0.0
+    x0, y0, x1, y1 = box
+    return min(1.0, (b[2] - b[0]) / max(1.0, x1 - x0)) * min(1.0, (b[3] - b[1]) / max(1.0, y1 - y0))
 
 
 def amodal_loss(row, visible, amodal, obj) -> None:
@@ -177,10 +190,10 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     row = {"seed": scene.seed, "n": len(scene.objects), "seconds": seconds, "vis_iou": [], "amodal": [], "guess": [],
            "control": [], "pairs": 0, "correct": 0, "touching": 0, "touching_correct": 0, "seen": 0, "seen_correct": 0,
            "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": [], "ceiling": [], "missed": [], "spurious": [],
-           "cutout": [], "true_visible": [], "true_order": []}
+           "cutout": [], "true_visible": [], "true_order": [], "box_span": []}
     boxes = [getattr(p, "box", None) for p in prompts]
-    ctrl, exact = control_amodal(dec), true_visible_amodal(dec, scene, cfg.hidden_reach, boxes)
-    ordered = true_order_amodal(dec, scene, cfg.hidden_reach, boxes)
+    ctrl, exact = control_amodal(dec), true_visible_amodal(dec, scene, cfg.hidden_reach, boxes, args.seed)
+    ordered = true_order_amodal(dec, scene, cfg.hidden_reach, boxes, args.seed)
     for i, obj in enumerate(scene.objects):
         try:
             layer = dec.layer(i)
@@ -194,6 +207,7 @@ def run_scene(scene, args, painter, pictures: list | None = None):
             row["control"].append(iou(ctrl[i], obj.amodal_mask))
             row["true_visible"].append(iou(exact[i], obj.amodal_mask))
             row["true_order"].append(iou(ordered[i], obj.amodal_mask))
+            row["box_span"].append(box_span(layer.visible_mask, boxes[i]))
             amodal_loss(row, layer.visible_mask, layer.amodal_mask, obj)
             if pictures is not None:
                 pictures.append((row["amodal"][-1], f"{scene.seed}_obj{i}", picture(scene, obj, layer)))
@@ -250,6 +264,13 @@ def report(rows, total, amodal: str) -> None:
         exact = cat("true_visible")
         if len(exact) == len(am):
             print(f"{'  shape rule on the true visible masks (same order)':<52} {exact.mean():8.3f}")
+            span = cat("box_span")
+            if len(span) == len(am):
+                frag = span < 0.5
+                cost = float((exact - am)[frag].sum()) / len(am)
+                print(f"{'  ' + str(int(frag.sum())) + ' fragments (visible mask spans < half its box)':<52} "
+                      f"{am[frag].mean() if frag.any() else float('nan'):8.3f} (true visible "
+                      f"{exact[frag].mean() if frag.any() else float('nan'):.3f}: {cost:.3f} of the mean)")
         ordered = cat("true_order")
         if len(ordered) == len(am):
             print(f"{'  shape rule on these visible masks, true order':<52} {ordered.mean():8.3f}")

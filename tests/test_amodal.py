@@ -15,6 +15,7 @@ from paintseg_layers.peel.amodal import (
     contour_continuation,
     nearest_fill,
     seen_solidity,
+    shape_amodal,
     shape_hidden,
     supporting_halfplanes,
     thin_bridges,
@@ -203,3 +204,26 @@ def test_pixels_of_no_object_in_the_box_in_the_objects_colours_are_claimed():
     claimed = box_claimed(vis, unowned, box, image)
     assert (claimed & missed).sum() > 0.95 * missed.sum()
     assert (claimed & ~missed).sum() == 0  # the grey background in the box stays out
+
+
+def test_shape_amodal_is_the_hidden_part_plus_the_boxs_unowned_claims_kept_within_reach():
+    """The engine's rule for one object: the shape under the occluder, and the box's unowned pixels in its colours."""
+    image, truth, _vis, front, box, _stolen = _stolen_scene()
+    disc = _scene("rectangle")[2]
+    vis = truth & ~disc
+    missed = vis & (np.arange(160) < 30)[None, :]  # the first pass left the rectangle's left end out
+    vis = vis & ~missed
+    unowned = ~vis & ~disc
+    # geometry alone (no image): the rectangle's sides continue under the disc, its left end stays missed
+    seen, geometric = shape_amodal(None, vis, disc, unowned, box=box)
+    assert np.array_equal(seen, vis)
+    assert not (geometric & missed).any() and iou(geometric, truth & ~missed) > 0.95
+    # with the image and the box: the missed end joins, nothing of the grey background does
+    seen, amodal = shape_amodal(image, vis, disc, unowned, box=box)
+    assert (amodal & missed).sum() > 0.95 * missed.sum() and iou(amodal, truth) > 0.95
+    assert (amodal & ~truth).sum() <= (geometric & ~truth).sum()
+    # a reach of 0.1 visible radii keeps only what touches the visible part's rim
+    _, near = shape_amodal(image, vis, disc, unowned, box=box, reach=0.1)
+    assert near.sum() < amodal.sum() and np.array_equal(near & vis, vis)
+    # nothing visible: nothing to grow
+    assert not shape_amodal(image, np.zeros_like(vis), disc, unowned, box=box)[1].any()

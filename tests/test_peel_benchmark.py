@@ -71,6 +71,31 @@ def test_merge_splits_the_amodal_loss(tmp_path):
     assert _value(out, "  peel on cut-outs (real objects) / drawn shapes") == "0.600 (2) / 0.600 (1)"
 
 
+def test_merge_shows_what_fragments_of_objects_cost(tmp_path):
+    """Objects whose visible mask spans under half its box: their amodal IoU, and their gap to the true-visible
+    row as a share of the headline mean."""
+    a = _row(0, [0.9], [0.8, 0.2], [0.7, 0.5], 2, 20.0)
+    a.update(ceiling=[0.9, 0.7], missed=[0.1, 0.2], spurious=[0.0, 0.3], cutout=[True, True],
+             true_visible=[0.9, 0.8], box_span=[0.95, 0.1])
+    b = _row(1, [0.6], [0.5], [0.5], 0, 22.0)
+    b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True], true_visible=[0.7], box_span=[0.4])
+    proc = _merge(tmp_path, [a, b])
+    assert proc.returncode == 0, proc.stderr
+    # fragments: 0.2 (truth 0.8) and 0.5 (truth 0.7); their gap (0.6 + 0.2) over the 3 objects
+    assert _value(proc.stdout, "  2 fragments (visible mask spans < half its box)") == \
+        "0.350 (true visible 0.750: 0.267 of the mean)"
+
+
+def test_box_span_of_a_fragment_and_of_a_whole_object():
+    bench = _load_benchmark()
+    mask = np.zeros((40, 60), bool)
+    mask[10:30, 20:50] = True  # 30 x 20 px
+    assert bench.box_span(mask, (20, 10, 50, 30)) == 1.0
+    assert bench.box_span(mask, (0, 0, 60, 40)) == 0.5 * 0.5
+    assert bench.box_span(mask, None) == 1.0
+    assert bench.box_span(np.zeros_like(mask), (0, 0, 60, 40)) == 0.0
+
+
 def test_pictures_of_the_worst_objects(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--scenes", "1", "--pictures", str(tmp_path / "pics"),
                            "--worst", "1"], capture_output=True, text=True, timeout=600, check=False)

@@ -10,6 +10,7 @@ from scipy import ndimage as ndi
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import to_uint8
+from paintseg_layers.peel.ellipse import within_rim
 from paintseg_layers.prompts import box_mask
 
 
@@ -377,3 +378,50 @@ def _contour_rule(visible, front, gap, ellipse_misfit, min_solidity) -> np.ndarr
         lower = lower | (ellipse & upper)
     nearest = nearest_fill([visible], front)[0]  # the object's share needs no other owner
     return (lower | (upper & nearest)) & front
+
+
+def shape_amodal(rgb: np.ndarray | None, visible: np.ndarray, front: np.ndarray, unowned: np.ndarray | None = None, *,
+                 box=None, reach: float = 2.0, seed: int = 0, index: np.ndarray | None = None):
+    """One object's amodal mask by the default rule (``amodal="shape"``), as peeling builds it.
+
+    The hidden part under ``front`` (:func:`shape_hidden`, with the ``box`` claims when ``box`` is given) cut to
+    the object's rim where the image shows one (:func:`~paintseg_layers.peel.ellipse.within_rim`, which may also
+    drop a spill beyond the rim from the visible part); with a ``box``, the ``unowned`` pixels (those no visible
+    mask holds) inside it in the object's colours join it (:func:`box_claimed`); all of it within ``reach``
+    (:func:`within_reach`) and connected to the visible part.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) float32 or None
+        The image; None: no rim cut and no box claims (geometry alone).
+    visible, front : (H, W) bool
+        The object's visible part and the region of the objects in front of it (not overlapping ``visible``).
+    unowned : (H, W) bool, optional
+        Pixels no object's visible mask holds (the candidates of the box's unowned claims).
+    box : (x0, y0, x1, y1), optional
+        The object's box prompt.
+    reach : float
+        ``PeelConfig.hidden_reach``.
+    seed : int
+        Seeds the rim fit.
+    index : (H, W) int, optional
+        ``colour_index(rgb)``, when the caller has it already.
+
+    Returns
+    -------
+    visible, amodal : (H, W) bool
+        The visible part (less a spill beyond the rim) and the amodal mask.
+    """
+    if rgb is None:
+        box = None
+    extra = np.zeros_like(visible)
+    if visible.any() and front.any():
+        extra = shape_hidden(visible, front, box=box, image=rgb, index=index)
+        if rgb is not None:
+            visible, extra = within_rim(rgb, visible, front, extra, box=box, seed=seed)
+    if box is not None and unowned is not None and visible.any():
+        extra = extra | box_claimed(visible, unowned & ~front & ~visible, box, rgb, index=index)
+    if not extra.any():
+        return visible, visible.copy()
+    extra = within_reach(extra, visible, reach=reach)
+    return visible, visible | connected_to(extra | visible, visible)

@@ -88,17 +88,9 @@ from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.painters.base import in_background
-from paintseg_layers.peel.amodal import (
-    box_claimed,
-    colour_index,
-    connected_to,
-    nearest_fill,
-    shape_hidden,
-    within_reach,
-)
+from paintseg_layers.peel.amodal import colour_index, connected_to, nearest_fill, shape_amodal, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
-from paintseg_layers.peel.ellipse import within_rim
 from paintseg_layers.peel.first_pass import (
     check_inputs,
     collect,
@@ -288,20 +280,18 @@ def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progr
                 front |= amodal.get(a, visible[a])
             front &= ~vis
             grown, extra = vis.copy(), np.zeros((h, w), bool)
-            box = getattr(prompts[i], "box", None) if cfg.amodal == "shape" else None
-            if vis.any() and front.any() and cfg.amodal != "none":
-                if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
-                    hidden = shape_hidden(vis, front, box=box, image=rgb, index=None if box is None else colours())
-                    vis, extra = within_rim(rgb, vis, front, hidden, box=box, seed=seed + 5000 + i)
-                    visible[i] = vis
-                elif cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
+            if cfg.amodal == "shape":  # a box prompt also names the object's colours inside it
+                box = getattr(prompts[i], "box", None)
+                vis, grown = shape_amodal(rgb, vis, front, ~owned, box=box, reach=cfg.hidden_reach,
+                                          seed=seed + 5000 + i, index=None if box is None else colours())
+                visible[i] = vis
+            elif vis.any() and front.any() and cfg.amodal != "none":
+                if cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner
                     extra = nearest_fill([vis], front)[0]
                 elif (near := front & morph.dilate(vis, radius)).any():  # only the re-segmentation reads it
                     sub = Segmenter(painting, painter=painter, projector=projector, config=amcp_cfg)
                     res = sub.segment(MaskPrompt(vis | near), seed=seed + 1000 + i)
                     extra = res.mask & front
-            if box is not None and vis.any():  # the object's colours in its box that no mask took are its own
-                extra |= box_claimed(vis, ~owned & ~front & ~vis, box, rgb, index=colours())
             if extra.any():
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
                 grown = vis | connected_to(extra | vis, vis)
