@@ -283,10 +283,16 @@ def decompose_row(image, k: int, args, *, save: bool = False, label: str = ""):
     before = reference_seconds(args)
     # the time: the median of ``--repeats`` runs without the memory sampler (reading the workers' smaps every
     # 50 ms stalls them: measured +10-15 % at 4 and 15 boxes); the memory: one more run, sampled
-    runs = [timed(decompose, image, prompts, config=cfg, seed=args.seed) for _ in range(max(1, args.repeats))]
-    dec, secs, stages, rss = sorted(runs, key=lambda r: r[1])[len(runs) // 2]
+    runs = []
+    for _ in range(max(1, args.repeats)):  # (each run's layers are let go before the next: full-size RGBA)
+        dec = None
+        dec, *run = timed(decompose, image, prompts, config=cfg, seed=args.seed)
+        runs.append(run)
+    secs, stages, rss = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     with TreePeak() as tree:
-        rss = max(rss, timed(decompose, image, prompts, config=cfg, seed=args.seed)[3])
+        dec = None
+        dec, *sampled = timed(decompose, image, prompts, config=cfg, seed=args.seed)
+    rss = max(rss, sampled[2])
     processes = int(stages.pop("processes", 0))  # the first pass's worker processes (0: threads or serial)
     reference = (before + reference_seconds(args)) / 2
     if save:
