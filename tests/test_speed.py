@@ -204,3 +204,12 @@ def test_prompts_segmented_in_parallel_give_the_same_layers():
     for a, b in zip(one.layers, two.layers):
         assert np.array_equal(a.amodal_mask, b.amodal_mask) and np.array_equal(a.rgba8, b.rgba8)
     assert np.array_equal(one.background8, two.background8)
+
+
+def test_serial_cpu_measures_every_part_of_a_small_decomposition():
+    """``--serial-cpu`` patches the functions each decompose part runs: a renamed one must fail here, not in use."""
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--serial-cpu", "2"], capture_output=True,
+                          text=True, timeout=300, check=False, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    parts = {ln.split()[0] for ln in proc.stdout.splitlines() if ln.strip()}
+    assert {"joint", "shape", "fills", "plate"} <= parts
