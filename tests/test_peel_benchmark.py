@@ -41,12 +41,17 @@ def _merge(tmp_path, *parts):
                           timeout=120, check=False)
 
 
+def _merged(tmp_path, *parts) -> str:
+    """The table ``--merge`` prints over ``parts`` (see :func:`_merge`); it must succeed."""
+    proc = _merge(tmp_path, *parts)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 def test_merge_prints_the_table_over_all_parts(tmp_path):
     a = [_row(0, [0.9, 0.5], [0.8], [0.7], 2, 20.0)]
     b = [_row(1, [0.6], [0.4, 0.6], [0.5, 0.5], 0, 22.0), _row(2, [1.0], [], [], 1, 24.0)]
-    proc = _merge(tmp_path, a, b)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = _merged(tmp_path, a, b)
     assert "3 scenes merged" in out
     assert _value(out, "objects / occluded objects / overlapping pairs") == "4 / 3 / 6"
     assert _value(out, "mean visible IoU") == "0.750"  # (0.9 + 0.5 + 0.6 + 1.0) / 4: objects, not scenes
@@ -61,9 +66,7 @@ def test_merge_splits_the_amodal_loss(tmp_path):
              true_visible=[0.95, 0.85])
     b = _row(1, [0.6], [0.4], [0.5], 0, 22.0)
     b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True], true_visible=[0.6])
-    proc = _merge(tmp_path, [a, b])
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = _merged(tmp_path, [a, b])
     assert _value(out, "  ceiling: predicted visible + true hidden part") == "0.700"
     assert _value(out, "  hidden px missed / spurious") == "0.200 / 0.100"
     assert _value(out, "  shape rule on the true visible masks") == "0.800"
@@ -79,10 +82,9 @@ def test_merge_shows_what_fragments_of_objects_cost(tmp_path):
              true_visible=[0.9, 0.8], box_span=[0.95, 0.1])
     b = _row(1, [0.6], [0.5], [0.5], 0, 22.0)
     b.update(ceiling=[0.5], missed=[0.3], spurious=[0.0], cutout=[True], true_visible=[0.7], box_span=[0.4])
-    proc = _merge(tmp_path, [a, b])
-    assert proc.returncode == 0, proc.stderr
+    out = _merged(tmp_path, [a, b])
     # fragments: 0.2 (truth 0.8) and 0.5 (truth 0.7); their gap (0.6 + 0.2) over the 3 objects
-    assert _value(proc.stdout, "  2 fragments (visible mask spans < half its box)") == \
+    assert _value(out, "  2 fragments (visible mask spans < half its box)") == \
         "0.350 (true visible 0.750: 0.267 of the mean)"
 
 
@@ -148,16 +150,13 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     # 5 pairs: 3 touch (2 right), 2 do not (1 right); 4 hide >= 0.5 % of the back object (3 right)
     a = _row(0, [0.9], [0.8], [0.7], 3, 20.0)
     a.update(pairs=5, touching=3, touching_correct=2, seen=4, seen_correct=3)
-    proc = _merge(tmp_path, [a])
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = _merged(tmp_path, [a])
     assert _value(out, "pairwise depth-order accuracy") == "0.600"
     assert _value(out, "  on the 3 pairs whose visible parts touch") == "0.667"
     assert _value(out, "  on the 2 pairs whose visible parts do not touch") == "0.500"
     assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back one") == "0.750"
     # rows of older runs lack the last column: it is left out, not made up
-    proc = _merge(tmp_path, [_row(1, [0.6], [0.4], [0.5], 1, 22.0)])
-    assert proc.returncode == 0 and "pairs hiding" not in proc.stdout
+    assert "pairs hiding" not in _merged(tmp_path, [_row(1, [0.6], [0.4], [0.5], 1, 22.0)])
 
 
 def test_true_order_replay_puts_the_true_occluder_in_front():

@@ -322,19 +322,21 @@ def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progr
     if in_workers is not None:  # this process paints the plate while the workers finish the fills
         plate = plate_job()
         for i in order:
-            patch, secs = collect(in_workers[i]) if i in in_workers else (None, 0.0)
-            fills[i] = rgb if i not in in_workers else _patched(rgb, patch)
+            if i not in in_workers:  # nothing hidden: the photo's own pixels (as _fill gives)
+                fills[i] = rgb
+                continue
+            patch, secs = collect(in_workers[i])
+            fills[i] = _patched(rgb, patch)
             scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + secs, 4))
-        return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
-                "plate": plate, "graph": graph}
-    side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
-    pending = in_background(contextvars.copy_context().run, plate_job) if side else None
-    for rank, i in enumerate([] if chained else order):
-        with stage(f"decompose.peel.{rank}"):
-            t0 = time.perf_counter()
-            fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
-            scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
-    plate = pending.result() if side else plate_job()
+    else:
+        side = not chained and workers > 1 and getattr(painter, "thread_safe", False)
+        pending = in_background(contextvars.copy_context().run, plate_job) if side else None
+        for rank, i in enumerate([] if chained else order):
+            with stage(f"decompose.peel.{rank}"):
+                t0 = time.perf_counter()
+                fills[i] = _fill(rgb, visible[i], amodal[i], seed + 4000 + i, fill_scale)
+                scores[i] = dict(scores[i], seconds=round(scores[i]["seconds"] + time.perf_counter() - t0, 4))
+        plate = pending.result() if side else plate_job()
     return {"order": order, "visible": visible, "amodal": amodal, "fill": fills, "scores": scores,
             "plate": plate, "graph": graph}
 
