@@ -188,6 +188,7 @@ PARTS = (("paintseg_layers.amcp.segmenter", "Segmenter.segment", "first pass"),
          ("paintseg_layers.peel.joint", "alpha_expansion", "joint expansions"),
          ("paintseg_layers.peel.first_pass", "joint_labelling", "joint"),
          ("paintseg_layers.peel.engine", "shape_amodal", "shape"),  # (the hidden-part rule and the rim cut)
+         ("paintseg_layers.peel.ellipse", "fit_rim", "rim fit"),  # (part of shape)
          ("paintseg_layers.peel.engine", "_fill", "fills"),
          ("paintseg_layers.peel.engine", "paint_plate", "plate"))
 

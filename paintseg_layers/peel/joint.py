@@ -128,6 +128,11 @@ def expansion_edges(weights: list[np.ndarray], n_labels: int, movable: list[np.n
     return per_label, zones
 
 
+def _label_dtype(n_labels: int):
+    """The narrowest signed integer type that holds ``n_labels`` labels (:func:`alpha_expansion`'s working copy)."""
+    return np.int8 if n_labels <= 127 else np.int16 if n_labels <= 32767 else np.int64
+
+
 def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.ndarray, *, cycles: int = 3,
                     movable: list[np.ndarray] | None = None, edges=None) -> np.ndarray:
     """Minimise ``sum D_p(l_p) + sum w_pq [l_p != l_q]`` on the 8-connected grid by alpha-expansion.
@@ -141,9 +146,10 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
     Returns the labelling reached after at most ``cycles`` sweeps.
     """
     h, w, n_labels = unary.shape
-    flat, labels = unary.reshape(-1, n_labels), labels.ravel().copy()
+    # narrow integer copies of the labels and node positions (same values): the moves' gathers move less memory
+    flat, labels, dtype = unary.reshape(-1, n_labels), labels.ravel().astype(_label_dtype(n_labels)), labels.dtype
     per_label, zones = expansion_edges(weights, n_labels, movable) if edges is None else edges
-    pos, stamp = np.full(h * w, -1, np.int64), np.zeros(h * w, np.int64)  # stamp: the move that last changed a pixel
+    pos, stamp = np.full(h * w, -1, np.int32), np.zeros(h * w, np.int64)  # stamp: the move that last changed a pixel
     idle, moves = [0] * n_labels, 0  # idle[a]: the number of a's last move when it changed nothing, else 0
     for _ in range(cycles):
         changed = False
@@ -159,7 +165,7 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             if not len(nodes):
                 continue
             m = len(nodes)
-            pos[nodes] = np.arange(m)
+            pos[nodes] = np.arange(m, dtype=np.int32)
             take = flat[nodes, a].copy()  # paid when the pixel switches to a (sink side)
             keep = flat[nodes, labels[nodes]].copy()  # paid when it keeps its label (source side)
             ip, iq = pos[p], pos[q]
@@ -196,7 +202,7 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
                 changed, idle[a] = True, 0
         if not changed:
             break
-    return labels.reshape(h, w)
+    return labels.reshape(h, w).astype(dtype)
 
 
 def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float = 0.7) -> list[np.ndarray]:
