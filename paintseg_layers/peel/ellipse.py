@@ -174,7 +174,7 @@ def fit_rim(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, seed:
     pts = np.argwhere(edges & near)[:, ::-1].astype(np.float32)
     if len(pts) < 20:
         return None
-    boxes = [cv2.fitEllipse(pts[pick]) for pick in choice_draws(len(pts), trials, seed)]
+    boxes = [cv2.fitEllipse(five) for five in pts[choice_draws(len(pts), trials, seed)]]  # (trials, 5, 2)
     boxes = [bx for bx in boxes if radius < max(bx[1]) < 6 * radius and min(bx[1]) > 0.25 * max(bx[1])]
     support = outline_support(boxes, pts)  # each draw's support: edge pixels near its outline
     found = [(int(n), k, bx) for k, (n, bx) in enumerate(zip(support, boxes, strict=True))]
