@@ -180,6 +180,7 @@ def fit_rim(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, seed:
     found = [(int(n), k, bx) for k, (n, bx) in enumerate(zip(support, boxes, strict=True))]
     # the most-supported draw may lie on a ragged spill's edge: of the best ``candidates`` draws, the first
     # whose refit the image shows as a rim (every gate of :func:`_shows` still holds)
+    memo: dict = {}  # (the dilations _shows reads: the same for every candidate)
     for _, _, best in sorted(found, key=lambda f: (-f[0], f[1]))[:candidates]:
         for _ in range(3):  # least squares on the inliers
             inl = _outline_distance(best, pts) < TOL
@@ -187,13 +188,15 @@ def fit_rim(rgb: np.ndarray, visible: np.ndarray, occluder: np.ndarray, *, seed:
                 break
             best = cv2.fitEllipse(pts[inl])
         else:
-            if _shows(best, edges, visible, occluder):
+            if _shows(best, edges, visible, occluder, memo):
                 return best
     return None
 
 
-def _shows(box, edges: np.ndarray, visible: np.ndarray, occluder: np.ndarray) -> bool:
-    """Whether the image shows the ellipse ``box`` as this object's rim (see :func:`fit_rim`)."""
+def _shows(box, edges: np.ndarray, visible: np.ndarray, occluder: np.ndarray, memo: dict | None = None) -> bool:
+    """Whether the image shows the ellipse ``box`` as this object's rim (see :func:`fit_rim`); ``memo``: a dict kept
+    over calls with the same ``edges`` and ``occluder`` (their dilations, computed once)."""
+    memo = {} if memo is None else memo
     h, w = visible.shape
     outline = np.zeros((h, w), np.uint8)
     cv2.ellipse(outline, box, 1, 1)
@@ -201,10 +204,14 @@ def _shows(box, edges: np.ndarray, visible: np.ndarray, occluder: np.ndarray) ->
     cv2.ellipse(filled, box, 1, -1)
     if (filled.astype(bool) & visible).sum() < HOLDS * visible.sum() or not (filled.astype(bool) & occluder).any():
         return False
-    ys, xs = np.nonzero(outline.astype(bool) & ~morph.dilate(occluder, 2))
+    if "free" not in memo:
+        memo["free"] = ~morph.dilate(occluder, 2)
+    ys, xs = np.nonzero(outline.astype(bool) & memo["free"])
     if len(xs) < 20:
         return False
-    on_edge = morph.dilate(edges, 1)[ys, xs]
+    if "edges" not in memo:
+        memo["edges"] = morph.dilate(edges, 1)
+    on_edge = memo["edges"][ys, xs]
     if on_edge.mean() < SUPPORT:
         return False
     (cx, cy), _, _ = box
