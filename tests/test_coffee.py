@@ -107,3 +107,18 @@ def test_the_saucers_hidden_interior_has_no_copied_shadow_steps(coffee):
     # (the saucer's lit glaze, its confident sources: 0.0065)
     steep = _steep_share(rgb, hidden)
     assert steep < 0.009, steep
+
+
+def test_the_plate_under_the_objects_is_the_lit_table_not_their_shadow(coffee):
+    _, dec = coffee
+    plate = np.asarray(dec.background)
+    plate = plate.astype(np.float32) / 255 if plate.dtype == np.uint8 else plate.astype(np.float32)
+    under = np.zeros(plate.shape[:2], bool)
+    for layer in dec.layers:
+        under |= layer.amodal_mask
+    lightness = cv2.cvtColor(np.ascontiguousarray(plate[..., :3]), cv2.COLOR_RGB2LAB)[..., 0][under]
+    # the saucer's contact shadow (L* ~2-5 below and left of it) left on the plate was continued inward by the fill:
+    # mean L* 29.1 under the objects, 29 % of it under L* 15, against L* ~51 on the table round them (measured);
+    # painted out with the objects (peel.plate.contact_shadow): 48.3, none under 15
+    assert (lightness < 15).mean() < 0.05, (lightness < 15).mean()
+    assert lightness.mean() > 42, lightness.mean()
