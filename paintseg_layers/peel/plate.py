@@ -249,7 +249,8 @@ def paint_plate(rgb: np.ndarray, removed: np.ndarray, painter, *, seed: int = 0,
     shadows : bool
         Also paint out the objects' contact shadow (:func:`contact_shadow`, found at the fill's size), with the
         fill chosen for the objects' own hole. It found none on the peel benchmark's 110 scenes (their plates
-        are unchanged); on ``coffee.png`` the plate under the objects went from L* 29 to 44 (the table: 51).
+        are unchanged); on ``coffee.png`` the plate under the objects went from mean L* 29.1 to 52.5 (the table
+        round them: 51).
 
     Returns
     -------
