@@ -16,12 +16,16 @@ from paintseg_layers.prompts import BoxPrompt
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture(scope="module")
-def coffee():
+def _decompose(seed: int):
     words = (EXAMPLES / "coffee_parts.prompts").read_text().split()
     boxes = [tuple(float(v) for v in words[k + 1 : k + 5]) for k, word in enumerate(words) if word == "--box"]
     image = read_image(EXAMPLES / "coffee.png")
-    return image, decompose(image, [BoxPrompt(b) for b in boxes], seed=0)
+    return image, decompose(image, [BoxPrompt(b) for b in boxes], seed=seed)
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    return _decompose(0)
 
 
 def test_the_spoons_tip_beside_the_cup_rim_is_the_spoons(coffee):
@@ -107,3 +111,20 @@ def test_the_saucers_hidden_interior_has_no_copied_shadow_steps(coffee):
     # (the saucer's lit glaze, its confident sources: 0.0065)
     steep = _steep_share(rgb, hidden)
     assert steep < 0.009, steep
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_the_plate_under_the_objects_is_the_lit_table_not_their_shadow(coffee, seed):
+    dec = coffee[1] if seed == 0 else _decompose(seed)[1]
+    plate = np.asarray(dec.background)
+    plate = plate.astype(np.float32) / 255 if plate.dtype == np.uint8 else plate.astype(np.float32)
+    under = np.zeros(plate.shape[:2], bool)
+    for layer in dec.layers:
+        under |= layer.amodal_mask
+    lightness = cv2.cvtColor(np.ascontiguousarray(plate[..., :3]), cv2.COLOR_RGB2LAB)[..., 0][under]
+    # the saucer's contact shadow (L* ~2-5 below and left of it) left on the plate was continued inward by the fill:
+    # mean L* 29.1 under the objects, 29 % of it under L* 15, against L* ~51 on the table round them (seed 0,
+    # measured; seed 2's fill test picked telea's star-shaped smear, 26 % under 15); painted out with the objects
+    # (peel.plate.contact_shadow) and the fills tested on the hole they paint: 47.0 / 51.7, none under 15
+    assert (lightness < 15).mean() < 0.05, (lightness < 15).mean()
+    assert lightness.mean() > 42, lightness.mean()
