@@ -72,7 +72,9 @@ class AMCPConfig:
     fragment_span : float
         A box prompt's refined mask whose box spans under this share of the prompt box is a fragment of the
         object: it is cut again with the votes weighted more (:func:`paintseg_layers.amcp.fragment.unfragment`;
-        0 switches it off).
+        0 switches it off). 0.5 also cut again spread thin objects whose cut kept their bulk (a pasted small
+        object 0.535 -> 0.246, the small-object benchmark's 1-2 % band 0.846 -> 0.831) and cost the first peel set
+        0.003 amodal IoU; 0.7 cost both peel sets (0.844 / 0.837).
     """
 
     steps: str = "IOI"
@@ -95,7 +97,7 @@ class AMCPConfig:
     paint_result: bool = True
     boundary_band: float = 0.1
     trust: float = 0.0
-    fragment_span: float = 0.5
+    fragment_span: float = 0.25
 
     def __post_init__(self):
         check_config(self)
