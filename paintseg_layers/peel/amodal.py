@@ -100,7 +100,8 @@ def supporting_halfplanes(visible: np.ndarray, occluder: np.ndarray, *, max_on_o
 #: an ellipse is fitted only to free contour points that leave no gap wider than this round it (radians, about
 #: 150 degrees): two parallel free stretches (a bar whose ends both meet occluders) fit a long thin ellipse with a
 #: tiny misfit that says nothing about where the bar ends (peel scene 2051: a striped bar grown under the whole
-#: face in front of it, amodal IoU 0.61 -> 0.84); over both peel-benchmark sets 0.852 -> 0.853 / 0.837 -> 0.838
+#: face in front of it, amodal IoU 0.61 -> 0.84); both peel-benchmark sets 0.852 -> 0.853 / 0.837 -> 0.838 (replays
+#: with segment's fragment fallback at span 0.5)
 MAX_GAP = 2.6
 
 
