@@ -16,8 +16,9 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
   of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart; the default
   shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost)
   and on the predicted visible masks with the scene's true occluders in front (what the depth order costs);
-  the occluded objects whose predicted visible mask spans under half its prompt box (:func:`box_span`:
-  fragments the joint cut or the segmentation left) and what they cost against the true-visible row;
+  the occluded objects whose predicted visible mask spans under half its prompt box
+  (:func:`paintseg_layers.amcp.fragment.box_span`: fragments the joint cut or the segmentation left) and what
+  they cost against the true-visible row;
   ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs;
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
@@ -47,10 +48,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
+from paintseg_layers.amcp.fragment import box_span  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.image import as_rgb  # noqa: E402
 from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
-from paintseg_layers.masks import bbox, dilate, iou  # noqa: E402
+from paintseg_layers.masks import dilate, iou  # noqa: E402
 from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
 from paintseg_layers.peel.amodal import shape_amodal  # noqa: E402
@@ -143,20 +145,6 @@ def true_order_amodal(dec, scene, reach: float, boxes: list | None = None, seed:
     image = as_rgb(scene.image) if boxes is not None else None
     return replay_amodal(dec, visible, shape_rule(image, owned, reach, boxes, seed),
                          in_front=lambda index: ahead.get(index, []))
-
-
-def box_span(mask, box) -> float:
-    """Share of the prompt ``box`` (x0, y0, x1, y1) that ``mask``'s bounding box spans: the product of the shares
-    of its width and its height (1.0 without a box). A true visible mask spans its tight box whole; a first-pass
-    mask that spans under half of it is a fragment of the object (the joint cut gave the rest to a neighbour, or
-    the segmentation found only a piece)."""
-    if box is None:
-        return 1.0
-    b = bbox(mask)
-    if b is None:
-        return 0.0
-    x0, y0, x1, y1 = box
-    return min(1.0, (b[2] - b[0]) / max(1.0, x1 - x0)) * min(1.0, (b[3] - b[1]) / max(1.0, y1 - y0))
 
 
 def amodal_loss(row, visible, amodal, obj) -> None:

@@ -13,6 +13,7 @@ from paintseg_layers.peel import PeelConfig
 from paintseg_layers.peel.amodal import (
     box_claimed,
     contour_continuation,
+    ellipse_continuation,
     nearest_fill,
     seen_solidity,
     shape_amodal,
@@ -227,3 +228,24 @@ def test_shape_amodal_is_the_hidden_part_plus_the_boxs_unowned_claims_kept_withi
     assert near.sum() < amodal.sum() and np.array_equal(near & vis, vis)
     # nothing visible: nothing to grow
     assert not shape_amodal(image, np.zeros_like(vis), disc, unowned, box=box)[1].any()
+
+
+def test_no_ellipse_through_two_parallel_sides_of_a_bar_whose_ends_are_hidden():
+    """Peel scene 2051: a bar between two occluders shows only its top and bottom sides, which a long thin ellipse
+    fits almost exactly; it says nothing about where the bar ends, so no ellipse grows it under the occluders. A
+    disc with a third hidden keeps its ellipse."""
+    yy, xx = np.mgrid[:120, :160]  # a bar whose sides waver by 1 px (a fit to two straight lines is degenerate)
+    bar = (yy >= 50 - np.sin(xx / 15.0)) & (yy < 70 + np.cos(xx / 11.0)) & (xx >= 20) & (xx < 140)
+    occ = np.zeros_like(bar)
+    occ[30:90, :50] = occ[30:90, 90:] = True
+    vis = bar & ~occ
+    ellipse, misfit = ellipse_continuation(vis, morph.dilate(occ, 1), max_gap=None)
+    assert misfit < 0.04 and (ellipse & ~bar).sum() > 0.1 * bar.sum()  # the fit alone trusts a wrong ellipse
+    assert ellipse_continuation(vis, morph.dilate(occ, 1))[0] is None
+    truth = np.zeros((120, 160), np.uint8)
+    cv2.circle(truth, (60, 60), 30, 1, -1)
+    wall = np.zeros((120, 160), bool)
+    wall[:, 80:] = True
+    ellipse, misfit = ellipse_continuation((truth > 0) & ~wall, morph.dilate(wall, 1))
+    assert ellipse is not None and misfit < 0.04
+    assert iou(ellipse, truth > 0) > 0.95

@@ -69,6 +69,12 @@ class AMCPConfig:
         Below this :attr:`SegmentationResult.confidence` the painting's evidence is called weak and the
         result stays close to the prompt: the refinement ignores the AMCP votes and runs GrabCut's
         colour graph cut from the prompt alone (0 = always follow the painting).
+    fragment_span : float
+        A box prompt's refined mask whose box spans under this share of the prompt box is a fragment of the
+        object: it is cut again with the votes weighted more (:func:`paintseg_layers.amcp.fragment.unfragment`;
+        0 switches it off). 0.5 also cut again spread thin objects whose cut kept their bulk (a pasted small
+        object 0.535 -> 0.246, the small-object benchmark's 1-2 % band 0.846 -> 0.831) and cost the first peel set
+        0.003 amodal IoU; 0.7 cost both peel sets (0.844 / 0.837).
     """
 
     steps: str = "IOI"
@@ -91,6 +97,7 @@ class AMCPConfig:
     paint_result: bool = True
     boundary_band: float = 0.1
     trust: float = 0.0
+    fragment_span: float = 0.25
 
     def __post_init__(self):
         check_config(self)
@@ -131,6 +138,8 @@ def check_config(cfg: AMCPConfig) -> None:
         raise InputError(f"`boundary_band` must be a number in [0, 0.5], got {cfg.boundary_band!r}")
     if not is_number(cfg.trust) or not 0 <= cfg.trust <= 1:
         raise InputError(f"`trust` must be a number in [0, 1], got {cfg.trust!r}")
+    if not is_number(cfg.fragment_span) or not 0 <= cfg.fragment_span <= 1:
+        raise InputError(f"`fragment_span` must be a number in [0, 1], got {cfg.fragment_span!r}")
     if not isinstance(cfg.object_scale, (bool, np.bool_)):
         raise InputError(f"`object_scale` must be true or false, got {cfg.object_scale!r}")
     if not cfg.refine_weight >= 0:

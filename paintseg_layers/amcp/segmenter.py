@@ -31,6 +31,7 @@ from paintseg_layers import masks as morph
 from paintseg_layers.amcp.clustering import kmeans_1d
 from paintseg_layers.amcp.confidence import confidence_of, step_evidence
 from paintseg_layers.amcp.config import AMCPConfig, step_paint_size
+from paintseg_layers.amcp.fragment import unfragment
 from paintseg_layers.amcp.objectscale import (
     WorkView,
     make_view,
@@ -323,6 +324,9 @@ class Segmenter:
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
                                     seed=seed, iterations=its)
+                if not weak and isinstance(p, BoxPrompt):  # a box's object spans it: a fragment is cut again
+                    final = unfragment(view.image, soft, amcp_mask, final, p.box, min_span=cfg.fragment_span,
+                                       valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed, seed=seed)
         with stage("segment.resize"):
             full_mask = view.to_full(final, full_shape)
         if recut and full_mask.any():
