@@ -174,6 +174,11 @@ Measured at this stop and dropped (issue 18's leads; same masks, order stage alo
   right where it fires -- no better than the sort's 75 %.
 * the sort's tie-break among unordered objects (after ``agreeing_order``): fewer ancestors first 11 / 9 / 14 / 15
   / 18; in-degree less out-degree 11 / 11 / 14 / 15 / 18; incoming less outgoing margin 10 / 11 / 15 / 15 / 17.
+* the T-junction cue's own settings (:func:`paintseg_layers.peel.junction_turn`): ``min_run`` 2 / 4 / 5 (3 now):
+  10 / 9 / 12 / 15 / 19, 9 / 11 / 13 / 13 / 20, 9 / 10 / 15 / 12 / 20 (1014 fixed, 2009 broken: no setting
+  better on both benchmark sets); ``scales`` (3, 5, 8, 12) or (5, 8): 11 / 12-13 / 13 / 15-16 / 19; ``frame``
+  1: 11 / 9 / 13 / 14 / 19 (5: unchanged); the weighted median of the turns instead of their mean: 15 / 9 / 18
+  / 16 / 22.
 
 ``--cache DIR`` keeps each scene's first-pass masks (``DIR/<painter>-<scenes|cutouts>-s<seed>-<code>/<scene seed>.npz``,
 ``<code>`` hashing the package's source except the order stage, ``peel/order.py`` and ``graph.py``), so that
