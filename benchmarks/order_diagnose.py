@@ -170,8 +170,9 @@ Measured at this stop and dropped (issue 18's leads; same masks, order stage alo
   overlap), true masks 130 (7 fixed, 3 broken; 9 right / 5 wrong where it fires); only for objects filling >=
   0.8 of their hull: 10 / 9 / 13 / 14 / 18, true masks 131 (5 / 2); an ellipse through the free contour (misfit
   < 0.2): 11 / 8 / 13 / 14 / 19 (2041 fixed, 1049 broken), true masks 132 (2 / 0; misfit < 0.04 / 0.1: no
-  change); every other mask as a possible occluder instead of the ancestors: 1049 and 2042 broken. About 64 %
-  right where it fires -- no better than the sort's 75 %.
+  change); every other mask as a possible occluder instead of the ancestors: 1049 and 2042 broken. The
+  hull-sides version is right on 9 of the 14 true-mask pairs where it fires (64 %): no better than the sort
+  that places such pairs today (75 %, above).
 * the sort's tie-break among unordered objects (after ``agreeing_order``): fewer ancestors first 11 / 9 / 14 / 15
   / 18; in-degree less out-degree 11 / 11 / 14 / 15 / 18; incoming less outgoing margin 10 / 11 / 15 / 15 / 17.
 * the T-junction cue's own settings (:func:`paintseg_layers.peel.junction_turn`): ``min_run`` 2 / 4 / 5 (3 now):
@@ -231,7 +232,7 @@ NEGLIGIBLE = 0.005
 #: The order stage: its source does not change the first pass's masks (left out of the cache key).
 ORDER_STAGE = ("peel/order.py", "graph.py")
 CUES = ("junction", "convexity", "junction+convexity", "amodal completion", "solidity", "box cover")
-#: how the order stage placed a wrong pair (:func:`decided_by`)
+#: what placed a pair in the order stage's depth order (:func:`decided_by`)
 DECIDED = ("edge", "path", "sort")
 
 
