@@ -147,6 +147,40 @@ front one (1010 the leopard's body, 1012 the banana's tip, 1038 the figurine's s
 thin front parts lost (2010, 2028, 2037) or a blob round them (1003), and one resting prior on a front object
 whose box holds the other's (2030). No cue read off these masks separates them from the right pairs.
 
+How each pair was placed (``pairs placed by edge / path / sort``, :func:`decided_by`; first-pass masks of main at
+dd68e6a, wrong pairs in brackets): ``--scenes 50`` 126 (7) / 8 (1) / 5 (2); ``--first-seed 2000 --scenes 60``
+133 (7) / 6 (1) / 9 (1); nested 163 (14) / 4 (0) / 2 (0); cut-outs ``--first-seed 3000 --scenes 40`` 84 (15) /
+5 (1) / 8 (3); ``--first-seed 4000 --scenes 50`` 111 (10) / 6 (0) / 12 (3). The sort's 36 pairs are right 27
+times: an object whose known occluders are not yet placed waits, which is depth information too. By the edge's
+evidence margin over these five sets, right / wrong: < 0.05 rad 5 / 2, 0.05-0.1 5 / 2, 0.1-0.2 16 / 6, 0.2-0.3
+17 / 6, 0.3-0.5 37 / 9, 0.5-1 106 / 12, >= 1 378 / 16; the 10 edges ``agreeing_order`` removed were all wrong.
+
+Measured at this stop and dropped (issue 18's leads; same masks, order stage alone; wrong pairs ``--scenes 50`` /
+``--first-seed 2000 --scenes 60`` / ``--first-seed 4000 --scenes 50`` / nested / cut-outs, baseline 10 / 9 / 13 /
+14 / 19; and the true visible masks of 800 scenes from seed 5000, baseline 134 wrong):
+
+* amodal completion for the pairs whose visible parts do not touch and that the resolved graph leaves unordered
+  (no path): each object's visible mask continued under its known occluders (its ancestors) and the other one,
+  within ``hidden_reach``; the object whose continuation enters the other's visible mask is behind (an edge
+  weighted by the share of that mask entered, then the graph resolved again). With the peel's own rule
+  (``shape_hidden``): no change anywhere -- the continuation stops under the third object (1016's doll face
+  fills ~300 px of the triangle, the checkerboard in front of it lies beyond). With the hull's sides continued
+  straight (``supporting_halfplanes``): 10 / 9 / 12 / 14 / 18 (1016 and 4019 fixed, 1049 broken: the striped
+  panel's hidden left side is unbounded and runs under the gravestone into the man; the cut-out gain is a 1-px
+  overlap), true masks 130 (7 fixed, 3 broken; 9 right / 5 wrong where it fires); only for objects filling >=
+  0.8 of their hull: 10 / 9 / 13 / 14 / 18, true masks 131 (5 / 2); an ellipse through the free contour (misfit
+  < 0.2): 11 / 8 / 13 / 14 / 19 (2041 fixed, 1049 broken), true masks 132 (2 / 0; misfit < 0.04 / 0.1: no
+  change); every other mask as a possible occluder instead of the ancestors: 1049 and 2042 broken. The
+  hull-sides version is right on 9 of the 14 true-mask pairs where it fires (64 %): no better than the sort
+  that places such pairs today (75 %, above).
+* the sort's tie-break among unordered objects (after ``agreeing_order``): fewer ancestors first 11 / 9 / 14 / 15
+  / 18; in-degree less out-degree 11 / 11 / 14 / 15 / 18; incoming less outgoing margin 10 / 11 / 15 / 15 / 17.
+* the T-junction cue's own settings (:func:`paintseg_layers.peel.junction_turn`): ``min_run`` 2 / 4 / 5 (3 now):
+  10 / 9 / 12 / 15 / 19, 9 / 11 / 13 / 13 / 20, 9 / 10 / 15 / 12 / 20 (1014 fixed, 2009 broken: no setting
+  better on both benchmark sets); ``scales`` (3, 5, 8, 12) or (5, 8): 11 / 12-13 / 13 / 15-16 / 19; ``frame``
+  1: 11 / 9 / 13 / 14 / 19 (5: unchanged); the weighted median of the turns instead of their mean: 15 / 9 / 18
+  / 16 / 22.
+
 ``--cache DIR`` keeps each scene's first-pass masks (``DIR/<painter>-<scenes|cutouts>-s<seed>-<code>/<scene seed>.npz``,
 ``<code>`` hashing the package's source except the order stage, ``peel/order.py`` and ``graph.py``), so that
 work on the order cues re-reads the masks instead of segmenting again (50 scenes: about 4 minutes -> 30 s); any
@@ -166,6 +200,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import cv2
+import networkx as nx
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
@@ -197,6 +232,8 @@ NEGLIGIBLE = 0.005
 #: The order stage: its source does not change the first pass's masks (left out of the cache key).
 ORDER_STAGE = ("peel/order.py", "graph.py")
 CUES = ("junction", "convexity", "junction+convexity", "amodal completion", "solidity", "box cover")
+#: what placed a pair in the order stage's depth order (:func:`decided_by`)
+DECIDED = ("edge", "path", "sort")
 
 
 def _solidity(mask: np.ndarray) -> float:
@@ -253,6 +290,22 @@ def negligible_pairs(scene) -> set:
     """``(front, back)`` of the overlapping pairs whose hidden area is under :data:`NEGLIGIBLE` of the back object's."""
     return {(a, b) for a, b, px in scene.occlusion_pairs()
             if px < NEGLIGIBLE * np.count_nonzero(scene.objects[b].amodal_mask)}
+
+
+def decided_by(graph, pair) -> str:
+    """One of :data:`DECIDED`: what put the pair ``(a, b)`` (object indices) in its order in ``graph``.
+
+    ``edge``: a direct edge between them (its cues); ``path``: no edge, but a chain of edges through other
+    objects (transitivity); ``sort``: neither -- :func:`paintseg_layers.graph.depth_order` placed them (an
+    object with no known occluder left is placed before one that still waits for its occluder, ties by the
+    order of the prompts). A pair with an object missing from the graph counts as ``sort``.
+    """
+    a, b = (f"obj{i}" for i in pair)
+    if a not in graph or b not in graph:
+        return "sort"
+    if graph.has_edge(a, b) or graph.has_edge(b, a):
+        return "edge"
+    return "path" if nx.has_path(graph, a, b) or nx.has_path(graph, b, a) else "sort"
 
 
 def classify(scene, pair, true_wrong: set) -> str:
@@ -341,6 +394,8 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     wrong = wrong_pairs(scene, depth)
     true_wrong = set(wrong_pairs(scene, true_depth))
     labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
+    placed = Counter(decided_by(graph, (a, b)) for a, b, _ in scene.occlusion_pairs())
+    decided = Counter(decided_by(graph, pair) for pair in wrong)
     radius = max(2, int(round(cfg.contact_radius * max(scene.shape))))
     regions = [box_mask(box, scene.shape) for box in boxes]
     cue_right, cue_pairs, features = Counter(), 0, []
@@ -362,8 +417,8 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
                         pair_picture(scene, predicted, (a, b), graph, cfg, label))
     return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
             "negligible_pairs": len(negligible_pairs(scene)),
-            "classes": Counter(labels.values()), "cue_pairs": cue_pairs, "cue_right": cue_right,
-            "features": features}
+            "classes": Counter(labels.values()), "placed": placed, "decided": decided, "cue_pairs": cue_pairs,
+            "cue_right": cue_right, "features": features}
 
 
 def features_csv(rows: list[dict]) -> str:
@@ -407,6 +462,8 @@ def main(argv=None) -> int:
             row = diagnose_scene(scene, backends, cfg, args.seed, args.out, cache)
             total.update({key: row[key] for key in ("pairs", "wrong", "true_wrong", "negligible_pairs")})
             total.update(row["classes"])
+            total.update({"decided: " + k: n for k, n in row["decided"].items()})
+            total.update({"placed: " + k: n for k, n in row["placed"].items()})
             total["cue_pairs"] += row["cue_pairs"]
             total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
             features += row["features"]
@@ -423,6 +480,9 @@ def main(argv=None) -> int:
           f"{1 - (total['wrong'] - total['negligible']) / seen:6.3f}")
     for name in CLASSES:
         print(f"{'  wrong pairs: ' + name:<44} {total[name]:>6}")
+    for name in DECIDED:  # how the order stage placed each pair, and how many of those it got wrong
+        print(f"{'  pairs placed by ' + name + ' / wrong':<44} {total['placed: ' + name]:>6} "
+              f"{total['decided: ' + name]:>4}")
     print(f"{'each cue alone, on the ' + str(total['cue_pairs']) + ' touching pairs:':<44}")
     for name in CUES:
         print(f"{'  ' + name:<44} {total['cue: ' + name] / max(1, total['cue_pairs']):6.3f}")

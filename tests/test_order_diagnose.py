@@ -161,3 +161,26 @@ def test_feature_rows_of_a_scene_from_cached_masks(tmp_path):
     assert len(lines) == 1 and set(od.CUES) <= set(lines[0])
     assert (lines[0]["front"], lines[0]["back"], lines[0]["wrong"]) == ("0", "1", "0")
     assert float(lines[0]["box cover"]) == pytest.approx(row["features"][0]["box cover"], rel=1e-5)
+
+
+def test_wrong_pairs_are_told_apart_by_what_placed_them(tmp_path):
+    # a cover in front of a bar and a stripe, whose overlap it hides: the cover touches both (edges), the bar and
+    # the stripe never touch, so only the sort places them; a fourth object far away is in no pair at all
+    bar, stripe = _bar_over_stripe()
+    cover = np.zeros_like(bar)
+    cover[30:66, 40:80] = True
+    scene = _scene(cover, bar, stripe)
+    masks = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    _, graph = od.scene_order(masks, scene.shape, PeelConfig())
+    assert graph.has_edge("obj0", "obj1") and graph.has_edge("obj0", "obj2")
+    assert od.decided_by(graph, (0, 1)) == od.decided_by(graph, (2, 0)) == "edge"
+    assert od.decided_by(graph, (1, 2)) == "sort"
+    chain = graph.copy()
+    chain.add_edge("obj1", "obj2")
+    chain.remove_edge("obj0", "obj2")
+    assert od.decided_by(chain, (0, 2)) == "path"  # obj0 -> obj1 -> obj2: transitivity
+    assert od.decided_by(graph, (0, 7)) == "sort"  # an object the graph lacks
+    save_masks(tmp_path / "0.npz", {f"m{i}": m for i, m in masks.items()})
+    row = od.diagnose_scene(scene, None, PeelConfig(), 0, None, cache=tmp_path)
+    assert sum(row["placed"].values()) == row["pairs"] == len(scene.occlusion_pairs())
+    assert sum(row["decided"].values()) == row["wrong"] and set(row["placed"]) <= set(od.DECIDED)
