@@ -13,7 +13,11 @@ objects by minimising
   masks' overlaps were resolved: a pixel that two masks claim costs neither of them the prior); infinite
   outside ``k``'s valid region (a box prompt's object lies inside its box).
 * ``w_pq``: GrabCut's contrast-sensitive Potts weight (``gamma * exp(-beta |dI|^2)``, 8-connected),
-  the same as the single-object refinement.
+  the same as the single-object refinement, times a cost per pair of labels (:func:`label_costs`): an object
+  that rests on no other and holds none pays ``free_edge`` (0.5) of it where it borders the background, so
+  its colours, not the shortest boundary, decide the pockets of background beside it (the full weight
+  filled them: peel benchmark visible IoU 0.929 -> 0.932 / 0.911 -> 0.917, depth order unchanged); between
+  two objects, and for nested objects (whose own contours end them), it stays whole.
 
 The energy is minimised by alpha-expansion, each move one PyMaxflow cut (PyMaxflow's own
 ``fastmin.aexpansion_grid`` only takes one label-cost matrix for every edge, not contrast-sensitive
@@ -34,6 +38,7 @@ On 100 generated scenes (seeds 3000..3099, box prompts, 160 x 120) this raised t
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 
@@ -134,13 +139,16 @@ def _label_dtype(n_labels: int):
 
 
 def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.ndarray, *, cycles: int = 3,
-                    movable: list[np.ndarray] | None = None, edges=None) -> np.ndarray:
+                    movable: list[np.ndarray] | None = None, edges=None,
+                    label_pairs: np.ndarray | None = None) -> np.ndarray:
     """Minimise ``sum D_p(l_p) + sum w_pq [l_p != l_q]`` on the 8-connected grid by alpha-expansion.
 
     ``unary`` is (H, W, L); ``weights`` one (H, W) array per offset of the refinement's 8-neighbourhood
     (the weight of the edge from ``p`` to ``p + offset``, as :func:`paintseg_layers.amcp.refine._pairwise`
-    returns); ``labels`` the start; ``movable`` (one (H, W) bool per label, optional) the pixels that may
-    switch to each label (pixels where the label costs ``_INF``: leaving them out gives the same moves).
+    returns); ``label_pairs`` (L, L), optional: the edge costs ``w_pq * label_pairs[l_p, l_q]`` instead (zero
+    diagonal, a metric for exact moves; :func:`label_costs`); ``labels`` the start; ``movable`` (one (H, W)
+    bool per label, optional) the pixels that may switch to each label (pixels where the label costs ``_INF``:
+    leaving them out gives the same moves).
     Each move's graph holds only the pixels that may switch, so a label confined to a small box costs
     a small cut. ``edges``: :func:`expansion_edges` of ``weights`` and ``movable``, where already computed.
     Returns the labelling reached after at most ``cycles`` sweeps.
@@ -171,16 +179,17 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             ip, iq = pos[p], pos[q]
             lp, lq = labels[p], labels[q]
             inp, inq = ip >= 0, iq >= 0
+            cost = _potts if label_pairs is None else functools.partial(_label_cost, label_pairs)
             # an edge with one end that cannot switch: that end's label is fixed, the cost a unary term
             one = inp & ~inq
-            keep += np.bincount(ip[one], c[one] * (lp[one] != lq[one]), m)
-            take += np.bincount(ip[one], c[one] * (lq[one] != a), m)
+            keep += np.bincount(ip[one], c[one] * cost(lp[one], lq[one]), m)
+            take += np.bincount(ip[one], c[one] * cost(lq[one], a), m)
             two = ~inp & inq
-            keep += np.bincount(iq[two], c[two] * (lp[two] != lq[two]), m)
-            take += np.bincount(iq[two], c[two] * (lp[two] != a), m)
+            keep += np.bincount(iq[two], c[two] * cost(lp[two], lq[two]), m)
+            take += np.bincount(iq[two], c[two] * cost(lp[two], a), m)
             both = inp & inq
             bp, bq, bc, blp, blq = ip[both], iq[both], c[both], lp[both], lq[both]
-            e00, e01, e10 = bc * (blp != blq), bc * (blp != a), bc * (a != blq)
+            e00, e01, e10 = bc * cost(blp, blq), bc * cost(blp, a), bc * cost(a, blq)
             # E(x_p, x_q) = e00 + (e10 - e00) x_p - e10 x_q + (e01 + e10 - e00) (1 - x_p) x_q
             up = e10 - e00
             take += np.bincount(bp, np.maximum(up, 0), m)
@@ -203,6 +212,35 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
         if not changed:
             break
     return labels.reshape(h, w).astype(dtype)
+
+
+def _potts(a, b):
+    """The Potts model's cost of labels ``a`` and ``b`` side by side: 1 where they differ."""
+    return a != b
+
+
+def _label_cost(pair, a, b):
+    """``pair[a, b]``: the cost of labels ``a`` and ``b`` side by side (:func:`label_costs`)."""
+    return pair[a, b]
+
+
+def label_costs(holders: list[set[int]], free_edge: float) -> np.ndarray | None:
+    """The smoothness cost of each pair of labels (0 = background), as a share of the contrast weight.
+
+    An object that rests on no other and holds none (``holders``: :func:`tightbox.holders_of`) pays ``free_edge``
+    where it borders the background; every other pair of different labels pays 1. Nested objects keep the full
+    weight: their own contours, not colours shared with their holder, end them (the tight-box prior). None when
+    every pair pays 1 (the plain Potts model). ``free_edge`` >= 0.5 keeps the costs a metric (alpha-expansion's
+    moves stay exact).
+    """
+    held = {j for h in holders for j in h}
+    free = [k for k, h in enumerate(holders) if not h and k + 1 not in held]
+    if free_edge == 1.0 or not free:
+        return None
+    pair = 1.0 - np.eye(len(holders) + 1)
+    for k in free:
+        pair[0, k + 1] = pair[k + 1, 0] = free_edge
+    return pair
 
 
 def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float = 0.7) -> list[np.ndarray]:
@@ -228,7 +266,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                     prior: float = 0.5, gamma: float = 25.0, rounds: int = 2, working_size: int | None = None,
                     nest: float = NEST, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
                     reach: float = 2.0, support: list[np.ndarray] | None = None, seed: int = 0,
-                    fit_map=None) -> list[np.ndarray]:
+                    fit_map=None, free_edge: float = 0.5) -> list[np.ndarray]:
     """Turn overlapping per-object masks into disjoint ones with one multi-label graph cut.
 
     Parameters
@@ -270,6 +308,10 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     fit_map : callable, optional
         ``fit_map(fn, jobs)`` returns ``[fn(*job) for job in jobs]`` (each colour model's fit and scoring,
         independent of each other), e.g. in worker processes; default: two at a time on threads.
+    free_edge : float
+        Share of the smoothness weight that an object resting on no other and holding none pays along its
+        border with the background (:func:`label_costs`; 1: the plain Potts model). Lowering ``gamma`` for
+        every boundary instead moved depth pairs and the coffee photo's spoon, whose boundaries this keeps.
 
     Returns
     -------
@@ -318,6 +360,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     forced = np.zeros(sub.shape, np.int64)  # label a pixel must take (tight-box seeds), 0 = free
     unary, gaps = None, []
     sub_weights = [wt[win] for wt in weights]
+    pair = label_costs(holders, free_edge)
     edges = expansion_edges(sub_weights, len(movable), movable)  # the same grid for every round's expansion
     # tiny mixture fits: BLAS worker threads only cost (the fits run two at a time); their ConvergenceWarning
     # (flat regions have fewer colours than components) is off here, not in the threads (filters are process-wide)
@@ -362,7 +405,7 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                 unary[fixed] = _INF
                 unary[fixed, forced[fixed]] = 0.0
                 sub = np.where(fixed, forced, sub)
-            sub = alpha_expansion(unary, sub_weights, sub, movable=movable, edges=edges)
+            sub = alpha_expansion(unary, sub_weights, sub, movable=movable, edges=edges, label_pairs=pair)
     labels[win] = _absorb_specks(sub, movable)
     if scale != 1.0:
         # arg-max over the upsampled label indicators, one label at a time: two full-size arrays, not L + 1
@@ -429,4 +472,4 @@ def _never_lost(out, masks, valid, active, keep: float):
     return out
 
 
-__all__ = ["joint_labelling", "alpha_expansion", "expansion_edges", "nested_claims"]
+__all__ = ["joint_labelling", "alpha_expansion", "expansion_edges", "label_costs", "nested_claims"]
