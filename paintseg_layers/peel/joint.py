@@ -31,6 +31,13 @@ the holder's first-pass mask often swallows them, and with similar colours neith
 nor the nearest-colour split can give them back. :func:`nested_claims` takes the nested objects' masks
 out of the holder's claim before the cut. An object the cut nearly erases (under ``keep`` of the pixels
 only its mask claims) gets its first-pass mask back: never much worse than its object segmented alone.
+**Swallowed objects** (:func:`swallowed_pairs`): an object whose box lies less inside a larger one's (0.75 to
+0.9 of its valid region) is not nested, and half such objects of the peel benchmark lie behind the larger one
+(nesting them all at 0.75: visible IoU 0.928 -> 0.935 on the second set, 0.932 -> 0.925 on the first). Only when
+the cut left such an object a fragment of its box while its holder took its own first-pass mask is it cut again,
+nested, from that mask; the order stage then puts it in front (peel scene 2023: a broccoli head on a green panel,
+visible IoU 0.15 -> 0.96; without the order's evidence the masks alone gave depth 0.939 -> 0.926 and amodal
+0.843 -> 0.843; with it 0.939 and 0.8495).
 
 On 100 generated scenes (seeds 3000..3099, box prompts, 160 x 120) this raised the visible-mask IoU from
 0.881 (independent masks, contested pixels to the nearest colour) to 0.901, and depth order 0.785 -> 0.858.
