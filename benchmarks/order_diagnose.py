@@ -268,14 +268,17 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
             "solidity": _solidity(mask_a) - _solidity(mask_b), "box cover": cover}
 
 
-def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig, boxes: list | None = None):
+def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig, boxes: list | None = None,
+                scores: list | None = None):
     """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool).
 
-    ``boxes`` (per object index: its prompt box) feeds the resting prior, as ``decompose`` does.
+    ``boxes`` (per object index: its prompt box) feeds the resting prior, as ``decompose`` does; so do the first
+    pass's ``scores`` (per object index; their ``rests_on``: objects the joint labelling found swallowed).
     """
+    rests = {f"obj{i}": f"obj{s['rests_on']}" for i, s in enumerate(scores or []) if i in masks and "rests_on" in s}
     graph = order_graph({f"obj{i}": m for i, m in masks.items()}, shape, working_size=cfg.amcp.working_size,
                         contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
-                        boxes=None if boxes is None else {f"obj{i}": boxes[i] for i in masks})
+                        boxes=None if boxes is None else {f"obj{i}": boxes[i] for i in masks}, rests=rests)
     for i in masks:
         graph.nodes[f"obj{i}"]["prompt_index"] = i
     return {int(n[3:]): r for r, n in enumerate(depth_order(graph))}, graph

@@ -138,9 +138,9 @@ def main(argv=None) -> int:
             rgb, prompts = as_rgb(scene.image), scene.prompts("box")
             own = segment_results(scene, rgb, cfg, args.cache, "c" if args.cutouts_only else "s")
             t0 = time.process_time()
-            masks, _, kept = fp.first_pass(rgb, prompts, Cached(own), cfg, 0, False, pool="thread")
+            masks, first, kept = fp.first_pass(rgb, prompts, Cached(own), cfg, 0, False, pool="thread")
             cpu += time.process_time() - t0
-            depth, _ = scene_order({i: masks[i] for i in kept}, rgb.shape[:2], cfg, [p.box for p in prompts])
+            depth, _ = scene_order({i: masks[i] for i in kept}, rgb.shape[:2], cfg, [p.box for p in prompts], first)
             pairs += len(scene.occlusion_pairs())
             wrong += [(scene.seed, pair) for pair in wrong_pairs(scene, depth)]
             for i, obj in enumerate(scene.objects):

@@ -413,9 +413,12 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
         if cfg.joint and len(kept) > 1:
             boxes = [getattr(prompts[i], "box", None) for i in kept]
             # (the colour models' fits in the first pass's worker processes, where there are some)
+            rests = []  # (j, k): the cut found kept[j] swallowed by kept[k], resting on it
             resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.amcp.working_size, boxes=boxes,
-                                       support=support, seed=seed,
+                                       support=support, seed=seed, rests=rests,
                                        fit_map=None if executor is None else process_map(executor))
+            for j, k in rests:  # the order stage's evidence (engine -> order_graph(rests=))
+                scores[kept[j]]["rests_on"] = kept[k]
     for i, m in zip(kept, resolved):
         masks[i] = m
 

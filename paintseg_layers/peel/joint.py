@@ -31,6 +31,13 @@ the holder's first-pass mask often swallows them, and with similar colours neith
 nor the nearest-colour split can give them back. :func:`nested_claims` takes the nested objects' masks
 out of the holder's claim before the cut. An object the cut nearly erases (under ``keep`` of the pixels
 only its mask claims) gets its first-pass mask back: never much worse than its object segmented alone.
+**Swallowed objects** (:func:`swallowed_pairs`): an object whose box lies less inside a larger one's (0.75 to
+0.9 of its valid region) is not nested, and half such objects of the peel benchmark lie behind the larger one
+(nesting them all at 0.75: visible IoU 0.928 -> 0.935 on the second set, 0.932 -> 0.925 on the first). Only when
+the cut left such an object a fragment of its box while its holder took its own first-pass mask is it cut again,
+nested, from that mask; the order stage then puts it in front (peel scene 2023: a broccoli head on a green panel,
+visible IoU 0.15 -> 0.96; without the order's evidence the masks alone gave depth 0.939 -> 0.926 and amodal
+0.843 -> 0.843; with it 0.939 and 0.8495).
 
 On 100 generated scenes (seeds 3000..3099, box prompts, 160 x 120) this raised the visible-mask IoU from
 0.881 (independent masks, contested pixels to the nearest colour) to 0.901, and depth order 0.785 -> 0.858.
@@ -55,9 +62,11 @@ from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import gradient_magnitude, working_scale
 from paintseg_layers.painters.base import thread_map
-from paintseg_layers.peel.tightbox import NEST, SPECK, holders_of, scaled_boxes, tight_seeds
+from paintseg_layers.peel.tightbox import INSIDE, NEST, SPECK, holders_of, scaled_boxes, tight_seeds
 
 _INF = 1e9
+#: an object whose label fills under this share of its valid region is a fragment (:func:`swallowed_pairs`)
+FRAGMENT = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -243,20 +252,23 @@ def label_costs(holders: list[set[int]], free_edge: float) -> np.ndarray | None:
     return pair
 
 
-def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float = 0.7) -> list[np.ndarray]:
+def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float = 0.7,
+                  extra: frozenset = frozenset()) -> list[np.ndarray]:
     """Each object's claim: its mask less the masks of the objects whose valid region nests inside its own.
 
     A box that holds another object's box (a dish holding cups) also holds that object: its first-pass
     mask often swallows it. Inside a nested object's mask the holder's claim is no claim. An object is
     nested in another when at least 90 % of its valid region lies inside the other's and its area is at
-    most ``nest`` times the other's.
+    most ``nest`` times the other's; ``extra`` holds more pairs ``(j, k)`` of indices: ``j`` nests in ``k``
+    (:func:`swallowed_pairs`).
     """
     area = [max(1, int(v.sum())) for v in valid]
     out = []
     for k, m in enumerate(masks):
         claim = m.copy()
         for j, other in enumerate(masks):
-            if j != k and area[j] <= nest * area[k] and (valid[j] & valid[k]).sum() >= 0.9 * area[j]:
+            if j != k and ((j, k) in extra or (area[j] <= nest * area[k]
+                                               and (valid[j] & valid[k]).sum() >= 0.9 * area[j])):
                 claim &= ~other
         out.append(claim)
     return out
@@ -266,7 +278,8 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
                     prior: float = 0.5, gamma: float = 25.0, rounds: int = 2, working_size: int | None = None,
                     nest: float = NEST, keep: float = 0.5, boxes: list | None = None, tight: float = 0.15,
                     reach: float = 2.0, support: list[np.ndarray] | None = None, seed: int = 0,
-                    fit_map=None, free_edge: float = 0.5) -> list[np.ndarray]:
+                    fit_map=None, free_edge: float = 0.5, swallowed: bool = True, rests: list | None = None,
+                    _extra: frozenset = frozenset()) -> list[np.ndarray]:
     """Turn overlapping per-object masks into disjoint ones with one multi-label graph cut.
 
     Parameters
@@ -312,6 +325,13 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         Share of the smoothness weight that an object resting on no other and holding none pays along its
         border with the background (:func:`label_costs`; 1: the plain Potts model). Lowering ``gamma`` for
         every boundary instead moved depth pairs and the coffee photo's spoon, whose boundaries this keeps.
+    swallowed : bool
+        Cut again, once, when the cut gave an object resting on another (its valid region at least
+        ``tightbox.INSIDE`` inside the other's) to that other object (:func:`swallowed_pairs`): the second cut
+        starts from the swallowed object's own mask and takes it out of the holder's claim, as for nested objects.
+    rests : list, optional
+        Receives the pairs ``(j, k)`` (indices into ``masks``) the second cut took as ``j`` resting on ``k``: the
+        order stage's evidence that ``j`` is in front (:func:`paintseg_layers.peel.order.order_graph`).
 
     Returns
     -------
@@ -339,8 +359,10 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
     vs = [morph.shrink(valid[k], size) for k in active]
     lab = cv2.cvtColor(np.ascontiguousarray(img, dtype=np.float32), cv2.COLOR_RGB2Lab)
     weights = _pairwise(np.clip(img, 0, 1).astype(np.float32) * 255, gamma)  # contrast scale of the whole image
-    claims = nested_claims(ms, vs, nest)
-    paid = claims if support is masks else nested_claims([morph.shrink(support[k], size) for k in active], vs, nest)
+    extra = frozenset((active.index(j), active.index(k)) for j, k in _extra if j in active and k in active)
+    claims = nested_claims(ms, vs, nest, extra)
+    paid = claims if support is masks else nested_claims([morph.shrink(support[k], size) for k in active], vs, nest,
+                                                         extra)
     rng = np.random.default_rng(seed)
     labels = np.zeros(img.shape[:2], np.int64)
     for k in sorted(range(len(ms)), key=lambda k: int(vs[k].sum())):  # start: each pixel to its smallest claimant
@@ -421,7 +443,48 @@ def joint_labelling(image: np.ndarray, masks: list[np.ndarray], valid: list[np.n
         full = labels
     for k, i in enumerate(active):
         out[i] = (full == k + 1) & valid[i]
-    return _never_lost(out, masks, valid, active, keep)
+    out = _never_lost(out, masks, valid, active, keep)
+    pairs = swallowed_pairs(out, support, valid, nest) if swallowed and not _extra else frozenset()
+    if not pairs:
+        return out
+    # a swallowed object: cut again with it resting on the object that took it, starting from its own support
+    again = [m.copy() for m in masks]
+    for j, _ in pairs:
+        again[j] = support[j] & valid[j]
+        for o in range(len(again)):
+            if o != j:
+                again[o] &= ~again[j]
+    log.debug("joint labelling: objects %s swallowed: cut again with them nested", sorted(pairs))
+    if rests is not None:
+        rests.extend(sorted(pairs))
+    return joint_labelling(image, again, valid, prior=prior, gamma=gamma, rounds=rounds, working_size=working_size,
+                           nest=nest, keep=keep, boxes=boxes, tight=tight, reach=reach, support=support, seed=seed,
+                           fit_map=fit_map, free_edge=free_edge, swallowed=False, _extra=pairs)
+
+
+def swallowed_pairs(out: list[np.ndarray], support: list[np.ndarray], valid: list[np.ndarray], nest: float = NEST,
+                    *, inside: float = INSIDE, lost: float = FRAGMENT, taken: float = 0.5) -> frozenset:
+    """Pairs ``(j, k)``: the cut gave object ``k`` the object ``j`` that rests on it (its box inside ``k``'s).
+
+    ``j``'s valid region lies at least ``inside`` (but under the 0.9 of :func:`nested_claims`) inside ``k``'s larger
+    one, ``j``'s label ``out[j]`` fills under ``lost`` of its valid region while its own support (first-pass mask)
+    is at least twice that, and ``k``'s label holds at least ``taken`` of that support: the start labelling or the
+    colour models gave ``k`` the part of ``j`` that only ``j`` showed (peel scene 2023: a broccoli head on a green
+    panel whose box segment filled it in).
+    """
+    area = [max(1, int(v.sum())) for v in valid]
+    pairs = set()
+    for j, own in enumerate(support):
+        own = own & valid[j]
+        n = int(own.sum())
+        if not n or int(out[j].sum()) >= lost * area[j] or n < 2 * int(out[j].sum()):
+            continue
+        for k in range(len(valid)):
+            share = (valid[j] & valid[k]).sum() / area[j]
+            if (k != j and area[j] <= nest * area[k] and inside <= share < 0.9
+                    and (out[k] & own).sum() >= taken * n):
+                pairs.add((j, k))
+    return frozenset(pairs)
 
 
 def _absorb_specks(labels: np.ndarray, movable: list[np.ndarray], speck: float = SPECK) -> np.ndarray:

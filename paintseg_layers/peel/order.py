@@ -192,7 +192,7 @@ def swallowed_prior(masks: dict, boxes: dict) -> dict:
 
 
 def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, contact_radius: float,
-                min_confidence: float, boxes: dict | None = None) -> nx.DiGraph:
+                min_confidence: float, boxes: dict | None = None, rests: dict | None = None) -> nx.DiGraph:
     """The occlusion graph of ``masks`` (layer id -> (H, W) bool, in prompt order), made acyclic at once.
 
     Every pair whose masks touch is ordered by :func:`order_evidence`, read at the AMCP working
@@ -201,7 +201,10 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
     cues (:func:`order_evidence`), adds :func:`resting_prior` to a nested object's evidence
     (a cup on its saucer is in front of it) and :func:`swallowed_prior` to an object whose mask another
     one has swallowed (instead of the boundary cues, which a lost mask's contour voids; ordered even
-    when its own mask is empty or does not touch). A pair whose evidence
+    when its own mask is empty or does not touch). ``rests`` (layer id -> layer id) names objects the joint
+    labelling found swallowed by another and cut again resting on it (``peel.joint.swallowed_pairs``): each adds
+    the resting prior's full evidence (1) that it is in front, since its recovered mask sits in the other's hole
+    and the contours' cues there are weak (peel scene 2023: none on the broccoli's side). A pair whose evidence
     margin gives a confidence below ``min_confidence`` gets no edge (ambiguous). Contradictions are
     resolved globally by :func:`paintseg_layers.graph.agreeing_order`, weighing each edge by its
     evidence margin (edge attribute ``margin``; ``confidence`` caps it at 0.5).
@@ -217,6 +220,9 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
     regions = {lid: box_mask((b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy), size[::-1])
                for lid, b in (boxes or {}).items() if b is not None}
     prior = resting_prior(small, regions) if regions else {}
+    for a, b in (rests or {}).items():  # the joint labelling found a swallowed by b: a rests on b
+        if a in small and b in small:
+            prior[(a, b)] = max(prior.get((a, b), 0.0), 1.0)
     swallowed = swallowed_prior(small, regions) if regions else {}
     edges = []
     for k, a in enumerate(ids):
