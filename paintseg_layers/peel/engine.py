@@ -363,7 +363,7 @@ def _patched(rgb, patch):
 #: PatchMatch synthesises a hidden part on at most this many px of its crop (``own_appearance``'s scale lowered
 #: further where the crop at the working scale is larger): its time grows with the crop's area, and an object that
 #: spans much of a 640 x 480 photo gave 33k px, 0.5 s of CPU per fill. No crop of the peel benchmark's scenes
-#: reaches it (those fills are unchanged); ``coffee.png``'s saucer does (its fill at 0.58 instead of 1)
+#: reaches it (those fills are unchanged); ``coffee.png``'s saucer does (its fill at 0.55 instead of 1)
 FILL_PIXELS = 12_000
 
 
