@@ -16,6 +16,24 @@ SHARED = REPO.parent / "shared"
 GRABCUT = SHARED / "data" / "grabcut"
 
 
+def grid_energy(labels, unary, weights, pair=None):
+    """The labelling energy alpha-expansion minimises, summed pixel by pixel (the tests' reference):
+    ``sum D_p(l_p) + sum w_pq V(l_p, l_q)`` over the refinement's 8-neighbourhood offsets, ``V`` the Potts
+    model or the (L, L) ``pair`` matrix."""
+    from paintseg_layers.amcp.refine import _OFFSETS
+
+    h, w = labels.shape
+    e = np.take_along_axis(unary, labels[..., None], 2).sum()
+    for (dy, dx, _), wt in zip(_OFFSETS, weights):
+        for y in range(h):
+            for x in range(w):
+                qy, qx = y + dy, x + dx
+                if 0 <= qy < h and 0 <= qx < w:
+                    a, b = labels[y, x], labels[qy, qx]
+                    e += wt[y, x] * (float(a != b) if pair is None else pair[a, b])
+    return e
+
+
 def make_object_scene(h=96, w=128, *, seed=0, box=(40, 28, 90, 72), colour=(0.85, 0.15, 0.1)):
     """A smooth textured background with one ellipse object; returns (image, true mask, box)."""
     rng = np.random.default_rng(seed)

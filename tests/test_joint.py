@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import grid_energy
 
 from paintseg_layers.amcp import AMCPConfig, Segmenter
 from paintseg_layers.amcp.refine import _OFFSETS
@@ -84,17 +85,6 @@ def test_bad_shapes_name_the_argument():
         joint_labelling(img, [a_vis, b], support=[a_vis[:10], b])
 
 
-def _energy(labels, unary, weights):
-    h, w = labels.shape
-    e = np.take_along_axis(unary, labels[..., None], 2).sum()
-    for (dy, dx, _), wt in zip(_OFFSETS, weights):
-        for y in range(h):
-            for x in range(w):
-                qy, qx = y + dy, x + dx
-                if 0 <= qy < h and 0 <= qx < w and labels[y, x] != labels[qy, qx]:
-                    e += wt[y, x]
-    return e
-
 
 def test_two_label_expansion_finds_the_exact_minimum():
     rng = np.random.default_rng(1)
@@ -103,17 +93,18 @@ def test_two_label_expansion_finds_the_exact_minimum():
         unary = rng.uniform(0, 2, (h, w, 2))
         weights = [rng.uniform(0, 1, (h, w)) for _ in _OFFSETS]
         got = alpha_expansion(unary, weights, np.zeros((h, w), np.int64))
-        best = min(_energy(np.array(c).reshape(h, w), unary, weights) for c in itertools.product((0, 1), repeat=h * w))
-        assert _energy(got, unary, weights) == pytest.approx(best)
+        best = min(grid_energy(np.array(c).reshape(h, w), unary, weights)
+                   for c in itertools.product((0, 1), repeat=h * w))
+        assert grid_energy(got, unary, weights) == pytest.approx(best)
 
 
-def test_three_label_expansion_never_raises_the_energy():
+def test_three_label_expansion_never_raises_thegrid_energy():
     rng = np.random.default_rng(2)
     unary = rng.uniform(0, 2, (6, 7, 3))
     weights = [rng.uniform(0, 1, (6, 7)) for _ in _OFFSETS]
     start = rng.integers(0, 3, (6, 7))
     got = alpha_expansion(unary, weights, start.copy())
-    assert _energy(got, unary, weights) <= _energy(start, unary, weights) + 1e-9
+    assert grid_energy(got, unary, weights) <= grid_energy(start, unary, weights) + 1e-9
 
 
 def _nested_scene():

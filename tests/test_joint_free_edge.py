@@ -6,21 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import grid_energy
 
 from paintseg_layers.amcp.refine import _OFFSETS
 from paintseg_layers.peel.joint import alpha_expansion, joint_labelling, label_costs
-
-
-def _energy(labels, unary, weights, pair):
-    h, w = labels.shape
-    e = np.take_along_axis(unary, labels[..., None], 2).sum()
-    for (dy, dx, _), wt in zip(_OFFSETS, weights):
-        for y in range(h):
-            for x in range(w):
-                qy, qx = y + dy, x + dx
-                if 0 <= qy < h and 0 <= qx < w:
-                    e += wt[y, x] * pair[labels[y, x], labels[qy, qx]]
-    return e
 
 
 def test_label_costs_halve_only_the_free_objects_border_with_the_background():
@@ -42,19 +31,19 @@ def test_two_label_expansion_with_label_costs_finds_the_exact_minimum():
         unary = rng.uniform(0, 2, (h, w, 2))
         weights = [rng.uniform(0, 2, (h, w)) for _ in _OFFSETS]
         got = alpha_expansion(unary, weights, np.zeros((h, w), np.int64), label_pairs=pair)
-        best = min(_energy(np.array(c).reshape(h, w), unary, weights, pair)
+        best = min(grid_energy(np.array(c).reshape(h, w), unary, weights, pair)
                    for c in itertools.product((0, 1), repeat=h * w))
-        assert _energy(got, unary, weights, pair) == pytest.approx(best)
+        assert grid_energy(got, unary, weights, pair) == pytest.approx(best)
 
 
-def test_three_label_expansion_with_metric_label_costs_never_raises_the_energy():
+def test_three_label_expansion_with_metric_label_costs_never_raises_thegrid_energy():
     rng = np.random.default_rng(5)
     pair = np.array([[0.0, 0.5, 1.0], [0.5, 0.0, 1.0], [1.0, 1.0, 0.0]])
     unary = rng.uniform(0, 2, (6, 7, 3))
     weights = [rng.uniform(0, 1, (6, 7)) for _ in _OFFSETS]
     start = rng.integers(0, 3, (6, 7))
     got = alpha_expansion(unary, weights, start.copy(), label_pairs=pair)
-    assert _energy(got, unary, weights, pair) <= _energy(start, unary, weights, pair) + 1e-9
+    assert grid_energy(got, unary, weights, pair) <= grid_energy(start, unary, weights, pair) + 1e-9
 
 
 def _bay_scene():

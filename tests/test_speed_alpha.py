@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import grid_energy
 
-from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
+from paintseg_layers.amcp.refine import _pairwise
 from paintseg_layers.peel.joint import _label_dtype, alpha_expansion
-
-
-def _brute_energy(unary, weights, labels):
-    h, w, _ = unary.shape
-    e = np.take_along_axis(unary, labels[..., None], axis=2).sum()
-    for (dy, dx, _), wt in zip(_OFFSETS, weights):
-        for y in range(h):
-            for x in range(w):
-                yy, xx = y + dy, x + dx
-                if 0 <= yy < h and 0 <= xx < w and labels[y, x] != labels[yy, xx]:
-                    e += wt[y, x]
-    return e
 
 
 @pytest.mark.parametrize("n_labels", [3, 130])
@@ -33,7 +22,7 @@ def test_alpha_expansion_keeps_the_callers_dtype_and_lowers_the_energy(n_labels)
         got = alpha_expansion(unary, weights, start.astype(dtype))
         assert got.dtype == dtype and got.shape == (h, w)
         assert got.min() >= 0 and got.max() < n_labels
-        assert _brute_energy(unary, weights, got) <= _brute_energy(unary, weights, start) + 1e-9
+        assert grid_energy(got, unary, weights) <= grid_energy(start, unary, weights) + 1e-9
     wide, narrow = alpha_expansion(unary, weights, start), alpha_expansion(unary, weights, start.astype(np.int32))
     assert np.array_equal(wide, narrow)
 
