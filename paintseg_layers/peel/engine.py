@@ -361,25 +361,9 @@ def _patched(rgb, patch):
     return out
 
 
-#: PatchMatch synthesises a hidden part on at most this many px of its crop (``own_appearance``'s scale lowered
-#: further where the crop at the working scale is larger): its time grows with the crop's area, and an object that
-#: spans much of a 640 x 480 photo gave 33k px, 0.5 s of CPU per fill. No crop of the peel benchmark's scenes
-#: reaches it (those fills are unchanged); ``coffee.png``'s saucer does (its fill at 0.55 instead of 1)
-FILL_PIXELS = 12_000
-
-
-def fill_scale_for(grown: np.ndarray, scale: float, pad: int = 4) -> float:
-    """``scale``, lowered so that the fill's crop (``grown``'s box grown by ``pad``) has at most ``FILL_PIXELS`` px."""
-    rows, cols = morph.grown_box(grown, pad)
-    area = (rows.stop - rows.start) * (cols.stop - cols.start)
-    return min(scale, float(np.sqrt(FILL_PIXELS / area))) if area * scale * scale > FILL_PIXELS else scale
-
-
 def _fill(rgb, vis, grown, seed, scale):
     """What the layer shows where it is hidden: a fill from the object's own visible pixels (peel.appearance).
 
     Nothing hidden: the layer is the photo's own pixels, so the analysis image serves uncopied.
     """
-    if not (grown & ~vis).any():
-        return rgb
-    return own_appearance(rgb, vis, grown, seed=seed, scale=fill_scale_for(grown, scale))
+    return own_appearance(rgb, vis, grown, seed=seed, scale=scale) if (grown & ~vis).any() else rgb
