@@ -14,7 +14,7 @@ from paintseg_layers.masks import bbox
 from paintseg_layers.painters.base import thread_map
 from paintseg_layers.peel import decompose
 from paintseg_layers.peel.amodal import box_claimed, colour_index
-from paintseg_layers.peel.first_pass import pool_workers, segment_all
+from paintseg_layers.peel.first_pass import pool_workers, recut_cost, segment_all
 from paintseg_layers.prompts import BoxPrompt
 from paintseg_layers.timing import add_timings, record_timings, record_value
 
@@ -216,3 +216,71 @@ def test_workers_end_when_the_decomposition_is_killed(tmp_path):
                 os.kill(p, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _large_scene():
+    """A 320 x 240 scene whose box prompts' views are coarser than the photo at FAST's 128 px: boundaries re-cut."""
+    sc = make_scene(1003, size=(320, 240), n_objects=3, cutouts="none")
+    return sc.image, [BoxPrompt(tuple(float(v) for v in bbox(o.visible_mask))) for o in sc.objects]
+
+
+def test_a_view_cut_finished_by_another_segmenter_is_the_same_segmentation():
+    """A worker may finish (full size, boundary re-cut) what another one cut on the working view."""
+    import pickle
+
+    img, prompts = _large_scene()
+    seg = Segmenter(img, config=FAST)
+    for i, p in enumerate(prompts):
+        cut = pickle.loads(pickle.dumps(seg.segment_view(p, seed=i)))
+        assert cut.recut and cut.mask.shape == cut.working_shape  # working-size arrays only
+        other = Segmenter(img, config=FAST).finish(cut)  # (no views cached there)
+        whole = seg.segment(p, seed=i)
+        assert np.array_equal(other.mask, whole.mask) and np.array_equal(other.soft, whole.soft)
+        assert np.array_equal(other.amcp_mask, whole.amcp_mask) and other.working_box == whole.working_box
+
+
+class _Recording:
+    """An executor that runs each task at once in this process (as a worker would) and records it."""
+
+    def __init__(self, processes: int):
+        from concurrent.futures import Future
+
+        self.processes, self.calls, self._future = processes, [], Future
+
+    def submit(self, fn, *args):
+        self.calls.append((fn.__name__, args))
+        fut = self._future()
+        fut.set_result(fn(*args))
+        return fut
+
+
+def test_boundary_recuts_are_tasks_of_their_own_started_costliest_first(monkeypatch):
+    import paintseg_layers.peel.first_pass as fp
+
+    img, prompts = _large_scene()
+    seg = Segmenter(img, config=FAST)
+    monkeypatch.setattr(fp, "_SEGMENTER", seg)  # (what the pool's initializer sets in a worker)
+    ex = _Recording(processes=1)
+    res, secs, procs = segment_all(seg, prompts, 5, executor=ex)
+    assert procs == 1 and all(s > 0 for s in secs)
+    for i, p in enumerate(prompts):
+        assert np.array_equal(res[i].mask, seg.segment(p, seed=5 + i).mask)
+    names = [name for name, _ in ex.calls]
+    assert names == ["_segment_in_worker"] * len(prompts) + ["_finish_in_worker"] * len(prompts)
+    costs = [recut_cost(args[0]) for name, args in ex.calls if name == "_finish_in_worker"]
+    assert costs == sorted(costs, reverse=True) and costs[-1] > 0  # every view ready: the costliest first
+
+
+def test_recut_cost_grows_with_the_band_and_is_zero_without_a_recut():
+    from dataclasses import replace
+
+    img, prompts = _large_scene()
+    cut = Segmenter(img, config=FAST).segment_view(prompts[0], seed=0)
+    small = np.zeros_like(cut.mask)
+    small[10:20, 10:20] = True
+    big = np.zeros_like(cut.mask)
+    big[10:60, 10:60] = True
+    cost = [recut_cost(replace(cut, mask=m)) for m in (small, big)]
+    assert 0 < cost[0] < cost[1]
+    assert recut_cost(replace(cut, mask=big, recut=False)) == 0 == recut_cost(replace(cut, mask=np.zeros_like(big)))
+

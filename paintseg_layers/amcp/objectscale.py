@@ -35,12 +35,13 @@ class WorkView:
         ``(x0, y0, x1, y1)`` of the crop, in full-image px.
     shape : (int, int)
         ``(h, w)`` of the working image.
-    image : (h, w, 3) float32
+    image : (h, w, 3) float32, or None
+        None in a view that carries only the geometry (enough for :meth:`to_full`).
     """
 
     box: tuple[int, int, int, int]
     shape: tuple[int, int]
-    image: np.ndarray
+    image: np.ndarray | None
 
     @property
     def key(self) -> tuple:

@@ -89,3 +89,47 @@ class SegmentationResult:
             "backends": dict(self.backends),
             "history": [h.to_dict() for h in self.history],
         }
+
+
+@dataclass(frozen=True, eq=False)
+class ViewCut:
+    """A segmentation up to the end of its working view (:meth:`~paintseg_layers.amcp.Segmenter.segment_view`);
+    :meth:`~paintseg_layers.amcp.Segmenter.finish` turns it into the :class:`SegmentationResult`.
+
+    Small (working-size arrays only), so a process pool can finish it in another worker than the one that
+    started it: the full-size boundary re-cut of a large object is a task of its own.
+
+    Attributes
+    ----------
+    prompt : Prompt
+        The prompt, in full-image coordinates.
+    seed : int
+    working_box : (int, int, int, int)
+        ``(x0, y0, x1, y1)`` of the crop the working view shows, in full-image px.
+    working_shape : (int, int)
+        ``(h, w)`` of the working view.
+    mask, soft, amcp_mask : (h, w) arrays
+        The refined mask (bool), the vote fraction (float32) and the AMCP mask before refinement (bool), at the
+        working view's size.
+    history : tuple of StepRecord
+    confidence : float
+    evidence : dict
+    recut : bool
+        Whether :meth:`~paintseg_layers.amcp.Segmenter.finish` re-cuts the boundary at full size (the view is
+        coarser than the photo): the part of finishing that costs.
+    seconds : float
+        Wall time so far.
+    """
+
+    prompt: object
+    seed: int
+    working_box: tuple[int, int, int, int]
+    working_shape: tuple[int, int]
+    mask: np.ndarray
+    soft: np.ndarray
+    amcp_mask: np.ndarray
+    history: tuple[StepRecord, ...]
+    confidence: float
+    evidence: dict
+    recut: bool
+    seconds: float

@@ -41,7 +41,7 @@ from paintseg_layers.amcp.objectscale import (
 )
 from paintseg_layers.amcp.paintout import paint_out
 from paintseg_layers.amcp.refine import iterations_for, refine_boundary, refine_mask
-from paintseg_layers.amcp.result import SegmentationResult, StepRecord
+from paintseg_layers.amcp.result import SegmentationResult, StepRecord, ViewCut
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
 from paintseg_layers.image import as_rgb, upsample_soft
@@ -264,6 +264,19 @@ class Segmenter:
         InputError
             If the prompt does not fit the image.
         """
+        return self.finish(self.segment_view(prompt, seed=seed))
+
+    def segment_view(self, prompt, *, seed: int = 0) -> ViewCut:
+        """The first part of :meth:`segment`: AMCP and the refinement on the prompt's working view.
+
+        :meth:`finish` does the rest (back to full size, the full-size boundary re-cut, painting out); a process
+        pool may run the two parts in different workers (same result: each part depends only on its inputs).
+
+        Raises
+        ------
+        InputError
+            If the prompt does not fit the image.
+        """
         t0 = time.perf_counter()
         full_shape = self.image.shape[:2]
         check_prompt(prompt, full_shape)
@@ -327,9 +340,20 @@ class Segmenter:
                 if not weak and isinstance(p, BoxPrompt):  # a box's object spans it: a fragment is cut again
                     final = unfragment(view.image, soft, amcp_mask, final, p.box, min_span=cfg.fragment_span,
                                        valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed, seed=seed)
+        return ViewCut(prompt=prompt, seed=seed, working_box=view.box, working_shape=view.shape, mask=final,
+                       soft=soft, amcp_mask=amcp_mask, history=tuple(history), confidence=conf, evidence=terms,
+                       recut=recut, seconds=time.perf_counter() - t0)
+
+    def finish(self, cut: ViewCut) -> SegmentationResult:
+        """The :class:`SegmentationResult` of a :meth:`segment_view` part: the masks at full size, the boundary
+        re-cut at the photo's resolution where the view is coarser, the painting without the object."""
+        t0 = time.perf_counter()
+        full_shape = self.image.shape[:2]
+        cfg, prompt, seed = self.config, cut.prompt, cut.seed
+        view = WorkView(box=cut.working_box, shape=cut.working_shape, image=None)  # (to_full needs the geometry)
         with stage("segment.resize"):
-            full_mask = view.to_full(final, full_shape)
-        if recut and full_mask.any():
+            full_mask = view.to_full(cut.mask, full_shape)
+        if cut.recut and full_mask.any():
             with stage("segment.boundary"):
                 width = max(2, round(cfg.boundary_band * max((b := morph.bbox(full_mask))[2] - b[0], b[3] - b[1])))
                 full_mask = refine_boundary(self.image, full_mask, width=width, valid=prompt.valid_region(full_shape),
@@ -337,8 +361,8 @@ class Segmenter:
         with stage("segment.resize"):
             if isinstance(prompt, ScribblePrompt):  # strokes are hard constraints at full resolution too
                 full_mask = keep_strokes(full_mask, *prompt.seeds(full_shape))
-            full_soft = view.to_full(soft, full_shape, soft=True)
-            full_amcp = view.to_full(amcp_mask, full_shape)
+            full_soft = view.to_full(cut.soft, full_shape, soft=True)
+            full_amcp = view.to_full(cut.amcp_mask, full_shape)
         with stage("segment.paint_out"):
             painting = self._paint_out(full_mask, seed) if cfg.paint_result else None
         return SegmentationResult(
@@ -346,15 +370,15 @@ class Segmenter:
             soft=full_soft,
             amcp_mask=full_amcp,
             painting=painting,
-            history=tuple(history),
+            history=cut.history,
             seed=seed,
             config=cfg,
             prompt=prompt.to_dict(),
             working_shape=view.shape,
-            seconds=time.perf_counter() - t0,
+            seconds=cut.seconds + time.perf_counter() - t0,
             backends={"painter": self.painter.name, "projector": self.projector.name},
-            confidence=conf,
-            evidence=terms,
+            confidence=cut.confidence,
+            evidence=cut.evidence,
             working_box=view.box,
         )
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextvars
 import ctypes
+import heapq
 import logging
 import multiprocessing as mp
 import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 
 import cv2
@@ -20,6 +21,7 @@ from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
 from paintseg_layers import masks as morph
+from paintseg_layers.amcp.result import ViewCut
 from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb, gradient_magnitude
 from paintseg_layers.painters.base import run_serially
@@ -225,10 +227,37 @@ def _timed_segment(seg, prompt, seed: int):
 
 
 def _segment_in_worker(prompt, seed: int):
-    """``(result, seconds, stage seconds)`` of one prompt, in a worker process."""
+    """``(result, seconds, stage seconds)`` of one prompt, in a worker process; the result is a
+    :class:`~paintseg_layers.amcp.result.ViewCut` where its full-size boundary re-cut is left for a task of its own
+    (:func:`_finish_in_worker`), else the :class:`~paintseg_layers.amcp.SegmentationResult`."""
     with record_timings() as stages:
-        res, secs = _timed_segment(_SEGMENTER, prompt, seed)
-    return res, secs, stages
+        t0 = time.perf_counter()
+        with stage("decompose.segment"):
+            cut = _SEGMENTER.segment_view(prompt, seed=seed)
+            res = cut if cut.recut else _SEGMENTER.finish(cut)
+    return res, time.perf_counter() - t0, stages
+
+
+def recut_cost(cut) -> float:
+    """A :class:`~paintseg_layers.amcp.result.ViewCut`'s full-size boundary re-cut cost, up to a factor: the pixels
+    of its band (the mask's outline times its long side, at full size; 0 where nothing is re-cut).
+
+    Orders the waiting re-cuts only (:func:`segment_all`): results never depend on it."""
+    b = morph.bbox(cut.mask)
+    if not cut.recut or b is None:
+        return 0.0
+    s = (cut.working_box[2] - cut.working_box[0]) / cut.working_shape[1]  # full-size px per working px
+    outline = np.count_nonzero(cut.mask & ~morph.erode(cut.mask, 1))
+    return float(outline * s * max(b[2] - b[0], b[3] - b[1]) * s)
+
+
+def _finish_in_worker(cut):
+    """``(result, seconds, stage seconds)`` of :meth:`~paintseg_layers.amcp.Segmenter.finish`, in a worker process."""
+    with record_timings() as stages:
+        t0 = time.perf_counter()
+        with stage("decompose.segment"):
+            res = _SEGMENTER.finish(cut)
+    return res, time.perf_counter() - t0, stages
 
 
 def _call_in_worker(fn, args):
@@ -318,22 +347,38 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
             if ex is not None:
                 return segment_all(seg, prompts, seed, progress=progress, executor=ex)
     else:
-        out = [None] * n
+        out, seconds = [None] * n, [0.0] * n
         # OpenCV's thread pool does not survive a fork (a child that touches it waits forever): stop it while
         # the workers are forked (at the first submit) and run (they are one per core anyway), restart it after
         cv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         try:
             with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar:
+                # a large object's full-size boundary re-cut (up to half of its time) is a task of its own: it starts
+                # when a worker has nothing else to do, the costliest of those waiting first, so the workers' last
+                # tasks are short and both end together (the costs are unknown before the views are cut)
                 futures = {executor.submit(_segment_in_worker, p, seed + i): i for i, p in enumerate(prompts)}
-                for fut in as_completed(futures):
-                    res, secs, stages = fut.result()
-                    add_timings(stages)
-                    out[futures[fut]] = (res, secs)
-                    bar.update()
+                pending, ready = set(futures), []  # ready: heap of (-estimated cost, prompt, ViewCut)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = futures.pop(fut)
+                        res, secs, stages = fut.result()
+                        add_timings(stages)
+                        seconds[i] += secs
+                        if isinstance(res, ViewCut):
+                            heapq.heappush(ready, (-recut_cost(res), i, res))
+                        else:
+                            out[i] = res
+                            bar.update()
+                    while ready and len(pending) < executor.processes:
+                        _, i, cut = heapq.heappop(ready)
+                        again = executor.submit(_finish_in_worker, cut)
+                        futures[again] = i
+                        pending.add(again)
         finally:
             cv2.setNumThreads(cv_threads)
-        return [r for r, _ in out], [s for _, s in out], executor.processes
+        return out, seconds, executor.processes
 
     with tqdm(total=n, desc="segment", unit="obj", leave=False, disable=not progress) as bar:
         out = worker_map(lambda i: _timed_segment(seg, prompts[i], seed + i), range(n), pool_workers(workers, n),
