@@ -131,3 +131,25 @@ def test_a_re_solved_cut_equals_a_fresh_cut_under_the_new_models():
         free = ~(fg_seeds | bg_seeds)
         assert (first ^ want)[free].sum() > 0  # the models changed the cut: the second solve had work to do
         assert np.array_equal(again, want)
+
+
+def test_cut_again_equals_a_refinement_of_its_own_with_one_iteration():
+    """``refine_mask(..., again=True)``'s ``cut_again(w)`` (the fragment fallback's second cut, on the first
+    refinement's graph and first colour models) is the mask ``refine_mask(..., weight=w, iterations=1)`` gives."""
+    for seed, iterations in ((3, 2), (5, 3), (7, 1)):
+        img, gt, _ = _labels(seed)
+        rng = np.random.default_rng(seed)
+        start = dilate(gt, 4) & (rng.random(gt.shape) > 0.1)  # a loose, noisy AMCP mask
+        soft = np.clip(start * 0.8 + rng.normal(0, 0.15, gt.shape), 0, 1).astype(np.float32)
+        valid = np.zeros(gt.shape, bool)
+        valid[10:110, 20:150] = True
+        kw = {"valid": valid, "seed": seed}
+        first, cut_again = refine_mask(img, soft, start, weight=0.4, iterations=iterations, again=True, **kw)
+        assert np.array_equal(first, refine_mask(img, soft, start, weight=0.4, iterations=iterations, **kw))
+        for w in (2.0, 0.4, 0.0):  # (0: GrabCut's own labelling, computed apart)
+            want = refine_mask(img, soft, start, weight=w, iterations=1, **kw)
+            assert np.array_equal(cut_again(w), want), (seed, iterations, w)
+        assert iou(cut_again(2.0), gt) > 0.8
+    # a start the refinement leaves alone (covers everything): so does the second cut
+    whole = np.ones(gt.shape, bool)
+    assert refine_mask(img, soft, whole, again=True)[1](2.0).all()

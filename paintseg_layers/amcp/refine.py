@@ -287,7 +287,7 @@ def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, w
 
 
 def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
-                gamma: float = 50.0, iterations: int = 3, seed: int = 0) -> np.ndarray:
+                gamma: float = 50.0, iterations: int = 3, seed: int = 0, again: bool = False):
     """Graph-cut refinement of a mask.
 
     Parameters
@@ -310,17 +310,49 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
         GrabCut-set box IoU 0.8661 vs 0.8667, and 0.8564 with 1).
     seed : int
         Seeds OpenCV's RNG (its k-means initialisation), so results are reproducible.
+    again : bool
+        Also return ``cut_again(w)``: the mask that ``refine_mask`` with ``weight=w, iterations=1`` and the same
+        other arguments gives (:func:`paintseg_layers.amcp.fragment.unfragment`'s second cut). Where this call
+        cut with the AMCP term (``weight > 0``, ``iterations > 0``) that is one more minimum cut of this call's
+        graph under its first learnt colour models (the same energy, without a second GrabCut start, graph or
+        fit), else a call of its own.
 
     Returns
     -------
-    (H, W) bool
+    (H, W) bool, or ``(mask, cut_again)`` with ``again``
     """
+    def fresh(w):
+        return refine_mask(image, soft, mask, valid=valid, fg_seeds=fg_seeds, bg_seeds=bg_seeds, weight=w,
+                           gamma=gamma, iterations=1, seed=seed)
+
+    label, reuse = _refine(image, soft, mask, valid, fg_seeds, bg_seeds, weight, gamma, iterations, seed, again)
+    if not again:
+        return label
+    if reuse is None:
+        return label, fresh
+
+    def cut_again(w):
+        if w <= 0:  # (a colour-only cut: GrabCut's own iteration, nothing to re-use)
+            return fresh(w)
+        cut, models = reuse
+        if models is None:  # the first colour models failed to fit: so would a call of its own
+            return mask.copy()
+        with _POOLS.limit(limits=1):
+            out = cut.solve(*models, prior=_prior(mask, soft), weight=w)
+        return morph.clean(out, 0, min_fraction=0.05) if out.any() else np.zeros(mask.shape, bool)
+
+    return label, cut_again
+
+
+def _refine(image, soft, mask, valid, fg_seeds, bg_seeds, weight, gamma, iterations, seed, keep: bool):
+    """``(mask, reuse)`` of :func:`refine_mask`; ``reuse`` (with ``keep``, where the cut had the AMCP term):
+    ``(graph cut, (fgd, bgd) of the first learning step or None)``."""
     h, w = mask.shape
     valid = np.ones((h, w), bool) if valid is None else valid
     fg_seeds = np.zeros((h, w), bool) if fg_seeds is None else fg_seeds
     bg_seeds = (np.zeros((h, w), bool) if bg_seeds is None else bg_seeds) | ~valid
     if not mask.any() or mask.all():
-        return mask.copy()
+        return mask.copy(), None
     # the whole working view: GrabCut's background model learns from everything outside the valid
     # region. For a small object that view is its object-scale crop, and its local background beat
     # the whole photo's (pasted GrabCut objects, 15 cases: 0.962 / 0.862 / 0.889 vs 0.941 / 0.806 /
@@ -332,7 +364,7 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     if not ((labels == cv2.GC_PR_FGD) | (labels == cv2.GC_FGD)).any() or not (
         (labels == cv2.GC_PR_BGD) | (labels == cv2.GC_BGD)
     ).any():
-        return mask.copy()
+        return mask.copy(), None
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.setRNGSeed(int(seed))
     free = ~(fg_seeds | bg_seeds)
@@ -341,6 +373,7 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
     if weight > 0 and free.any():
         edges = in_background(_pairwise, bgr.astype(np.float32), gamma, _window(free))
     with _POOLS.limit(limits=1):  # many tiny linear-algebra calls: pools only cost
+        cut = first = None
         try:
             if weight > 0 and iterations > 0:
                 # with the AMCP term every cut is ours, on one graph of the free pixels: GrabCut's iterations
@@ -349,12 +382,14 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
                 cut = _Cut(bgr, fg_seeds, bg_seeds, gamma=gamma, edges=edges)
                 for _ in range(int(iterations) - 1):
                     bgd, fgd = _learn_step(bgr, labels, bgd, fgd)
+                    first = first or (fgd, bgd)
                     labels[free] = np.where(cut.solve(fgd, bgd)[free], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
                 bgd, fgd = _learn_step(bgr, labels, bgd, fgd)
+                first = first or (fgd, bgd)
             else:
                 cv2.grabCut(bgr, labels, None, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_MASK)
         except (cv2.error, ValueError):  # degenerate colour statistics (e.g. a flat crop)
-            return mask.copy()
+            return mask.copy(), (cut, first) if keep and cut is not None else None
         if weight <= 0:
             label = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
         elif iterations <= 0:
@@ -362,7 +397,8 @@ def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, 
             label = _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, gamma=gamma, prior=prior, weight=weight, edges=edges)
         else:
             label = cut.solve(fgd, bgd, prior=_prior(mask, soft), weight=weight)
-    return morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)
+    reuse = (cut, first) if keep and cut is not None else None
+    return (morph.clean(label, 0, min_fraction=0.05) if label.any() else np.zeros((h, w), bool)), reuse
 
 
 def _prior(mask: np.ndarray, soft: np.ndarray) -> np.ndarray:

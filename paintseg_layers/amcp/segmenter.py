@@ -334,12 +334,15 @@ class Segmenter:
             with stage("segment.refine"):
                 init = start if weak else amcp_mask
                 its = iterations_for(click=isinstance(prompt, PointPrompt), recut=recut)
+                fallback = not weak and isinstance(p, BoxPrompt)  # a box's object spans it: a fragment is cut again
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
-                                    seed=seed, iterations=its)
-                if not weak and isinstance(p, BoxPrompt):  # a box's object spans it: a fragment is cut again
+                                    seed=seed, iterations=its, again=fallback)
+                if fallback:
+                    final, cut_again = final
                     final = unfragment(view.image, soft, amcp_mask, final, p.box, min_span=cfg.fragment_span,
-                                       valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed, seed=seed)
+                                       valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed, seed=seed,
+                                       cut_again=cut_again)
         return ViewCut(prompt=prompt, seed=seed, working_box=view.box, working_shape=view.shape, mask=final,
                        soft=soft, amcp_mask=amcp_mask, history=tuple(history), confidence=conf, evidence=terms,
                        recut=recut, seconds=time.perf_counter() - t0)
