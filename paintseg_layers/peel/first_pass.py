@@ -336,10 +336,14 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     ``pool="process"`` (``None``: where ``fork`` exists, ``workers > 1``, the caller is the main thread and the
     image's pixels times the number of prompts reach ``MIN_POOL_PIXELS``) runs them in forked worker
     processes that inherit ``seg`` (image, views, features) instead of receiving it: the graph cuts and parts
-    of the refinement hold the GIL, which threads share and processes do not. ``pool="thread"`` keeps them in
-    threads; one prompt or one CPU runs serially. ``executor``: a :func:`fork_pool` of ``seg`` to run them in
-    (None: one is opened here where the rules above ask for one). ``processes`` is the number of worker
-    processes used (0 without a process pool).
+    of the refinement hold the GIL, which threads share and processes do not. There a prompt whose working view
+    is coarser than the photo is two tasks (:meth:`~paintseg_layers.amcp.Segmenter.segment_view`, then
+    :meth:`~paintseg_layers.amcp.Segmenter.finish` with its full-size boundary re-cut, up to half of a large
+    object's time): the re-cuts wait until a worker has nothing else to do and start costliest first
+    (:func:`recut_cost`), so both workers end together (the 4-box speed photo's first pass: 1.46 -> 1.16-1.28 s
+    CPU on the busier worker). ``pool="thread"`` keeps them in threads; one prompt or one CPU runs serially.
+    ``executor``: a :func:`fork_pool` of ``seg`` to run them in (None: one is opened here where the rules above
+    ask for one). ``processes`` is the number of worker processes used (0 without a process pool).
     """
     n = len(prompts)
     if executor is None:
