@@ -231,7 +231,10 @@ def contour_continuation(visible: np.ndarray, occluder: np.ndarray, *, stretch: 
 
 
 #: share of the visible part's disc radius whose free contour points set the tangents of :func:`tangent_bound`
-#: (0.4 against 0.15 for the smooth curve: the bound wants the direction the outline takes, not the last pixels')
+#: (0.4 against 0.15 for the smooth curve: the bound wants the direction the outline takes, not the last pixels').
+#: Peel benchmark amodal IoU without -> with the bound (full runs): telea seeds 1000+50 0.856 -> 0.858, 2000+60
+#: 0.8495 -> 0.8516, 4000+50 0.811 -> 0.812; patchmatch 1000+50 0.856 -> 0.858, 2000+60 0.838 -> 0.843; hidden
+#: parts +0.15-0.27 dB; visible, depth and plate unchanged. Tangents at 0.1-0.25 or opened outward: no better.
 TANGENT = 0.4
 
 
