@@ -19,6 +19,7 @@ from paintseg_layers.peel.amodal import (
     shape_amodal,
     shape_hidden,
     supporting_halfplanes,
+    tangent_bound,
     thin_bridges,
 )
 from paintseg_layers.peel.appearance import own_appearance
@@ -92,6 +93,27 @@ def test_a_non_convex_object_is_not_filled_to_its_hull():
     assert (shape & ~truth).sum() <= 0.1 * (as_hull & ~truth).sum()
     assert (shape & truth & ~vis).sum() > 0.3 * (truth & ~vis).sum()  # the arm still goes on under the disc
     assert iou(shape, truth) > iou(as_hull, truth) + 0.02
+
+
+def test_an_outline_along_the_occluders_edge_is_not_continued_deep_under_it():
+    """A swimmer lying on a head: only 9 px of its body dip under the head, where its outline meets the head's edge
+    at a glancing angle. The hull's sides (from its raised arm and its feet) and the nearest-owner rule would give
+    it a wedge of the head; the directions its own outline takes into the head do not."""
+    truth = np.zeros((120, 160), np.uint8)
+    cv2.line(truth, (20, 40), (100, 44), 1, 12)
+    cv2.circle(truth, (105, 35), 8, 1, -1)
+    cv2.line(truth, (100, 40), (120, 70), 1, 6)
+    head = np.zeros((120, 160), np.uint8)
+    cv2.circle(head, (70, 88), 40, 1, -1)
+    truth, head = truth > 0, head > 0
+    vis = truth & ~head
+    edge = morph.dilate(head, 1)
+    _, sides = supporting_halfplanes(vis, edge)
+    assert (sides & head & ~truth).sum() > 500  # the hull's sides alone leave a wide wedge of the head
+    assert (tangent_bound(vis, edge) & head & ~truth).sum() < 50
+    shape = vis | shape_hidden(vis, head)
+    assert (shape & ~truth).sum() <= 10
+    assert iou(shape, truth) > 0.98
 
 
 def _spoon_scene():

@@ -162,6 +162,37 @@ def _hermite(p: np.ndarray, q: np.ndarray, tp: np.ndarray, tq: np.ndarray, stret
             + (3 * t2 - 2 * t3) * q + (t3 - t2) * stretch * chord * tq)
 
 
+def _occluded_stretches(visible: np.ndarray, occluder: np.ndarray, tangent: float):
+    """Each external contour of ``visible`` that runs partly along ``occluder``, with its stretches along it.
+
+    Yields ``(contour, on, stretches)``: the contour's points (N, 2) x, y as floats, rolled to start on a free point
+    (so that no stretch wraps round the end), ``on`` (N,) whether each lies on ``occluder``, and per stretch
+    ``(a, j, p, q, tp, tq)``: its points ``contour[a:j]``, the last free point ``p`` before it and the first ``q``
+    after it, and the contour's directions there (``tp`` arriving at ``p``, ``tq`` leaving ``q``; unnormalised)
+    from the free points within ``tangent`` times the visible part's disc radius.
+    """
+    back = max(2, int(round(tangent * math.sqrt(np.count_nonzero(visible) / math.pi))))
+    contours, _ = cv2.findContours(visible.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    for c in contours:
+        c = c.reshape(-1, 2)
+        on = occluder[c[:, 1], c[:, 0]]
+        if len(c) < 8 or on.all() or not on.any():
+            continue
+        start = int(np.argmin(on))
+        c, on = np.roll(c, -start, axis=0).astype(float), np.roll(on, -start)
+        n, j, stretches = len(c), 0, []
+        while j < n:
+            if not on[j]:
+                j += 1
+                continue
+            a = j
+            while j < n and on[j]:
+                j += 1
+            p, q = c[a - 1], c[j % n]
+            stretches.append((a, j, p, q, p - c[(a - 1 - back) % n], c[(j + back) % n] - q))
+        yield c, on, stretches
+
+
 def contour_continuation(visible: np.ndarray, occluder: np.ndarray, *, stretch: float = 1.5,
                          tangent: float = 0.15) -> np.ndarray:
     """The visible part with each stretch of its contour along ``occluder`` replaced by a smooth curve.
@@ -185,31 +216,62 @@ def contour_continuation(visible: np.ndarray, occluder: np.ndarray, *, stretch: 
         The filled continued outline (not restricted to the occluder).
     """
     out = np.zeros(visible.shape, np.uint8)
-    back = max(2, int(round(tangent * math.sqrt(np.count_nonzero(visible) / math.pi))))
-    contours, _ = cv2.findContours(visible.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    for c in contours:
-        c = c.reshape(-1, 2)
-        on = occluder[c[:, 1], c[:, 0]]
-        if len(c) < 8 or on.all() or not on.any():
-            continue
-        start = int(np.argmin(on))  # start on a free point so that no stretch wraps round the end
-        c, on = np.roll(c, -start, axis=0).astype(float), np.roll(on, -start)
-        n, pts, j = len(c), [], 0
-        while j < n:
-            if not on[j]:
-                pts.append(c[j])
-                j += 1
-                continue
-            a = j
-            while j < n and on[j]:
-                j += 1
-            p, q = c[a - 1], c[j % n]
-            tp, tq = p - c[(a - 1 - back) % n], c[(j + back) % n] - q
+    for c, on, stretches in _occluded_stretches(visible, occluder, tangent):
+        pts, j = [], 0
+        for a, end, p, q, tp, tq in stretches:
+            pts.extend(c[j:a][~on[j:a]])
+            j = end
             if min(np.hypot(*tp), np.hypot(*tq), np.hypot(*(q - p))) < 1:
-                pts.extend(c[a:j])  # no direction to go on in: keep the occluder's edge
+                pts.extend(c[a:end])  # no direction to go on in: keep the occluder's edge
                 continue
             pts.extend(_hermite(p, q, tp / np.hypot(*tp), tq / np.hypot(*tq), stretch)[1:-1])
+        pts.extend(c[j:][~on[j:]])
         cv2.fillPoly(out, [np.round(np.array(pts)).astype(np.int32)], 1)
+    return out > 0
+
+
+#: share of the visible part's disc radius whose free contour points set the tangents of :func:`tangent_bound`
+#: (0.4 against 0.15 for the smooth curve: the bound wants the direction the outline takes, not the last pixels').
+#: Peel benchmark amodal IoU without -> with the bound (full runs): telea seeds 1000+50 0.856 -> 0.858, 2000+60
+#: 0.8495 -> 0.8516, 4000+50 0.811 -> 0.812; patchmatch 1000+50 0.856 -> 0.858, 2000+60 0.838 -> 0.843; hidden
+#: parts +0.15-0.27 dB; visible, depth and plate unchanged. Tangents at 0.1-0.25 or opened outward: no better.
+TANGENT = 0.4
+
+
+def tangent_bound(visible: np.ndarray, occluder: np.ndarray, *, tangent: float = TANGENT) -> np.ndarray:
+    """How far the object can go under ``occluder`` by the directions its contour takes into it.
+
+    Where the visible contour runs along the occluder's edge from a last free point ``p`` to the next ``q``, the
+    outline went under the occluder at ``p`` heading along the contour's tangent there and came out at ``q``
+    along its tangent there: between the chord ``pq`` and the two tangent lines (the triangle up to where they
+    meet, or the band between them when they do not meet beyond the chord). A convex outline never crosses its
+    tangents, so this bounds it the way the hull's sides do (:func:`supporting_halfplanes`), but from the
+    contour where it meets this occluder rather than from the far ends of the hull: an object whose outline
+    runs along the occluder's edge (a swimmer lying on a head) is not continued deep under it, and a stray
+    pixel at the hull's corner does not swing a side out. A stretch with no direction to go on in (its ends'
+    free contour is under 1 px) adds nothing.
+
+    Returns
+    -------
+    (H, W) bool
+        ``visible`` and the regions between each stretch's chord and tangents (not restricted to the occluder).
+    """
+    h, w = visible.shape
+    far = 2.0 * (h + w)
+    out = visible.astype(np.uint8)
+    for _c, _on, stretches in _occluded_stretches(visible, occluder, tangent):
+        for _a, _j, p, q, tp, tq in stretches:
+            if min(np.hypot(*tp), np.hypot(*tq)) < 1:
+                continue
+            tp, tq = tp / np.hypot(*tp), tq / np.hypot(*tq)
+            poly = [p, p + far * tp, q - far * tq, q]
+            cross = tp[0] * tq[1] - tp[1] * tq[0]
+            if abs(cross) > 1e-6:  # where p + s tp meets q - t tq
+                d = q - p
+                s, t = (d[0] * tq[1] - d[1] * tq[0]) / cross, (tp[0] * d[1] - tp[1] * d[0]) / cross
+                if s > 0 and t > 0:
+                    poly = [p, p + s * tp, q]
+            cv2.fillPoly(out, [np.round(np.array(poly)).astype(np.int32)], 1)
     return out > 0
 
 
@@ -353,9 +415,10 @@ def shape_hidden(visible: np.ndarray, front: np.ndarray, *, gap: int = 1, ellips
     the visible part (the least a convex object hides), the hull's sides continued straight across the
     occluder (:func:`supporting_halfplanes`, the most), and an ellipse through the free contour
     (:func:`ellipse_continuation`, used when it fits within ``ellipse_misfit``). Beyond the lower
-    bound (hull or ellipse), a pixel is kept where the continued sides and the no-painter rule
-    (:func:`nearest_fill`: the nearest unhidden owner is this object) agree: the contour's continuation
-    bounds how far the object goes, the nearest owner how far it plausibly reaches past the occluder's edge.
+    bound (hull or ellipse), a pixel is kept where the continued sides, the contour's tangents where it goes
+    under the occluder (:func:`tangent_bound`) and the no-painter rule (:func:`nearest_fill`: the nearest
+    unhidden owner is this object) agree: the contour's continuation bounds how far the object goes, the
+    nearest owner how far it plausibly reaches past the occluder's edge.
     The hull is a lower bound only for a convex object: when the object fills less than ``min_solidity``
     of its hull where it is seen (:func:`seen_solidity`), the contour's smooth continuation across the
     occluder (:func:`contour_continuation`) takes the hull's place.
@@ -397,6 +460,7 @@ def _contour_rule(visible, front, gap, ellipse_misfit, min_solidity) -> np.ndarr
             return bridges & front
         # not convex: the hull spans bays of background; the contour's own continuation replaces it
         lower = visible | contour_continuation(visible, occluder)
+    upper = upper & tangent_bound(visible, occluder)
     ellipse, misfit = ellipse_continuation(visible, occluder)
     if ellipse is not None and misfit < ellipse_misfit:
         lower = lower | (ellipse & upper)

@@ -36,7 +36,8 @@
    regions next to it (``amodal="paint"``), or, by default (``amodal="shape"``), the visible contour is
    continued across the occluder (:func:`paintseg_layers.peel.amodal.shape_hidden`: convex hull -- or, for
    an object that does not fill its hull, the contour's own smooth continuation --, the hull's sides
-   continued, an ellipse through the free contour, kept where they agree with the nearest-owner rule;
+   continued and the contour's tangents into the occluder, an ellipse through the free contour, kept where they
+   agree with the nearest-owner rule;
    with a box prompt, also the front pixels inside the box in the object's own colours, and -- occluded
    or not -- the box's pixels of no object in its colours: :func:`paintseg_layers.peel.amodal.box_claimed`;
    both parts cut to the object's rim where the image's edges show one,
