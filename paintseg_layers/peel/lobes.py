@@ -9,9 +9,13 @@ piece that the flood gives away is a *lobe* where
 
 * it sticks out: its outline against the other regions is at least ``LOBE`` times as long as its cut from the rest
   of the object (a strip that lines the contour touches the rest along its whole length and stays);
-* its colours fit the pixels next to it that the flood gave it to at least as well as the object's deep interior
-  (median distance to the 3 nearest CIELAB samples; against all the object's other pixels, which hold the swallowed
-  colour too, the coffee wing's test was a tie that the samples decided: 3.28 against 2.96-3.55).
+* it lies between objects: at most ``BACKGROUND`` of the pixels round it are background (against the background,
+  the object's own contour and the joint cut's background model decide; on the peel benchmark, pieces there were
+  as often an occluded object's own corner peeking out beside its occluder: visible IoU 0.932 -> 0.930 without this);
+* its colours fit the pixels next to it that the flood gave it to at least as well as the object's pixels next to it
+  (median distance to the 3 nearest CIELAB samples, within ``RING`` px; against all the object's other pixels,
+  which hold the swallowed colour too, the coffee wing's test was a tie that the samples decided: 3.28 against
+  2.96-3.55 over decomposition seeds).
 
 Within a lobe, a two-label cut (the rest of the object's colours against those round the lobe, GrabCut's
 contrast-sensitive weights) keeps the parts of the object's own colours (the spoon's steel lip and neck beside the
@@ -44,8 +48,10 @@ MIN_SHARE = 0.02
 GAMMA = 2.0
 #: colour samples per model
 SAMPLES = 1000
-#: the re-cut's other colours: the pixels round the lobe within this many px
+#: the colours round a lobe (its taker's, the object's, the re-cut's): the pixels within this many px of it
 RING = 6
+#: a lobe lies between objects: at most this share of the pixels round it are background
+BACKGROUND = 0.1
 
 
 def _distances(lab: np.ndarray, pix: np.ndarray, ref: np.ndarray, rng) -> np.ndarray:
@@ -127,12 +133,16 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
             cut = int((rest & morph.dilate(piece, 1)).sum())
             if outline < LOBE * cut:
                 continue
+            ring = morph.dilate(piece, 1) & outside
+            if (ring & (markers == n + 1)).sum() > BACKGROUND * ring.sum():
+                continue  # against the background, the object's own contour and the joint cut's colours decide
             taker = np.bincount(flood[piece]).argmax()
             near = morph.dilate(piece, RING) & outside & (markers == taker)
-            if near.sum() < MIN_LOBE // 2:
+            own = morph.dilate(piece, RING) & rest
+            if near.sum() < MIN_LOBE // 2 or own.sum() < MIN_LOBE // 2:
                 continue
             labw = lab[win]
-            if np.median(_distances(labw, piece, near, rng)) > np.median(_distances(labw, piece, cw, rng)):
+            if np.median(_distances(labw, piece, near, rng)) > np.median(_distances(labw, piece, own, rng)):
                 continue
             gone = _recut(labw, piece, rest, outside, rng)
             # what the cut keeps of the lobe but no longer touches the rest of the object goes too
