@@ -12,6 +12,10 @@ piece that the flood gives away is a *lobe* where
 * it lies between objects: at most ``BACKGROUND`` of the pixels round it are background (against the background,
   the object's own contour and the joint cut's background model decide; on the peel benchmark, pieces there were
   as often an occluded object's own corner peeking out beside its occluder: visible IoU 0.932 -> 0.930 without this);
+* it goes to a neighbour at least as large as the object (a small object's box over a large one, a spoon on a
+  saucer beside a cup, swallows part of the large one; where the smaller neighbour took it, the larger object's
+  lobe was its own part that the smaller one's mask had a little of: a face's hair beside the teddy bear lying on
+  it, crowd benchmark's nested scene 2, visible IoU 0.988 / 0.932 -> 0.911 / 0.850 without this);
 * its colours fit the pixels next to it that the flood gave it to at least as well as the object's pixels next to it
   (median distance to the 3 nearest CIELAB samples, within ``RING`` px; against all the object's other pixels,
   which hold the swallowed colour too, the coffee wing's test was a tie that the samples decided: 3.28 against
@@ -105,6 +109,7 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
     for k, m in enumerate(masks):
         owner[m] = k + 1
     cap = max(2, int(round(MAX_DEPTH * max(image.shape[:2]))))
+    sizes = [int(m.sum()) for m in masks]
     moves = []
     for k, m in enumerate(masks):
         if m.sum() < 2 * MIN_LOBE:
@@ -137,6 +142,8 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
             if (ring & (markers == n + 1)).sum() > BACKGROUND * ring.sum():
                 continue  # against the background, the object's own contour and the joint cut's colours decide
             taker = np.bincount(flood[piece]).argmax()
+            if taker > n or sizes[taker - 1] < sizes[k]:
+                continue  # a lobe of a larger neighbour: a small object's box over a large one swallows part of it
             near = morph.dilate(piece, RING) & outside & (markers == taker)
             own = morph.dilate(piece, RING) & rest
             if near.sum() < MIN_LOBE // 2 or own.sum() < MIN_LOBE // 2:
