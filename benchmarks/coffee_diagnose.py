@@ -24,6 +24,10 @@ also hold the cup's shaded body and the saucer's shadow (dark red), so the spoon
 component; a GrabCut re-cut of the final spoon (3 iterations, its box, the cup's and the saucer's final pixels
 hard background) keeps 182 of the 184 wing pixels and drops 346 px of the spoon itself. A fix needs the shape
 (bowl and thin neck) or the segmentation itself, not colour.
+
+Since :mod:`paintseg_layers.peel.lobes` (after the joint cut, so the ``joint`` column still shows 183-184): the wing is
+a lobe of the cup's colour sticking out of the spoon between the objects, and the final layer keeps 29 px of it
+(seeds 0-3; spoon 1966-1979 px, its steel lip's edge).
 """
 
 from __future__ import annotations
