@@ -271,16 +271,18 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
 
 
 def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig, boxes: list | None = None,
-                scores: list | None = None):
+                scores: list | None = None, image: np.ndarray | None = None):
     """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool).
 
     ``boxes`` (per object index: its prompt box) feeds the resting prior, as ``decompose`` does; so do the first
-    pass's ``scores`` (per object index; their ``rests_on``: objects the joint labelling found swallowed).
+    pass's ``scores`` (per object index; their ``rests_on``: objects the joint labelling found swallowed) and the
+    ``image`` (RGB: the low-margin pairs' colour repair).
     """
     rests = {f"obj{i}": f"obj{s['rests_on']}" for i, s in enumerate(scores or []) if i in masks and "rests_on" in s}
     graph = order_graph({f"obj{i}": m for i, m in masks.items()}, shape, working_size=cfg.amcp.working_size,
                         contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
-                        boxes=None if boxes is None else {f"obj{i}": boxes[i] for i in masks}, rests=rests)
+                        boxes=None if boxes is None else {f"obj{i}": boxes[i] for i in masks}, rests=rests,
+                        image=image)
     for i in masks:
         graph.nodes[f"obj{i}"]["prompt_index"] = i
     return {int(n[3:]): r for r, n in enumerate(depth_order(graph))}, graph
@@ -408,8 +410,10 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     predicted = predicted_masks(scene, seg_backends, cfg, seed, cache, rests)
     boxes = [p.box for p in scene.prompts("box")]
     scores = [{"rests_on": rests[i]} if i in rests else {} for i in range(len(boxes))]
-    depth, graph = scene_order(predicted, scene.shape, cfg, boxes, scores)
-    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg, boxes)
+    rgb = as_rgb(scene.image)
+    depth, graph = scene_order(predicted, scene.shape, cfg, boxes, scores, rgb)
+    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg, boxes,
+                                image=rgb)
     wrong = wrong_pairs(scene, depth)
     true_wrong = set(wrong_pairs(scene, true_depth))
     labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
