@@ -181,6 +181,34 @@ Measured at this stop and dropped (issue 18's leads; same masks, order stage alo
   1: 11 / 9 / 13 / 14 / 19 (5: unchanged); the weighted median of the turns instead of their mean: 15 / 9 / 18
   / 16 / 22.
 
+Measured at this stop (first-pass masks of main at ec55ce3 with ``rests_on``, order stage alone; wrong pairs
+``--scenes 50`` / ``--first-seed 2000 --scenes 60`` / ``--first-seed 4000 --scenes 50`` / ``--first-seed 5000
+--scenes 60`` / ``--first-seed 6000 --scenes 60`` / nested / cut-outs ``--scenes 40``, baseline 10 / 9 / 14 / 22 /
+14 / 18 / 14; true masks 5 / 4 / 9 / 15 / 8 / 16 / 5). Kept (peel/order.py ``colour_repaired``): a pair whose
+boundary cues' margin is below 0.5 rad also reads them on its colour-repaired masks and takes the mean -- each
+object's colours (a 1-3 component Gaussian mixture in CIELAB) learnt from its mask outside the other's prompt box,
+each mask's pixels inside the other's box given to the other where its colours favour it by 2 nats, a gained piece
+kept only where it touches what the mask keeps: 9 / 9 / 14 / 20 / 12 / 17 / 14 (fixed 1030 2-0, 5016 2-1, 5031 2-0
+and 2-1, 6001 0-3, 6059 0-2, nested 129 2-1; broken 5016 3-2; margin 0.2 / 0.3 / 0.4 / 0.75 / 1 / every pair: 9 / 9
+/ 14 / 20 / 13 / 18 / 14, 9 / 9 / 14 / 20 / 12 / 17 / 14 (also at 3 nats), same, 9 / 8 / 14 / 20 / 12 / 17 / 14,
+same, 9 / 8 / 14 / 20 / 13 / 17 / 14); true masks 4 / 5 / 9 / 15 / 8 / 16 / 5. Dropped on the way:
+
+* the same repair *replacing* the evidence instead of averaging, each mask cut to its largest piece (a back object
+  split by the occluder loses a half): margin 0.5 / 1 nat 10 / 13 / 11 / - / - / 18 / 19, 0.3 / 2 nats
+  9 / 9 / 12 / 22 / 15 / 17 / 15; averaged but largest piece: 0.3 / 2 nats 9 / 9 / 13 / 22 / 13 / 17 / 14,
+  0.5: 9 / 10 / 13 / 22 / 13 / 17 / 16 (the piece rule, not the threshold, made it fragile);
+* the T-junction read on the image (issue 18's lead 2): at each switch of a mask's contour, the angle between the
+  Lab structure tensor's orientation along the contact's 6 contour px and along the free contour's 6 px, the
+  pair's difference as its sign; right on the pairs below 0.5 rad 12 of 21 / 9 of 24 / 9 of 17 (the first three
+  sets; above 0.5: 0.80-0.90, below the mask cue): coin flips where it would be needed;
+* which object's independent AMCP mask (the joint labelling's support) claimed more of the other's joint mask
+  inside its box (the back object's box segment filling the occluder): right on the low-margin pairs of the first
+  set 4 of 12 and on the others 45 of 72 (the sign flips with the margin: no cue);
+* the boundary cues' settings once more: convexity weight 0.3 / 0.4 / 0.6 (0.5 now) 9 / 11 / 11 / - / - / 18 / 16,
+  10 / 10 / 11 / - / - / 20 / 14, 10 / 9 / 13 / - / - / 19 / 15; ``third_weight`` 0.2 / 0.5: 10 / 9 / 13 / - / -
+  / 19 / 14, 10 / 12 / 14 / - / - / 19 / 17; ``contact_radius`` 0.1 / 0.2: no change, 10 / 9 / 14 / - / - / 19 /
+  14; ``min_confidence`` 0.05 / 0.1: 10 / 8 / 13 / - / - / 19 / 15, 10 / 8 / 13 / - / - / 18 / 15.
+
 ``--cache DIR`` keeps each scene's first-pass masks and their ``rests_on``
 (``DIR/<painter>-<scenes|cutouts>-s<seed>-r-<code>/<scene seed>.npz``, ``<code>`` hashing the package's source
 except the order stage, ``peel/order.py`` and ``graph.py``), so that work on the order cues re-reads the masks
