@@ -11,6 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from paintseg_layers import masks as morph
 from paintseg_layers.graph import agreeing_order, occlusion_graph
@@ -177,14 +178,15 @@ def colour_repaired(mask_a: np.ndarray, mask_b: np.ndarray, lab: np.ndarray, box
     if own_a.sum() < 20 or own_b.sum() < 20 or not zone.any():
         return None
     models = []
-    with warnings.catch_warnings():
+    # (tiny fits: BLAS threads only cost)
+    with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for own in (own_a, own_b):
             pix = lab[own]
             gm = GaussianMixture(max(1, min(3, len(pix) // 30)), covariance_type="full", reg_covar=1.0,
                                  random_state=seed)
             models.append(gm.fit(pix))
-    favour = models[0].score_samples(lab[zone]) - models[1].score_samples(lab[zone])  # > 0: a's colours
+        favour = models[0].score_samples(lab[zone]) - models[1].score_samples(lab[zone])  # > 0: a's colours
     to_a, to_b = np.zeros_like(zone), np.zeros_like(zone)
     to_a[zone], to_b[zone] = favour > nats, favour < -nats
     kept_a, kept_b = mask_a & ~to_b, mask_b & ~to_a
