@@ -36,8 +36,8 @@ ENCLOSED = 0.6
 BOX_SLACK = 2
 
 #: a pair whose boundary cues' margin is below this (radians) is also read on its colour-repaired masks
-#: (:func:`colour_repaired`): below 0.5 the cues are near coin flips (order_diagnose.py); 0.2-1.0 measured alike
-REPAIR_MARGIN = 0.5
+#: (:func:`colour_repaired`): below 0.5 the cues are near coin flips (order_diagnose.py); 0.75-1 measured best
+REPAIR_MARGIN = 0.75
 #: log-likelihood margin (nats) by which a contested pixel's colour must favour the other object to change owner
 REPAIR_NATS = 2.0
 
