@@ -1,12 +1,14 @@
 """Depth order cues (peel/order.py) on scenes of rectangles whose layers are known exactly."""
 
+import cv2
 import numpy as np
 import pytest
 
+import paintseg_layers.peel.order as order_mod
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene
 from paintseg_layers.graph import depth_order
 from paintseg_layers.peel import junction_turn, order_evidence, order_graph
-from paintseg_layers.peel.order import pair_turns, resting_prior, swallowed_prior
+from paintseg_layers.peel.order import colour_repaired, pair_turns, resting_prior, swallowed_prior
 from paintseg_layers.prompts import box_mask
 
 H, W = 120, 160
@@ -156,3 +158,55 @@ def test_junction_switches_outside_the_region_are_skipped():
     assert junction_turn(box, ledge) > 1.0
     assert np.isnan(junction_turn(box, ledge, region=rect(90, 0, W, H)))  # its one junction lies at x = 62
     assert junction_turn(box, ledge, region=rect(50, 0, W, H)) == pytest.approx(junction_turn(box, ledge))
+
+
+def _bar_across_stripe():
+    """A red bar (front) across a blue stripe (back) on grey, their boxes, and the true visible masks."""
+    img = np.full((H, W, 3), 0.5)
+    stripe, bar = rect(20, 50, 140, 70), rect(70, 20, 90, 100)
+    img[stripe] = (0.1, 0.2, 0.9)
+    img[bar] = (0.9, 0.1, 0.1)
+    boxes = (box_mask((70, 20, 90, 100), (H, W)), box_mask((20, 50, 140, 70), (H, W)))
+    return img, bar, stripe & ~bar, boxes
+
+
+def test_colour_repair_gives_a_lost_thin_front_part_back():
+    # the stripe's mask took the bar's part across it (a thin front part lost to the back object): inside each
+    # other's box the colours learnt outside it give the red pixels back to the bar, and the bar stays whole
+    img, bar, stripe_v, boxes = _bar_across_stripe()
+    lab = cv2.cvtColor(img.astype(np.float32), cv2.COLOR_RGB2Lab)
+    crossing = bar & rect(0, 50, W, 70)
+    repaired = colour_repaired(bar & ~crossing, stripe_v | crossing, lab, boxes)
+    assert repaired is not None
+    new_bar, new_stripe = repaired
+    assert np.array_equal(new_bar, bar) and np.array_equal(new_stripe, stripe_v)  # both halves of the stripe kept
+    # a red piece the stripe's mask holds apart from the bar stays the stripe's (no gain that does not touch)
+    speck = rect(30, 55, 34, 59)
+    lab2 = lab.copy()
+    lab2[speck] = lab[bar][0]
+    out_bar, _ = colour_repaired(bar, stripe_v, lab2, boxes)
+    assert not (out_bar & speck).any()
+    # too little of the bar outside the stripe's box to learn its colours from: no opinion
+    assert colour_repaired(crossing, stripe_v, lab, boxes) is None
+
+
+def test_low_margin_pairs_are_read_on_the_colour_repaired_masks_too(monkeypatch):
+    img, bar, stripe_v, _ = _bar_across_stripe()
+    crossing = bar & rect(0, 50, W, 70)
+    masks = {"bar": bar & ~crossing, "stripe": stripe_v | crossing}  # the stripe's mask took the crossing
+    boxes = {"bar": (70, 20, 90, 100), "stripe": (20, 50, 140, 70)}
+
+    def graph(image):
+        return order_graph(masks, (H, W), working_size=160, contact_radius=0.15, min_confidence=0.02, boxes=boxes,
+                           image=image)
+
+    wrong = graph(None)
+    assert wrong.has_edge("stripe", "bar")  # read on these masks, the stripe cuts the bar: in front
+    assert graph(img).edges["stripe", "bar"] == wrong.edges["stripe", "bar"]  # a clear margin: no repair
+    monkeypatch.setattr(order_mod, "REPAIR_MARGIN", 10.0)  # every pair read on its repaired masks too
+    e_front, e_back, _ = order_evidence(bar, stripe_v, radius=18)  # the repaired masks are the true ones
+    # the mirror image of the wrong reading: the bar in front by as much as the stripe seemed to be
+    assert wrong.edges["stripe", "bar"]["evidence"] == pytest.approx([e_front, e_back])
+    mean = graph(img)  # the mean of the two readings is a tie: no edge, instead of a confident wrong one
+    assert not mean.has_edge("stripe", "bar") and not mean.has_edge("bar", "stripe")
+    assert graph(None).has_edge("stripe", "bar")  # (without the image, no repair)

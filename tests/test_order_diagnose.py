@@ -184,3 +184,21 @@ def test_wrong_pairs_are_told_apart_by_what_placed_them(tmp_path):
     row = od.diagnose_scene(scene, None, PeelConfig(), 0, None, cache=tmp_path)
     assert sum(row["placed"].values()) == row["pairs"] == len(scene.occlusion_pairs())
     assert sum(row["decided"].values()) == row["wrong"] and set(row["placed"]) <= set(od.DECIDED)
+
+
+def test_cached_rests_on_reach_the_order_as_decompose_reads_it(tmp_path):
+    # two halves side by side: no junction, no hull bite, so the masks alone leave the order to the prompts (the
+    # bar, obj0, first: right); the joint labelling's word that obj1 rests on obj0 puts obj1 in front (wrong here)
+    scene = _scene(*_bar_over_stripe())
+    left = np.zeros(scene.shape, bool)
+    left[20:70, 20:60] = True
+    right = np.zeros_like(left)
+    right[20:70, 60:100] = True
+    save_masks(tmp_path / "0.npz", {"m0": left, "m1": right})
+    rests = {}
+    assert set(od.predicted_masks(scene, None, PeelConfig(), 0, tmp_path, rests)) == {0, 1} and rests == {}
+    assert od.diagnose_scene(scene, None, PeelConfig(), 0, None, cache=tmp_path)["wrong"] == 0
+    save_masks(tmp_path / "0.npz", {"m0": left, "m1": right, "r1": np.array([0])})
+    masks = od.predicted_masks(scene, None, PeelConfig(), 0, tmp_path, rests)
+    assert set(masks) == {0, 1} and rests == {1: 0}
+    assert od.diagnose_scene(scene, None, PeelConfig(), 0, None, cache=tmp_path)["wrong"] == 1

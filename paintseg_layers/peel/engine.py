@@ -246,7 +246,8 @@ def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progr
         graph = order_graph({ids[i]: masks[i] for i in kept}, (h, w), working_size=amcp_cfg.working_size,
                             contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
                             boxes={ids[i]: getattr(prompts[i], "box", None) for i in kept},
-                            rests={ids[i]: ids[scores[i]["rests_on"]] for i in kept if "rests_on" in scores[i]})
+                            rests={ids[i]: ids[scores[i]["rests_on"]] for i in kept if "rests_on" in scores[i]},
+                            image=rgb)
     for i in kept:
         graph.nodes[ids[i]]["prompt_index"] = i
     order = [index_of[lid] for lid in depth_order(graph)]

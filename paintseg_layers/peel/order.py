@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import cv2
 import networkx as nx
 import numpy as np
 from scipy import ndimage as ndi
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from paintseg_layers import masks as morph
 from paintseg_layers.graph import agreeing_order, occlusion_graph
@@ -30,6 +34,12 @@ ENCLOSED = 0.6
 #: px (at the working resolution) a mask's contour may stray out of its own prompt box before it counts as a leak:
 #: the box's rasterisation and the 1-px contact test
 BOX_SLACK = 2
+
+#: a pair whose boundary cues' margin is below this (radians) is also read on its colour-repaired masks
+#: (:func:`colour_repaired`): below 0.5 the cues are near coin flips (order_diagnose.py); 0.75-1 measured best
+REPAIR_MARGIN = 0.75
+#: log-likelihood margin (nats) by which a contested pixel's colour must favour the other object to change owner
+REPAIR_NATS = 2.0
 
 
 def hull_mask(mask: np.ndarray) -> np.ndarray:
@@ -143,6 +153,48 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int,
     return max(0.0, score), max(0.0, -score), int(both.sum())
 
 
+def _attached(added: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """The pieces of ``added`` that touch ``base`` (8-connected)."""
+    pieces, _ = ndi.label(added, np.ones((3, 3)))
+    keep = np.unique(pieces[morph.dilate(base, 1) & added])
+    return np.isin(pieces, keep[keep > 0])
+
+
+def colour_repaired(mask_a: np.ndarray, mask_b: np.ndarray, lab: np.ndarray, boxes: tuple[np.ndarray, np.ndarray],
+                    *, nats: float = REPAIR_NATS, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two masks with their contested zone re-owned by colour, or None where colour cannot tell.
+
+    A box is drawn round its object's visible part, and the first pass's errors that flip an order lie where the
+    boxes overlap: a back object's mask that took a visible part of the front one, a front one's thin part lost
+    to the back. Each object's colours are learnt (a Gaussian mixture over CIELAB ``lab``) from its mask outside
+    the other's box; each mask's pixels inside the other's box change owner where their colour favours the other
+    object by ``nats`` (the pieces a mask gains only where they touch what it keeps). ``boxes``: the two prompt
+    boxes as bool masks. None when either object shows fewer than 20 px outside the other's box, or nothing lies in
+    the other's box.
+    """
+    ra, rb = boxes
+    own_a, own_b = mask_a & ~rb, mask_b & ~ra
+    zone = (mask_a & rb) | (mask_b & ra)
+    if own_a.sum() < 20 or own_b.sum() < 20 or not zone.any():
+        return None
+    models = []
+    # (tiny fits: BLAS threads only cost)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for own in (own_a, own_b):
+            pix = lab[own]
+            gm = GaussianMixture(max(1, min(3, len(pix) // 30)), covariance_type="full", reg_covar=1.0,
+                                 random_state=seed)
+            models.append(gm.fit(pix))
+        favour = models[0].score_samples(lab[zone]) - models[1].score_samples(lab[zone])  # > 0: a's colours
+    to_a, to_b = np.zeros_like(zone), np.zeros_like(zone)
+    to_a[zone], to_b[zone] = favour > nats, favour < -nats
+    kept_a, kept_b = mask_a & ~to_b, mask_b & ~to_a
+    new_a = kept_a | _attached(to_a & mask_b & ra, kept_a)
+    new_b = kept_b | _attached(to_b & mask_a & rb, kept_b)
+    return (new_a, new_b) if new_a.any() and new_b.any() else None
+
+
 def resting_prior(masks: dict, boxes: dict) -> dict:
     """Evidence ``{(a, b): e}`` that nested ``a`` rests on (is in front of) its holder ``b``.
 
@@ -192,7 +244,8 @@ def swallowed_prior(masks: dict, boxes: dict) -> dict:
 
 
 def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, contact_radius: float,
-                min_confidence: float, boxes: dict | None = None, rests: dict | None = None) -> nx.DiGraph:
+                min_confidence: float, boxes: dict | None = None, rests: dict | None = None,
+                image: np.ndarray | None = None) -> nx.DiGraph:
     """The occlusion graph of ``masks`` (layer id -> (H, W) bool, in prompt order), made acyclic at once.
 
     Every pair whose masks touch is ordered by :func:`order_evidence`, read at the AMCP working
@@ -205,7 +258,9 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
     labelling found swallowed by another and cut again resting on it (``peel.joint.swallowed_pairs``): each adds
     the resting prior's full evidence (1) that it is in front, since its recovered mask sits in the other's hole
     and the contours' cues there are weak (peel scene 2023: none on the broccoli's side). A pair whose evidence
-    margin gives a confidence below ``min_confidence`` gets no edge (ambiguous). Contradictions are
+    margin gives a confidence below ``min_confidence`` gets no edge (ambiguous). ``image`` (``(H, W, 3)`` RGB in
+    [0, 1], optional, with ``boxes``): a pair whose boundary cues' margin is below ``REPAIR_MARGIN`` takes the mean
+    of their evidence on its masks and on its colour-repaired masks (:func:`colour_repaired`). Contradictions are
     resolved globally by :func:`paintseg_layers.graph.agreeing_order`, weighing each edge by its
     evidence margin (edge attribute ``margin``; ``confidence`` caps it at 0.5).
     """
@@ -224,6 +279,10 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
         if a in small and b in small:
             prior[(a, b)] = max(prior.get((a, b), 0.0), 1.0)
     swallowed = swallowed_prior(small, regions) if regions else {}
+    lab = None
+    if image is not None and regions:
+        img = cv2.resize(np.ascontiguousarray(image, dtype=np.float32), size, interpolation=cv2.INTER_AREA)
+        lab = cv2.cvtColor(img, cv2.COLOR_RGB2Lab)
     edges = []
     for k, a in enumerate(ids):
         for b in ids[k + 1 :]:
@@ -240,6 +299,12 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
                         others |= small[c]
                 pair_boxes = (regions[a], regions[b]) if a in regions and b in regions else None
                 e_ab, e_ba, contested = order_evidence(ma, mb, radius=radius, others=others, boxes=pair_boxes)
+                repaired = None
+                if lab is not None and pair_boxes is not None and abs(e_ab - e_ba) < REPAIR_MARGIN:
+                    repaired = colour_repaired(ma, mb, lab, pair_boxes)
+                if repaired is not None:
+                    r_ab, r_ba, _ = order_evidence(*repaired, radius=radius, others=others, boxes=pair_boxes)
+                    e_ab, e_ba = 0.5 * (e_ab + r_ab), 0.5 * (e_ba + r_ba)
             e_ab += prior.get((a, b), 0.0) + swallowed.get((a, b), 0.0)
             e_ba += prior.get((b, a), 0.0) + swallowed.get((b, a), 0.0)
             margin = abs(e_ab - e_ba)
