@@ -40,6 +40,9 @@ BOX_SLACK = 2
 REPAIR_MARGIN = 0.75
 #: log-likelihood margin (nats) by which a contested pixel's colour must favour the other object to change owner
 REPAIR_NATS = 2.0
+#: at most this many of an object's pixels (an even stride through them) teach its colour mixture: a 640 x 480
+#: photo's masks hold tens of thousands at the working resolution, and three Gaussians need far fewer
+REPAIR_SAMPLES = 2000
 
 
 def hull_mask(mask: np.ndarray) -> np.ndarray:
@@ -183,6 +186,7 @@ def colour_repaired(mask_a: np.ndarray, mask_b: np.ndarray, lab: np.ndarray, box
         warnings.simplefilter("ignore", ConvergenceWarning)
         for own in (own_a, own_b):
             pix = lab[own]
+            pix = pix[:: -(-len(pix) // REPAIR_SAMPLES)]
             gm = GaussianMixture(max(1, min(3, len(pix) // 30)), covariance_type="full", reg_covar=1.0,
                                  random_state=seed)
             models.append(gm.fit(pix))
