@@ -231,12 +231,13 @@ def _segment_in_worker(prompt, seed: int):
     """``(result, seconds, stage seconds)`` of one prompt, in a worker process; the result is a
     :class:`~paintseg_layers.amcp.result.ViewCut` where its full-size boundary re-cut is left for a task of its own
     (:func:`_finish_in_worker`), else the :class:`~paintseg_layers.amcp.SegmentationResult`."""
-    with record_timings() as stages:
-        t0 = time.perf_counter()
-        with stage("decompose.segment"):
-            cut = _SEGMENTER.segment_view(prompt, seed=seed)
-            res = cut if cut.recut else _SEGMENTER.finish(cut)
-    return res, time.perf_counter() - t0, stages
+    return _call_in_worker(_view_or_result, (prompt, seed))
+
+
+def _view_or_result(prompt, seed: int):
+    with stage("decompose.segment"):
+        cut = _SEGMENTER.segment_view(prompt, seed=seed)
+        return cut if cut.recut else _SEGMENTER.finish(cut)
 
 
 def recut_cost(cut) -> float:
@@ -254,11 +255,12 @@ def recut_cost(cut) -> float:
 
 def _finish_in_worker(cut):
     """``(result, seconds, stage seconds)`` of :meth:`~paintseg_layers.amcp.Segmenter.finish`, in a worker process."""
-    with record_timings() as stages:
-        t0 = time.perf_counter()
-        with stage("decompose.segment"):
-            res = _SEGMENTER.finish(cut)
-    return res, time.perf_counter() - t0, stages
+    return _call_in_worker(_finish, (cut,))
+
+
+def _finish(cut):
+    with stage("decompose.segment"):
+        return _SEGMENTER.finish(cut)
 
 
 def _call_in_worker(fn, args):

@@ -168,6 +168,7 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
     per_label, zones = expansion_edges(weights, n_labels, movable) if edges is None else edges
     pos, stamp = np.full(h * w, -1, np.int32), np.zeros(h * w, np.int64)  # stamp: the move that last changed a pixel
     idle, moves = [0] * n_labels, 0  # idle[a]: the number of a's last move when it changed nothing, else 0
+    cost = _potts if label_pairs is None else functools.partial(_label_cost, label_pairs)
     for _ in range(cycles):
         changed = False
         for a in range(n_labels):
@@ -188,7 +189,6 @@ def alpha_expansion(unary: np.ndarray, weights: list[np.ndarray], labels: np.nda
             ip, iq = pos[p], pos[q]
             lp, lq = labels[p], labels[q]
             inp, inq = ip >= 0, iq >= 0
-            cost = _potts if label_pairs is None else functools.partial(_label_cost, label_pairs)
             # an edge with one end that cannot switch: that end's label is fixed, the cost a unary term
             one = inp & ~inq
             keep += np.bincount(ip[one], c[one] * cost(lp[one], lq[one]), m)

@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from paintseg_layers import masks as morph
 from paintseg_layers.graph import agreeing_order, occlusion_graph
 from paintseg_layers.image import working_scale
+from paintseg_layers.peel.amodal import connected_to
 from paintseg_layers.peel.tightbox import NEST, holders_of
 from paintseg_layers.prompts import box_mask
 
@@ -156,13 +157,6 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int,
     return max(0.0, score), max(0.0, -score), int(both.sum())
 
 
-def _attached(added: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """The pieces of ``added`` that touch ``base`` (8-connected)."""
-    pieces, _ = ndi.label(added, np.ones((3, 3)))
-    keep = np.unique(pieces[morph.dilate(base, 1) & added])
-    return np.isin(pieces, keep[keep > 0])
-
-
 def colour_repaired(mask_a: np.ndarray, mask_b: np.ndarray, lab: np.ndarray, boxes: tuple[np.ndarray, np.ndarray],
                     *, nats: float = REPAIR_NATS, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
     """The two masks with their contested zone re-owned by colour, or None where colour cannot tell.
@@ -194,8 +188,9 @@ def colour_repaired(mask_a: np.ndarray, mask_b: np.ndarray, lab: np.ndarray, box
     to_a, to_b = np.zeros_like(zone), np.zeros_like(zone)
     to_a[zone], to_b[zone] = favour > nats, favour < -nats
     kept_a, kept_b = mask_a & ~to_b, mask_b & ~to_a
-    new_a = kept_a | _attached(to_a & mask_b & ra, kept_a)
-    new_b = kept_b | _attached(to_b & mask_a & rb, kept_b)
+    # (the pieces gained that touch what the mask keeps, 8-connected)
+    new_a = kept_a | connected_to(to_a & mask_b & ra, morph.dilate(kept_a, 1))
+    new_b = kept_b | connected_to(to_b & mask_a & rb, morph.dilate(kept_b, 1))
     return (new_a, new_b) if new_a.any() and new_b.any() else None
 
 
