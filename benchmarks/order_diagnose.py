@@ -358,6 +358,53 @@ def classify(scene, pair, true_wrong: set) -> str:
     return "cue" if pair in true_wrong else "mask"
 
 
+#: what a ``mask`` pair's wrong order comes from (:func:`blame`): the front object's predicted mask (the pair is
+#: right once it is replaced by the true visible mask), the back one's, either of them, or only both together
+BLAME = ("front", "back", "either", "both")
+
+
+def blame(scene, masks: dict, pair, cfg: PeelConfig) -> dict:
+    """Which predicted mask turns the pair ``(front, back)`` wrong, and how each mask is wrong.
+
+    The pair's boundary evidence (:func:`paintseg_layers.peel.order_evidence`, front minus back: > 0 is right; the
+    other objects' predicted masks and the two prompt boxes as ``decompose`` reads them) from the predicted masks
+    (``pred``), with the front one's replaced by its true visible mask (``true_front``), the back one's
+    (``true_back``) and both (``true``); ``blame`` is one of :data:`BLAME`, or ``"cue"`` when even the true masks
+    give the wrong sign. Per mask (``front_*``, ``back_*``): pixels of its true visible part it lost (``lost``;
+    ``lost_to_other``: those the other's mask took) and pixels it claims beyond it (``extra``; ``extra_bg``: in
+    the scene's background, ``extra_other``: in the other's true visible part).
+    """
+    a, b = pair
+    empty = np.zeros(scene.shape, bool)
+    true = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    pa, pb = masks.get(a, empty), masks.get(b, empty)
+    others = np.zeros(scene.shape, bool)
+    for i, m in masks.items():
+        if i not in (a, b):
+            others |= m
+    boxes = [p.box for p in scene.prompts("box")]
+    regions = (box_mask(boxes[a], scene.shape), box_mask(boxes[b], scene.shape))
+    radius = max(2, int(round(cfg.contact_radius * max(scene.shape))))
+
+    def margin(ma, mb):
+        if not ma.any() or not mb.any():
+            return 0.0
+        e_ab, e_ba, _ = order_evidence(ma, mb, radius=radius, others=others, boxes=regions)
+        return float(e_ab - e_ba)
+
+    row = {"pred": margin(pa, pb), "true_front": margin(true[a], pb), "true_back": margin(pa, true[b]),
+           "true": margin(true[a], true[b])}
+    fixed_front, fixed_back = row["true_front"] > 0, row["true_back"] > 0
+    row["blame"] = ("cue" if row["true"] <= 0 else "either" if fixed_front and fixed_back else
+                    "front" if fixed_front else "back" if fixed_back else "both")
+    background = ~np.any([o.amodal_mask for o in scene.objects], axis=0)
+    for name, m, t, other_pred, other_true in (("front", pa, true[a], pb, true[b]), ("back", pb, true[b], pa, true[a])):
+        row.update({f"{name}_lost": int((t & ~m).sum()), f"{name}_lost_to_other": int((t & ~m & other_pred).sum()),
+                    f"{name}_extra": int((m & ~t).sum()), f"{name}_extra_bg": int((m & ~t & background).sum()),
+                    f"{name}_extra_other": int((m & ~t & other_true).sum())})
+    return row
+
+
 def pair_picture(scene, masks: dict, pair, graph, cfg: PeelConfig, label: str, *, zoom: int = 2) -> np.ndarray:
     """Image | true visible | predicted | true amodal, red = truly in front, blue = behind; a caption below.
 
@@ -450,6 +497,7 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     wrong = wrong_pairs(scene, depth)
     true_wrong = set(wrong_pairs(scene, true_depth))
     labels = {pair: classify(scene, pair, true_wrong) for pair in wrong}
+    blamed = {pair: blame(scene, predicted, pair, cfg) for pair, label in labels.items() if label == "mask"}
     placed = Counter(decided_by(graph, (a, b)) for a, b, _ in scene.occlusion_pairs())
     decided = Counter(decided_by(graph, pair) for pair in wrong)
     radius = max(2, int(round(cfg.contact_radius * max(scene.shape))))
@@ -474,7 +522,7 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
             "negligible_pairs": len(negligible_pairs(scene)),
             "classes": Counter(labels.values()), "placed": placed, "decided": decided, "cue_pairs": cue_pairs,
-            "cue_right": cue_right, "features": features}
+            "cue_right": cue_right, "features": features, "blamed": blamed}
 
 
 def features_csv(rows: list[dict]) -> str:
@@ -499,6 +547,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None, help="folder for one picture per wrong pair")
     p.add_argument("--cache", type=Path, default=None,
                    help="folder that keeps the first pass's masks between runs (see the docstring)")
+    p.add_argument("--blame", action="store_true",
+                   help="one line per wrong pair of class mask: which predicted mask turns it, and how it is wrong")
     p.add_argument("--features", type=Path, default=None,
                    help="CSV file: every cue's signed value on each truly overlapping pair whose predicted masks touch")
     args = p.parse_args(argv)
@@ -508,7 +558,7 @@ def main(argv=None) -> int:
     kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
     cache = None if args.cache is None else cache_folder(args.cache, backends[0].name, args.cutouts_only, args.seed,
                                                          "nested" if args.nested else None)
-    total, features = Counter(), []
+    total, features, blamed = Counter(), [], []
     with threadpool_limits(limits=1):
         for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
             if args.nested:
@@ -523,6 +573,8 @@ def main(argv=None) -> int:
             total["cue_pairs"] += row["cue_pairs"]
             total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
             features += row["features"]
+            blamed += [(scene.seed, pair, r) for pair, r in row["blamed"].items()]
+            total.update("blame: " + r["blame"] for r in row["blamed"].values())
     if args.features is not None:
         write_text(args.features, features_csv(features))
     pairs = max(1, total["pairs"])
@@ -539,9 +591,19 @@ def main(argv=None) -> int:
     for name in DECIDED:  # how the order stage placed each pair, and how many of those it got wrong
         print(f"{'  pairs placed by ' + name + ' / wrong':<44} {total['placed: ' + name]:>6} "
               f"{total['decided: ' + name]:>4}")
+    print(f"{'  mask pairs turned by front / back / either / both':<44} "
+          + " / ".join(str(total["blame: " + k]) for k in BLAME))
     print(f"{'each cue alone, on the ' + str(total['cue_pairs']) + ' touching pairs:':<44}")
     for name in CUES:
         print(f"{'  ' + name:<44} {total['cue: ' + name] / max(1, total['cue_pairs']):6.3f}")
+    if args.blame and blamed:
+        print("mask pairs (front-back evidence: predicted, true front, true back, true; px lost (to the other) /"
+              " extra (background, the other's))")
+        for seed, (a, b), r in blamed:
+            print(f"  {seed} {a}-{b} {r['blame']:<6} {r['pred']:+.2f} {r['true_front']:+.2f} {r['true_back']:+.2f}"
+                  f" {r['true']:+.2f}  front {r['front_lost']} ({r['front_lost_to_other']}) / {r['front_extra']}"
+                  f" ({r['front_extra_bg']}, {r['front_extra_other']})  back {r['back_lost']}"
+                  f" ({r['back_lost_to_other']}) / {r['back_extra']} ({r['back_extra_bg']}, {r['back_extra_other']})")
     return 0
 
 

@@ -202,3 +202,24 @@ def test_cached_rests_on_reach_the_order_as_decompose_reads_it(tmp_path):
     masks = od.predicted_masks(scene, None, PeelConfig(), 0, tmp_path, rests)
     assert set(masks) == {0, 1} and rests == {1: 0}
     assert od.diagnose_scene(scene, None, PeelConfig(), 0, None, cache=tmp_path)["wrong"] == 1
+
+
+def test_blame_names_the_mask_that_turns_a_pair():
+    bar, stripe = _bar_over_stripe()
+    scene = _scene(bar, stripe)
+    front, back = scene.objects[0].visible_mask, scene.objects[1].visible_mask
+    crossing = int((bar & stripe).sum())
+    # the stripe's mask took the bar's pixels where they cross: the stripe looks in front, and only both true
+    # masks together put the bar back in front (each alone leaves a contour that never meets the other's)
+    row = od.blame(scene, {0: front & ~stripe, 1: stripe.copy()}, (0, 1), PeelConfig())
+    assert row["pred"] < 0 < row["true"] and row["blame"] == "both"
+    assert row["front_lost"] == row["front_lost_to_other"] == crossing and row["front_extra"] == 0
+    assert row["back_extra"] == row["back_extra_other"] == crossing and row["back_extra_bg"] == 0
+    # the same stripe beside the true bar: the back mask alone turns it
+    row = od.blame(scene, {0: front, 1: stripe.copy()}, (0, 1), PeelConfig())
+    assert row["blame"] == "back" and row["true_back"] > 0 >= row["pred"]
+    # a front mask that leaks into the background is counted there
+    leak = front.copy()
+    leak[20:40, 20:50] = True
+    row = od.blame(scene, {0: leak, 1: back}, (0, 1), PeelConfig())
+    assert row["front_extra"] == row["front_extra_bg"] == 600 and row["back_extra"] == row["back_lost"] == 0
