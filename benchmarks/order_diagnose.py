@@ -214,6 +214,39 @@ unchanged on both. Dropped on the way:
   / 19 / 14, 10 / 12 / 14 / - / - / 19 / 17; ``contact_radius`` 0.1 / 0.2: no change, 10 / 9 / 14 / - / - / 19 /
   14; ``min_confidence`` 0.05 / 0.1: 10 / 8 / 13 / - / - / 19 / 15, 10 / 8 / 13 / - / - / 18 / 15.
 
+Measured at this stop and dropped (first-pass masks of main at 333c4c9, order stage alone; wrong pairs
+``--scenes 50`` / ``--first-seed 2000 --scenes 60`` / ``--first-seed 4000 --scenes 50`` / ``--first-seed 5000
+--scenes 60`` / ``--first-seed 6000 --scenes 60`` / nested / cut-outs, baseline 9 / 8 / 14 / 20 / 12 / 17 / 14).
+``--blame`` says which mask turns each ``mask`` pair: on the first two sets the front mask 3 / 1 times, the back one
+1 / 0, either 0 / 2, only both 1 / 1 -- mostly a front mask that leaked into the background beside the pair (1003
+the banana 187 px, 2037 582 px, 1012 both masks into the tea: 481 / 504 px) or lost a thin part (1038, 2054: 180 px
+taken by the back mask), so that its contour turns at the contact and the back one's runs on:
+
+* the colour repair's pixelwise rule replaced by a two-label graph cut of the contested zone (the same colour
+  models; each mask's pixels outside the other's box fixed; the refinement's contrast-sensitive Potts weight, image
+  edges as the boundary term), averaged below 0.75 rad, weight 0.5 / 1 / 2 / 5 / 10 / 25 / 50: 9 / 8 / 14 / 20 / 12
+  / 17 / 17, 9 / 8 / 13 / 20 / 13 / 17 / 15, 9 / 8 / 13 / 19 / 13 / 17 / 17, 9 / 8 / 12 / 20 / 12 / 19 / 15,
+  9 / 8 / 13 / 20 / 11 / 19 / 15, 10 / 8 / 13 / 20 / 12 / 19 / 15, 10 / 8 / 13 / 20 / 11 / 19 / 14; on every pair
+  (2 / 10 / 25): 9 / 8 / 13 / 19 / 15 / 17 / 17, 9 / 8 / 13 / 20 / 12 / 19 / 15, 10 / 8 / 13 / 20 / 13 / 19 / 15;
+  replacing the evidence instead of averaging: 9 / 8 / 12 / 19 / 16 / 15 / 21, 9 / 8 / 12 / 20 / 14 / 17 / 18,
+  10 / 8 / 12 / 20 / 14 / 17 / 18. The first two sets never move: their errors are not pixels swapped between the
+  pair (which the cut re-owns) but leaks into the background and lost thin parts;
+* a random walker (scikit-image, CIELAB) in place of the cut, beta 30 / 130 / 500: 8 / 12 / 15 / 25 / 14 / 19 / 21,
+  10 / 14 / 13 / 20 / 14 / 17 / 18, 9 / 9 / 13 / 19 / 14 / 21 / 19; every pair (130): 10 / 15 / 11 / 22 / 16 / 17
+  / 17;
+* colour models of an object with < 20 px outside the other's box learnt from its mask 2-8 px away from the other's
+  (1010, 2054 get no repair today): no change;
+* a leak trim (each mask of a pair loses the pixels whose colour favours the background within 6 px of its box, a
+  Gaussian mixture on the pixels no mask claims, by 1-4 nats): every pair 9-11 / 14-15 / 15-16 / 22-23 / 13 /
+  15-18 / 15-19; below 0.75 rad, averaged 9-10 / 9-10 / 15 / 21-22 / 11 / 17-18 / 15, replacing 10-11 / 12-13 /
+  13-14 / 21-22 / 15 / 21-22 / 18-19; below 0.75 rad, averaged, all pieces kept (3 nats): 9 / 7 / 14 / 19 / 13 /
+  18 / 15 (2021 3-1 and 5005 3-0 fixed, 6004 2-1, nested 117 4-5 and cut-out 3022 3-0 broken). The leaks share
+  their object's colours: the trim takes 4 of the banana's 187 leaked px (1003) and 4 of 582 (2037);
+* the first pass's joint labelling settings (caches regenerated; wrong pairs and visible IoU of the first two sets,
+  baseline 9 / 8 and 0.932 / 0.933): ``free_edge`` 1: 9 / 8, 0.929 / 0.925; ``prior`` 1 / 0.25: 9 / 8, 0.930 / 0.931
+  and 0.932 / 0.934; ``gamma`` 50 / 12: 9 / 9, 0.924 / 0.921 and 9 / 10, 0.936 / 0.937. The wrong pairs' masks come
+  from the per-object AMCP masks, not from the cut's settings.
+
 ``--cache DIR`` keeps each scene's first-pass masks and their ``rests_on``
 (``DIR/<painter>-<scenes|cutouts>-s<seed>-r-<code>/<scene seed>.npz``, ``<code>`` hashing the package's source
 except the order stage, ``peel/order.py`` and ``graph.py``), so that work on the order cues re-reads the masks
