@@ -67,6 +67,22 @@ class OpenCVPainter(BasePainter):
 #: 2000-2059 0.915 / 0.824 / 0.796 / 0.919 (at 64 px: 0.923 / 0.822 / 0.792 / 0.899 and 0.903 / 0.820 / 0.792 / 0.912)
 STEP_SIZE = 96
 
+#: Tried on the step painter and not kept (peel benchmark, visible / amodal / depth; the decomposition's own seed
+#: alone moves these: ``--seed 1`` against 0 gives seeds 1000-1049 0.930 / 0.839 / 0.914 against 0.938 / 0.860 /
+#: 0.928, seeds 2000-2059 0.928 / 0.852 / 0.946 against 0.931 / 0.845 / 0.919, so Telea's 0.946 there is within it).
+#: The object is in the I-step's hole from the box on, so PatchMatch does not copy it back; where its masks are
+#: worse (single AMCP runs on seeds 2000-2059: box IoU 0.774 against Telea's 0.783) it fills the hole with the
+#: surroundings' commonest texture (grass across the part of a disc inside the box) or copies a neighbour's
+#: structured patch (glasses into the hair above a face), and the I-step keeps that background.
+#: * sources cut to the step's region (I: nothing within 2 px of the hole; O: only what the band encloses): the
+#:   I-step no longer copies the neighbour that shares the box and keeps it, seeds 2000-2059 0.931 / 0.845 / 0.919
+#:   -> 0.920 / 0.844 / 0.946; the O-step's cut alone 0.930 / 0.844 / 0.919.
+#: * Telea's fill under PatchMatch's texture (the fill minus its 1.5 px blur; commit dc05ab7): single
+#:   AMCP runs 0.774 -> 0.782, GrabCut box IoU (30 photos) AMCP alone 0.698 -> 0.708, default 0.827 -> 0.823; peel,
+#:   mean of seeds 0 and 1, 1000-1049 0.934 / 0.850 / 0.921 -> 0.931 / 0.848 / 0.939, 2000-2059 0.930 / 0.849 /
+#:   0.933 -> 0.936 / 0.850 / 0.929: within the seeds' spread.
+#: * patch radius 5: 1000-1049 0.935 / 0.855 / 0.935, 2000-2059 0.926 / 0.850 / 0.953 at twice the time.
+
 
 class PatchMatchPainter(BasePainter):
     """Exemplar (PatchMatch) painter from ``pypatchmatch``.
