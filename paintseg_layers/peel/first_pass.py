@@ -475,7 +475,7 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
         if len(kept) > 1:  # a lobe of a neighbour's colour that a mask swallowed goes to that neighbour
             resolved = release_lobes(rgb, resolved, seed=seed)
             # an object resting on another of its colours ends at the image's edges between them, not the colours'
-            resolved = snap_nested(rgb, resolved, valid)
+            resolved = snap_nested(rgb, resolved, valid, seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m
 

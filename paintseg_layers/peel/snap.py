@@ -24,6 +24,7 @@ from skimage.segmentation import watershed
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import gradient_magnitude
+from paintseg_layers.peel.lobes import _distances
 from paintseg_layers.peel.tightbox import NEST, holders_of
 
 #: the resting object's side of the band: this share of the square root of its valid region's area (coffee: 8 px)
@@ -40,7 +41,7 @@ EDGE = 1.0
 
 
 def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarray], *,
-                nest: float = NEST) -> list[np.ndarray]:
+                nest: float = NEST, seed: int = 0) -> list[np.ndarray]:
     """Move the boundary between each object and the one it rests on to the image's edges (module docstring).
 
     Parameters
@@ -55,6 +56,8 @@ def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarr
         (:func:`paintseg_layers.peel.tightbox.holders_of`).
     nest : float
         See ``valid``.
+    seed : int
+        Seeds the colour samples.
 
     Returns
     -------
@@ -70,6 +73,7 @@ def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarr
         owner[m] = k + 1
     out = owner.copy()
     lab = shading = None
+    rng = np.random.default_rng(seed)
     for j, held in enumerate(holders_of(valid, nest)):
         size = np.sqrt(valid[j].sum())
         inner, outer = max(1, int(round(INNER * size))), max(1, int(round(OUTER * size)))
@@ -94,10 +98,21 @@ def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarr
                 pieces, count = ndi.label(band[win] & (ow == came) & (flood == to), structure=np.ones((3, 3)))
                 for c in range(1, count + 1):
                     piece = pieces == c
-                    # it moves where the edge it would end at is stronger than the one it ends at now
-                    if _seam(grad, piece, (ow == came) & ~piece) > EDGE * _seam(grad, piece, ow == to):
+                    # it moves where the edge it would end at is stronger than the one it ends at now, and where
+                    # its colours fit the object taking it no worse than the one it leaves (a textured holder's
+                    # stripes and checks have edges too)
+                    if (_seam(grad, piece, (ow == came) & ~piece) > EDGE * _seam(grad, piece, ow == to)
+                            and _fits(lab[win], piece, ow == to, (ow == came) & ~piece, rng)):
                         out[win][piece] = to
     return [out == k + 1 for k in range(n)]
+
+
+def _fits(lab: np.ndarray, piece: np.ndarray, taker: np.ndarray, giver: np.ndarray, rng) -> bool:
+    """Whether ``piece``'s colours lie no farther from ``taker``'s pixels than from ``giver``'s (median over the piece
+    of the mean CIELAB distance to the 3 nearest of at most ``lobes.SAMPLES`` of each)."""
+    if not taker.any() or not giver.any():
+        return False
+    return bool(np.median(_distances(lab, piece, taker, rng)) <= np.median(_distances(lab, piece, giver, rng)))
 
 
 def _seam(grad: np.ndarray, piece: np.ndarray, region: np.ndarray) -> float:
