@@ -33,6 +33,10 @@ INNER = 0.055
 OUTER = 0.11
 #: the holder's shadow: darker than this share of the holder's median lightness (L*)
 SHADOW = 0.3
+#: colours within this many CIELAB units of each other tell the objects apart no better than a coin (the coffee
+#: handle's underside: 0.77 to the cup's, 0.88 to the saucer's, over sample seeds either way round); a textured
+#: holder's own stripes or checks lie 10-110 from the resting object's colours and 0 from its own
+ALIKE = 3.0
 #: the edges: CIELAB with its lightness as ``LOG * log(L* + LOG_OFFSET)`` (the same steps as L* at L* 50): a step in
 #: the shadows, where the foot meets the saucer, weighs as much as the same ratio of lightness in the light
 LOG, LOG_OFFSET = 55.0, 5.0
@@ -108,11 +112,11 @@ def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarr
 
 
 def _fits(lab: np.ndarray, piece: np.ndarray, taker: np.ndarray, giver: np.ndarray, rng) -> bool:
-    """Whether ``piece``'s colours lie no farther from ``taker``'s pixels than from ``giver``'s (median over the piece
-    of the mean CIELAB distance to the 3 nearest of at most ``lobes.SAMPLES`` of each)."""
+    """Whether ``piece``'s colours lie no farther from ``taker``'s pixels than ``ALIKE`` beyond ``giver``'s (median over
+    the piece of the mean CIELAB distance to the 3 nearest of at most ``lobes.SAMPLES`` of each)."""
     if not taker.any() or not giver.any():
         return False
-    return bool(np.median(_distances(lab, piece, taker, rng)) <= np.median(_distances(lab, piece, giver, rng)))
+    return bool(np.median(_distances(lab, piece, taker, rng)) <= np.median(_distances(lab, piece, giver, rng)) + ALIKE)
 
 
 def _seam(grad: np.ndarray, piece: np.ndarray, region: np.ndarray) -> float:
