@@ -41,7 +41,7 @@ ALIKE = 3.0
 #: the shadows, where the foot meets the saucer, weighs as much as the same ratio of lightness in the light
 LOG, LOG_OFFSET = 55.0, 5.0
 #: a piece changes hands only where the edge it would end at is this many times stronger than the one it ends at
-EDGE = 1.0
+EDGE = 1.25
 
 
 def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarray], *,
