@@ -110,7 +110,10 @@ def test_the_saucers_hidden_part_ends_at_its_rim(coffee):
     assert outside.sum() < 30, outside.sum()  # 124 px above the rim, under the cup, before the rim fit
     spill = saucer.visible_mask & ~dilate(rim > 0, 3)
     assert spill.sum() < 150, spill.sum()  # the shadow and table below the rim: 2794 px before
-    assert saucer.visible_mask[rim > 0].sum() > 16000  # the saucer itself stays (16474 px before, 16442 now)
+    # the saucer itself stays: 16053 px inside the rim at 333c4c9; 15834 since peel.snap gave the cup its handle's
+    # underside (108 px) and the rim fit's ellipse trims ~1 px more of the front rim at this seed (seeds 0-3:
+    # 15834-16321)
+    assert saucer.visible_mask[rim > 0].sum() > 15600
 
 
 def test_the_saucers_hidden_interior_is_lit_glaze_not_copied_shadow(coffee):
