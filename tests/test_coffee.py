@@ -76,6 +76,17 @@ def test_the_handles_underside_is_the_cups_and_the_shadow_by_its_foot_the_saucer
     assert cup.visible_mask[shadow].mean() < 0.2, cup.visible_mask[shadow].sum()
     assert saucer.visible_mask[shadow].mean() > 0.8, saucer.visible_mask[shadow].sum()
 
+
+def test_the_spoon_keeps_no_spur_of_the_saucers_glaze(coffee):
+    _, dec = coffee
+    spoon, saucer = dec.layer(1), dec.layer(2)
+    # tests/data/coffee_regions.png, 3: the saucer's lit glaze right of the bowl's dark rim (x 216-222, y 146-150,
+    # L* 32-53: its lighter streak), drawn by hand; the spoon held 25 of its 35 px as a spur (peel.lobes.MIN_SHARE)
+    regions = cv2.imread(str(Path(__file__).parent / "data" / "coffee_regions.png"), cv2.IMREAD_GRAYSCALE)
+    spur = regions == 3
+    assert spoon.visible_mask[spur].sum() < 5, spoon.visible_mask[spur].sum()
+    assert saucer.visible_mask[spur].mean() > 0.9
+
 def _relative_contrast(rgb):
     """Local standard deviation of log lightness (5 x 5): wood grain keeps it in shadow, smooth glaze has little."""
     lum = np.log(rgb.astype(np.float32).mean(axis=-1) + 0.02)
@@ -111,7 +122,8 @@ def test_the_saucers_hidden_part_ends_at_its_rim(coffee):
     spill = saucer.visible_mask & ~dilate(rim > 0, 3)
     assert spill.sum() < 150, spill.sum()  # the shadow and table below the rim: 2794 px before
     # the saucer itself stays: 16053 px inside the rim at 333c4c9; since peel.snap gave the cup its handle's
-    # underside (108 px), 16325 (decomposition seeds 0-11: 15876-16340, as the rim fit trims the front rim)
+    # underside (108 px) and peel.lobes the spoon's spur to the saucer, 15700 (decomposition seeds 0-11: 15700-16344,
+    # as the rim fit trims the front rim)
     assert saucer.visible_mask[rim > 0].sum() > 15600
 
 
