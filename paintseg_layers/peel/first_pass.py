@@ -27,6 +27,7 @@ from paintseg_layers.image import as_rgb, gradient_magnitude
 from paintseg_layers.painters.base import run_serially
 from paintseg_layers.peel.joint import joint_labelling, nested_claims
 from paintseg_layers.peel.lobes import release_lobes
+from paintseg_layers.peel.snap import snap_nested
 from paintseg_layers.prompts import check_prompt
 from paintseg_layers.timing import add_timings, record_timings, record_value, stage
 
@@ -473,6 +474,8 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
                 scores[kept[j]]["rests_on"] = kept[k]
         if len(kept) > 1:  # a lobe of a neighbour's colour that a mask swallowed goes to that neighbour
             resolved = release_lobes(rgb, resolved, seed=seed)
+            # an object resting on another of its colours ends at the image's edges between them, not the colours'
+            resolved = snap_nested(rgb, resolved, valid, seed=seed)
     for i, m in zip(kept, resolved):
         masks[i] = m
 
