@@ -95,6 +95,15 @@ def keep_large_components(mask: np.ndarray, min_fraction: float) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def connected_to(mask: np.ndarray, seed: np.ndarray, *, connectivity: int = 8) -> np.ndarray:
+    """The connected components of ``mask`` that hold a pixel of ``seed`` (``connectivity`` 4 or 8)."""
+    if not mask.any() or not seed.any():
+        return mask & seed
+    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=connectivity)
+    keep = np.unique(labels[seed & mask])
+    return np.isin(labels, keep[keep > 0])
+
+
 def bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     """``(x0, y0, x1, y1)`` of the True pixels (exclusive ends), or None when empty."""
     ys = np.flatnonzero(mask.any(axis=1))

@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 from skimage.color import rgb2lab
 
 from paintseg_layers.amcp.refine import _OFFSETS, _pairwise, _quad
-from paintseg_layers.masks import fill_holes_2d
+from paintseg_layers.masks import connected_to, fill_holes_2d
 from paintseg_layers.painters.base import keep_unmasked, paste
 from paintseg_layers.projectors.classical import lab_pixels
 
@@ -29,6 +29,24 @@ def test_fill_holes_matches_scipy_on_random_masks():
     assert fill_holes_2d(ring)[4, 4]  # a notch from the outside does not reach the hole
     ring[4, 3] = False
     assert not fill_holes_2d(ring)[4, 4]  # opened to the outside: background
+
+
+def test_connected_to_keeps_the_components_holding_a_seed_as_scipy_labels_them():
+    rng = np.random.default_rng(1)
+    eight = np.ones((3, 3), bool)
+    for trial in range(300):
+        h, w = rng.integers(1, 25, 2)
+        m = rng.random((h, w)) < rng.random()
+        seed = rng.random((h, w)) < 0.03
+        for connectivity, structure in ((4, None), (8, eight)):
+            labels, _ = ndi.label(m, structure=structure)
+            want = np.isin(labels, np.unique(labels[seed & m])) & m
+            np.testing.assert_array_equal(connected_to(m, seed, connectivity=connectivity), want)
+    diagonal = np.eye(4, dtype=bool)  # pixels touching only at corners: one component of 8, four of 4
+    corner = np.zeros((4, 4), bool)
+    corner[0, 0] = True
+    assert connected_to(diagonal, corner).sum() == 4
+    assert connected_to(diagonal, corner, connectivity=4).sum() == 1
 
 
 def test_lab_pixels_is_rgb2lab_bit_for_bit():

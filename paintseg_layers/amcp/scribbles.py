@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 from threadpoolctl import threadpool_limits
 
 from paintseg_layers.image import resize_image, upsample_soft, working_scale
-from paintseg_layers.masks import bbox
+from paintseg_layers.masks import bbox, connected_to
 from paintseg_layers.prompts import VALID_MARGIN, ScribblePrompt, box_mask, grow_box
 
 #: GrabCut iterations of the colour-only growth.
@@ -68,9 +67,7 @@ def grow_from_strokes(image: np.ndarray, start: np.ndarray, fg: np.ndarray, bg: 
         except cv2.error:  # degenerate colour statistics
             return start | fg
     grown = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
-    parts, _ = ndi.label(grown)
-    keep = np.unique(parts[fg & grown])
-    return np.isin(parts, keep[keep > 0]) | fg
+    return connected_to(grown, fg, connectivity=4) | fg
 
 
 def scribble_start(image: np.ndarray, prompt: ScribblePrompt, shape: tuple[int, int], *,

@@ -35,15 +35,6 @@ def nearest_fill(visible: list[np.ndarray], removed: np.ndarray) -> list[np.ndar
     return out
 
 
-def connected_to(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
-    if not mask.any() or not seed.any():
-        return mask & seed
-    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    keep = np.unique(labels[seed & mask])
-    keep = keep[keep > 0]
-    return np.isin(labels, keep)
-
-
 def within_reach(hidden: np.ndarray, visible: np.ndarray, *, reach: float) -> np.ndarray:
     """``hidden`` pixels no farther from ``visible`` than ``reach`` times its own scale.
 
@@ -512,4 +503,4 @@ def shape_amodal(rgb: np.ndarray | None, visible: np.ndarray, front: np.ndarray,
     if not extra.any():
         return visible, visible.copy()
     extra = within_reach(extra, visible, reach=reach)
-    return visible, visible | connected_to(extra | visible, visible)
+    return visible, visible | morph.connected_to(extra | visible, visible)

@@ -89,7 +89,7 @@ from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.painters.base import in_background
-from paintseg_layers.peel.amodal import colour_index, connected_to, nearest_fill, shape_amodal, within_reach
+from paintseg_layers.peel.amodal import colour_index, nearest_fill, shape_amodal, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import (
@@ -297,7 +297,7 @@ def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progr
                     extra = res.mask & front
             if extra.any():
                 extra = within_reach(extra, vis, reach=cfg.hidden_reach)
-                grown = vis | connected_to(extra | vis, vis)
+                grown = vis | morph.connected_to(extra | vis, vis)
             amodal[i] = grown
             if chained:
                 fills[i] = _fill(rgb, vis, grown, seed + 4000 + i, fill_scale)

@@ -122,8 +122,7 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
             continue
         win = morph.grown_box(m, depth + 2)
         mw, cw = m[win], core[win]
-        parts, _ = ndi.label(mw)
-        redo = np.isin(parts, np.unique(parts[cw])) & mw  # pieces without a deep interior are left alone
+        redo = morph.connected_to(mw, cw, connectivity=4)  # pieces without a deep interior are left alone
         markers = np.where(mw, 0, np.where(owner[win] > 0, owner[win], n + 1)).astype(np.int32)
         markers[cw] = k + 1
         flood = watershed(grad[win], markers)
@@ -155,8 +154,7 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
                 continue
             gone = _recut(labw, piece, rest, outside, rng)
             # what the cut keeps of the lobe but no longer touches the rest of the object goes too
-            left, _ = ndi.label(mw & ~gone)
-            gone |= piece & ~np.isin(left, np.unique(left[rest]))
+            gone |= piece & ~morph.connected_to(mw & ~gone, rest, connectivity=4)
             if gone.any():
                 moves.append((k, win, gone, flood))
     out = [m.copy() for m in masks]

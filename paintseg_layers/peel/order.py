@@ -16,7 +16,6 @@ from threadpoolctl import threadpool_limits
 from paintseg_layers import masks as morph
 from paintseg_layers.graph import agreeing_order, occlusion_graph
 from paintseg_layers.image import working_scale
-from paintseg_layers.peel.amodal import connected_to
 from paintseg_layers.peel.tightbox import NEST, holders_of
 from paintseg_layers.prompts import box_mask
 
@@ -189,8 +188,8 @@ def colour_repaired(mask_a: np.ndarray, mask_b: np.ndarray, lab: np.ndarray, box
     to_a[zone], to_b[zone] = favour > nats, favour < -nats
     kept_a, kept_b = mask_a & ~to_b, mask_b & ~to_a
     # (the pieces gained that touch what the mask keeps, 8-connected)
-    new_a = kept_a | connected_to(to_a & mask_b & ra, morph.dilate(kept_a, 1))
-    new_b = kept_b | connected_to(to_b & mask_a & rb, morph.dilate(kept_b, 1))
+    new_a = kept_a | morph.connected_to(to_a & mask_b & ra, morph.dilate(kept_a, 1))
+    new_b = kept_b | morph.connected_to(to_b & mask_a & rb, morph.dilate(kept_b, 1))
     return (new_a, new_b) if new_a.any() and new_b.any() else None
 
 

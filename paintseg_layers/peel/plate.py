@@ -90,8 +90,8 @@ def contact_shadow(image: np.ndarray, hole: np.ndarray, *, umbra: float | None =
     n_deep, n_dark = np.count_nonzero(deep), np.count_nonzero(outline & (lightness < dark * lit))
     if not (least * outline.sum() <= n_deep <= most * outline.sum()) or n_deep < dark * n_dark:
         return none
-    labels, _ = ndi.label(known & (dist <= max(3.0, reach * radius)) & (lightness < penumbra * lit))
-    return morph.dilate(np.isin(labels, np.unique(labels[deep])) & (labels > 0), margin) & known
+    shade = known & (dist <= max(3.0, reach * radius)) & (lightness < penumbra * lit)
+    return morph.dilate(morph.connected_to(shade, deep, connectivity=4), margin) & known
 
 
 def push_pull(image: np.ndarray, known: np.ndarray, *, gain: float = 4.0) -> np.ndarray:
