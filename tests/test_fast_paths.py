@@ -34,7 +34,7 @@ def test_fill_holes_matches_scipy_on_random_masks():
 def test_connected_to_keeps_the_components_holding_a_seed_as_scipy_labels_them():
     rng = np.random.default_rng(1)
     eight = np.ones((3, 3), bool)
-    for trial in range(300):
+    for _ in range(300):
         h, w = rng.integers(1, 25, 2)
         m = rng.random((h, w)) < rng.random()
         seed = rng.random((h, w)) < 0.03
