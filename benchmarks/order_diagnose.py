@@ -301,6 +301,40 @@ seed 2: 12 / 11 / 7 = 30), none kept:
   2023 loses its ``rests_on`` evidence). Clean colour models alone do not reach 0.95: the leaks' colour component
   also keeps the thin front parts that the T-junctions read.
 
+Contested pixels (helper CONTEST, first-pass masks of main at b9848c9, seed 0; the four sets ``--scenes 50`` /
+``--first-seed 2000 --scenes 60`` / 4000 / 5000, baseline wrong pairs 9 / 8 / 14 / 20 and, at seed 1 on the first
+two, 12 / 7; 70 in all). Of the object pixels that the first pass gives to another object, 12548 lie where both
+objects' per-prompt ``segment`` masks claim them, 2826 where only the taker's does (its own leak), 325 where only the
+owner's does and 227 where neither does (1014: the joint cut gives the man's legs, which only the flower's box mask
+claimed, to the woman by colour); against 10165 object pixels left to the background and 20107 background pixels
+in a mask. Where two ``segment`` masks both claim a pixel the first pass gives it to the right one 0.938 / 0.952 /
+0.893 / 0.893 of the time (0.922 in all). Every rule the brief proposed for those pixels is worse:
+* the larger AMCP vote (``SegmentationResult.soft``) right 0.619 / 0.537 / 0.518 / 0.631 (the votes do not localise:
+  a back object's box blob votes ~1 over the front object);
+* the smaller geodesic distance (skimage ``MCP_Geometric``, node cost 1 + Lab gradient, within the claimant's mask)
+  from each claimant's uncontested pixels: 0.500 / 0.448 / 0.495 / 0.469 (a front object whose mask lies inside the
+  back one's has no uncontested core);
+* a random walker (scikit-image, Lab / 100) seeded only at each pair's uncontested first-pass pixels, the contested
+  zone unknown: beta 130 0.735 / 0.666 / 0.679 / 0.678, beta 1000 0.776 / 0.771 / 0.731 / 0.787 (first pass on the
+  same pixels 0.956 / 0.951 / 0.877 / 0.874).
+Per piece (connected parts >= 10 px of one object's first-pass mask that the other's ``segment`` mask also claims;
+603 pieces on the four sets, 44 of them truly the other's, 12433 px against 172243 px rightly owned), as AUC for
+"the piece is the other's": mean vote difference 0.71, box reach (sides of the other's box that the piece lets the
+other's mask reach, less those the owner loses) 0.74, geodesic ratio 0.50, contact with either mask 0.44; no
+threshold reaches half precision (votes > 0.1 higher: 6 of 30 pieces, 2362 px right, 3737 wrong; box reach > 0:
+12 of 22, 2651 / 4932 px), and the wrong pieces are mixed (the other's share 0.51-0.85 in the largest nine), so a
+piece moved whole is half wrong. Pieces moved to the other object, wrong pairs of the six runs (visible IoU of the
+first / fourth set, baseline 0.9322 / 0.9135): box reach 10 / 8 / 15 / 25 / 13 / 7 (78; 0.930 / 0.913), without
+needing the owner's claim 10 / 8 / 15 / 23 / 13 / 7 (76); geodesic mean ratio < 0.3 / 0.5: 12 / 12 / 17 / 23 / 14 /
+12 (90; 0.922 / 0.876) and 11 / 12 / 19 / 23 / 12 / 13 (90); mean vote 0.1 / 0.2 higher: 8 / 9 / 14 / 18 / 12 / 7
+(68; 0.926 / 0.900) and 9 / 8 / 14 / 19 / 10 / 7 (67; 0.929 / 0.905: the 5000 set loses 0.008; of its fixed
+pairs 1001 0-1 / 0-2 at seed 1 come from a right move, 282 px, but 5005 3-0 from a wrong one, 102 px of object 0
+given to 3, and 5046 gives 675 px of object 0 to object 2). The pairs the
+leads named (1010, 1014, 2021, 2037, 2054) are wrong at the pixel level in ways no piece rule reaches: 2021's two
+swimmers share one cut-out's colours, 2037's and 2054's taker rests on the other by its box (``nested_claims``;
+the tight-box seeds of ``holders_of``, the child's box 0.83 inside the triangle's), 1014's legs were never the
+woman's claim.
+
 ``--cache DIR`` keeps each scene's first-pass masks and their ``rests_on``
 (``DIR/<painter>-<scenes|cutouts>-s<seed>-r-<code>/<scene seed>.npz``, ``<code>`` hashing the package's source
 except the order stage, ``peel/order.py`` and ``graph.py``), so that work on the order cues re-reads the masks
