@@ -130,16 +130,20 @@ def test_patchmatch_options_are_checked(option, value):
         get_painter("patchmatch", **{option: value})
 
 
-def test_patchmatch_for_step_paints_amcp_samples_small_and_shared():
+def test_patchmatch_for_step_paints_amcp_samples_small_each_its_own_fill():
     img = _stripes(96, 128)
     m = np.zeros(img.shape[:2], bool)
     m[32:64, 48:80] = True
     painter = get_painter("patchmatch")
     step = painter.for_step("I")
-    assert step is painter.for_step("O") and (step.max_size, step.share) == (96, True)
+    assert step is painter.for_step("O") and (step.max_size, step.share) == (96, False)
     assert (painter.max_size, painter.share) == (None, False)  # plates and removal keep the full size
     samples = step.paint(img, m, n=3, seed=2)
-    assert np.array_equal(samples[0], samples[2]) and not np.array_equal(samples[0], painter.paint(img, m, seed=2)[0])
+    # every sample its own random fill: the samples' votes are independent (STEP_SHARE)
+    assert not np.array_equal(samples[0], samples[1]) and not np.array_equal(samples[0], samples[2])
+    assert not np.array_equal(samples[0], painter.paint(img, m, seed=2)[0])  # painted small, not at full size
+    shared = get_painter("patchmatch", step_share=True).for_step("I").paint(img, m, n=3, seed=2)
+    assert np.array_equal(shared[0], shared[2])
     plain = get_painter("patchmatch", step_size=None, step_share=False)
     np.testing.assert_array_equal(plain.for_step("O").paint(img, m, n=2, seed=2), plain.paint(img, m, n=2, seed=2))
     with pytest.raises(InputError, match="`kind`"):
