@@ -99,6 +99,7 @@ STEP_SIZE = 96
 #: 0.820 / 0.959.
 STEP_SHARE = False
 
+
 class PatchMatchPainter(BasePainter):
     """Exemplar (PatchMatch) painter from ``pypatchmatch``.
 
