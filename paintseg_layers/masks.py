@@ -95,6 +95,15 @@ def keep_large_components(mask: np.ndarray, min_fraction: float) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def owner_labels(masks: list[np.ndarray]) -> np.ndarray:
+    """``(H, W)`` int32 label map of disjoint ``masks``: 0 where none holds a pixel, ``k + 1`` where mask ``k`` does
+    (a later mask wins where they overlap)."""
+    owner = np.zeros(masks[0].shape, np.int32)
+    for k, m in enumerate(masks):
+        owner[m] = k + 1
+    return owner
+
+
 def connected_to(mask: np.ndarray, seed: np.ndarray, *, connectivity: int = 8) -> np.ndarray:
     """The connected components of ``mask`` that hold a pixel of ``seed`` (``connectivity`` 4 or 8)."""
     if not mask.any() or not seed.any():

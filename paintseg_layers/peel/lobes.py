@@ -60,7 +60,7 @@ RING = 6
 BACKGROUND = 0.1
 
 
-def _distances(lab: np.ndarray, pix: np.ndarray, ref: np.ndarray, rng) -> np.ndarray:
+def colour_distances(lab: np.ndarray, pix: np.ndarray, ref: np.ndarray, rng) -> np.ndarray:
     """Per pixel of ``pix``: mean CIELAB distance to its 3 nearest of (at most ``SAMPLES``) ``ref`` pixels."""
     ref = lab[ref]
     if len(ref) > SAMPLES:
@@ -75,8 +75,8 @@ def _recut(lab: np.ndarray, lobe: np.ndarray, rest: np.ndarray, outside: np.ndar
     win = morph.grown_box(lobe, 2)
     lb, rs, ot = lobe[win], rest[win], outside[win]
     unary = np.zeros(lb.shape + (2,))
-    unary[lb, 0] = _distances(lab, lobe, rest, rng)
-    unary[lb, 1] = _distances(lab, lobe, morph.dilate(lobe, RING) & outside, rng)
+    unary[lb, 0] = colour_distances(lab, lobe, rest, rng)
+    unary[lb, 1] = colour_distances(lab, lobe, morph.dilate(lobe, RING) & outside, rng)
     unary[rs, 1] = unary[ot, 0] = _INF  # the rest stays the object's, the other pixels stay the others'
     weights = _pairwise(np.ascontiguousarray(lab[win]), GAMMA)
     out = np.zeros_like(lobe)
@@ -107,9 +107,7 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
     rng = np.random.default_rng(seed)
     lab = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.float32), cv2.COLOR_RGB2Lab)
     grad = gradient_magnitude(lab)
-    owner = np.zeros(image.shape[:2], np.int32)  # 0: no object, k + 1: object k
-    for k, m in enumerate(masks):
-        owner[m] = k + 1
+    owner = morph.owner_labels(masks)  # 0: no object, k + 1: object k
     cap = max(2, int(round(MAX_DEPTH * max(image.shape[:2]))))
     sizes = [int(m.sum()) for m in masks]
     moves = []
@@ -150,7 +148,7 @@ def release_lobes(image: np.ndarray, masks: list[np.ndarray], *, seed: int = 0) 
             if near.sum() < MIN_LOBE // 2 or own.sum() < MIN_LOBE // 2:
                 continue
             labw = lab[win]
-            if np.median(_distances(labw, piece, near, rng)) > np.median(_distances(labw, piece, own, rng)):
+            if np.median(colour_distances(labw, piece, near, rng)) > np.median(colour_distances(labw, piece, own, rng)):
                 continue
             gone = _recut(labw, piece, rest, outside, rng)
             # what the cut keeps of the lobe but no longer touches the rest of the object goes too

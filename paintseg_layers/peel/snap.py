@@ -38,7 +38,7 @@ from skimage.segmentation import watershed
 
 from paintseg_layers import masks as morph
 from paintseg_layers.image import gradient_magnitude
-from paintseg_layers.peel.lobes import MIN_LOBE, _distances
+from paintseg_layers.peel.lobes import MIN_LOBE, colour_distances
 from paintseg_layers.peel.tightbox import NEST, holders_of
 
 #: the resting object's side of the band: this share of the square root of its valid region's area (coffee: 8 px)
@@ -86,9 +86,7 @@ def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarr
     n = len(masks)
     if n < 2:
         return [m.copy() for m in masks]
-    owner = np.zeros(image.shape[:2], np.int32)  # 0: no object, k + 1: object k
-    for k, m in enumerate(masks):
-        owner[m] = k + 1
+    owner = morph.owner_labels(masks)  # 0: no object, k + 1: object k
     out = owner.copy()
     lab = shading = None
     rng = np.random.default_rng(seed)
@@ -131,7 +129,8 @@ def _fits(lab: np.ndarray, piece: np.ndarray, taker: np.ndarray, giver: np.ndarr
     the piece of the mean CIELAB distance to the 3 nearest of at most ``lobes.SAMPLES`` of each)."""
     if not taker.any() or not giver.any():
         return False
-    return bool(np.median(_distances(lab, piece, taker, rng)) <= np.median(_distances(lab, piece, giver, rng)) + ALIKE)
+    to_taker = np.median(colour_distances(lab, piece, taker, rng))
+    return bool(to_taker <= np.median(colour_distances(lab, piece, giver, rng)) + ALIKE)
 
 
 def _seam(grad: np.ndarray, piece: np.ndarray, region: np.ndarray) -> float:
