@@ -23,9 +23,9 @@ from tqdm.auto import tqdm
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp.result import ViewCut
 from paintseg_layers.errors import InputError, is_int
-from paintseg_layers.image import as_rgb, gradient_magnitude
+from paintseg_layers.image import as_rgb, gradient_magnitude, working_scale
 from paintseg_layers.painters.base import run_serially
-from paintseg_layers.peel.joint import joint_labelling, nested_claims
+from paintseg_layers.peel.joint import REACH, joint_labelling, nested_claims, unclaimed_to_owner
 from paintseg_layers.peel.lobes import release_lobes
 from paintseg_layers.peel.snap import snap_nested
 from paintseg_layers.prompts import check_prompt
@@ -476,6 +476,9 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
             resolved = release_lobes(rgb, resolved, seed=seed)
             # an object resting on another of its colours ends at the image's edges between them, not the colours'
             resolved = snap_nested(rgb, resolved, valid, seed=seed)
+        if cfg.joint and len(kept) > 1:  # what the cut gave an object inside another's box, far from its own mask
+            reach = int(round(REACH / working_scale((h, w), cfg.amcp.working_size)))
+            resolved = unclaimed_to_owner(resolved, support, boxes, reach=reach)
     for i, m in zip(kept, resolved):
         masks[i] = m
 
