@@ -276,9 +276,10 @@ def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float 
 
 
 #: how far (px at the joint cut's working scale) an object's final mask may reach beyond its own first-pass mask
-#: inside another object's box (:func:`unclaimed_to_owner`). Peel benchmark wrong depth pairs over ten runs (scene
-#: sets 1000 / 2000 / 4000 / 5000 at first-pass seeds 0 and 1, 1000 / 2000 at seed 2; 119 without the take-back),
-#: pieces taken whether or not they touch the other's mask: 2 px 110 / 3 px 107 / 4 px 114 / 5 px 112
+#: inside another object's box (:func:`unclaimed_to_owner`). Peel benchmark wrong depth pairs over the 14 first-pass
+#: runs named there (164 without the take-back): 2 px 158 / 3 px 154 / 4 px 161; taking every piece, over ten of
+#: them (sets 1000 / 2000 / 4000 / 5000 at seeds 0 and 1, 1000 / 2000 at seed 2; 119 without): 2 px 110 / 3 px 107 /
+#: 4 px 114 / 5 px 112
 REACH = 3
 
 
