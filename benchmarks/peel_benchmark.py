@@ -169,8 +169,9 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     """Decompose ``scene`` and score it; with a ``pictures`` list, append ``(amodal IoU, name, strip)`` per
     occluded object."""
     prompts = scene.prompts(args.prompt)
-    amcp = AMCPConfig(working_size=args.working_size, samples=args.samples, steps=args.steps, refine=not args.no_refine)
-    cfg = PeelConfig(amcp=amcp, amodal=args.amodal)
+    amcp = AMCPConfig(working_size=args.working_size, samples=args.samples, steps=args.steps, refine=not args.no_refine,
+                      revote=args.revote)
+    cfg = PeelConfig(amcp=amcp, amodal=args.amodal, takeback=args.takeback)
     t0 = time.perf_counter()
     kw = {} if args.threads is None else {"threads": args.threads or None}
     dec = decompose(scene.image, prompts, painter=painter, projector=args.projector, config=cfg, seed=args.seed, **kw)
@@ -303,6 +304,8 @@ def main(argv=None) -> int:
     p.add_argument("--samples", type=int, default=5, help="AMCP samples (default: the library default, 5)")
     p.add_argument("--steps", default="IOI")
     p.add_argument("--no-refine", action="store_true", help="skip AMCP's graph-cut refinement (faster)")
+    p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
+    p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS/OpenMP threads inside decompose (default: the library's, 1; "
                         "0 = leave the pools alone, the old behaviour, for a baseline)")
@@ -347,6 +350,7 @@ def main(argv=None) -> int:
           f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
           f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
           f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, refine={not args.no_refine}, "
+          f"revote={args.revote}, takeback={args.takeback}, "
           f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}")
     report(rows, total, args.amodal)
     if args.json:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from paintseg_layers.amcp import AMCPConfig
+from paintseg_layers.eval.scenes import make_scene
+from paintseg_layers.peel import PeelConfig, decompose
+from paintseg_layers.peel import first_pass as fp
 from paintseg_layers.peel.joint import REACH, unclaimed_to_owner
 
 SHAPE = (60, 80)
@@ -72,3 +76,19 @@ def test_a_piece_apart_from_the_other_objects_own_mask_stays():
     out = unclaimed_to_owner(cut, support, boxes)
     assert (out[0] == left).all()
     assert out[1][35, 40:75].all() and not out[1][36:50].any()
+
+
+def test_the_first_pass_takes_back_only_when_the_config_asks(monkeypatch):
+    calls = []
+
+    def spy(masks, *args, **kw):
+        calls.append(len(masks))
+        return unclaimed_to_owner(masks, *args, **kw)
+
+    monkeypatch.setattr(fp, "unclaimed_to_owner", spy)
+    scene = make_scene(11, size=(96, 72), n_objects=3, cutouts="none")
+    fast = AMCPConfig(working_size=96, samples=2)
+    decompose(scene.image, scene.prompts("box"), config=PeelConfig(amcp=fast), seed=0)
+    assert calls == []
+    decompose(scene.image, scene.prompts("box"), config=PeelConfig(amcp=fast, takeback=True), seed=0)
+    assert calls == [3]

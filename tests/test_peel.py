@@ -169,6 +169,9 @@ def test_peel_config_checks():
     with pytest.raises(InputError, match="joint"):
         PeelConfig(joint="yes")
     assert PeelConfig.from_dict({"joint": False}).to_dict()["joint"] is False
+    with pytest.raises(InputError, match="takeback"):
+        PeelConfig(takeback=1)
+    assert PeelConfig().takeback is False and PeelConfig.from_dict({"takeback": True}).takeback is True
 
 
 def test_junction_turn_ignores_the_image_frame_and_specks():

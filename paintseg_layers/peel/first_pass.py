@@ -25,7 +25,7 @@ from paintseg_layers.amcp.result import ViewCut
 from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb, gradient_magnitude, working_scale
 from paintseg_layers.painters.base import run_serially
-from paintseg_layers.peel.joint import REACH, joint_labelling, nested_claims, unclaimed_to_owner
+from paintseg_layers.peel.joint import REACH, bounded_overlaps, joint_labelling, nested_claims, unclaimed_to_owner
 from paintseg_layers.peel.lobes import release_lobes
 from paintseg_layers.peel.snap import snap_nested
 from paintseg_layers.prompts import check_prompt
@@ -462,7 +462,10 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
         # pixels go to the nearest colour, then the cut cleans the boundaries: there the first-pass masks
         # (support), not the nearest colour, say which pixels an object claims
         support = [masks[i] for i in kept]
-        resolved = resolve_contested(rgb, nested_claims(support, valid), seed=seed)
+        claims = nested_claims(support, valid)
+        resolved = resolve_contested(rgb, claims, seed=seed)
+        if cfg.amcp.revote:  # tight masks: a piece two share is the one's whose contour bounds it
+            resolved = bounded_overlaps(claims, resolved, valid)
         if cfg.joint and len(kept) > 1:
             boxes = [getattr(prompts[i], "box", None) for i in kept]
             # (the colour models' fits in the first pass's worker processes, where there are some)
@@ -476,7 +479,7 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
             resolved = release_lobes(rgb, resolved, seed=seed)
             # an object resting on another of its colours ends at the image's edges between them, not the colours'
             resolved = snap_nested(rgb, resolved, valid, seed=seed)
-        if cfg.joint and len(kept) > 1:  # what the cut gave an object inside another's box, far from its own mask
+        if cfg.joint and cfg.takeback and len(kept) > 1:  # what the cut gave inside another's box, far from its own
             reach = int(round(REACH / working_scale((h, w), cfg.amcp.working_size)))
             resolved = unclaimed_to_owner(resolved, support, boxes, reach=reach)
     for i, m in zip(kept, resolved):
