@@ -139,8 +139,8 @@ def main(argv=None) -> int:
                    help="save the --worst objects here (photo | visible | amodal | truth | spurious | missed)")
     p.add_argument("--objects-json", type=Path, default=None, help="write the per-object replay rows here")
     args = p.parse_args(argv)
-    ns = argparse.Namespace(prompt="box", working_size=160, samples=5, steps="IOI", no_refine=False,
-                            amodal="shape", seed=0, threads=None, projector=None)
+    ns = argparse.Namespace(prompt="box", working_size=160, samples=5, steps="IOI", no_refine=False, revote=False,
+                            takeback=False, amodal="shape", seed=0, threads=None, projector=None)
     painter = get_painter(args.painter)
     cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
     folder = args.cache / f"{painter.name}-s{args.first_seed}-{code_fingerprint(exclude=AFTER_FIRST_PASS)}"
