@@ -63,7 +63,7 @@ from paintseg_layers.amcp.refine import _OFFSETS, _pairwise
 from paintseg_layers.errors import InputError
 from paintseg_layers.image import gradient_magnitude, working_scale
 from paintseg_layers.painters.base import thread_map
-from paintseg_layers.peel.tightbox import INSIDE, NEST, SPECK, holders_of, scaled_boxes, tight_seeds
+from paintseg_layers.peel.tightbox import INSIDE, NEST, SPECK, holders_of, rests_within, scaled_boxes, tight_seeds
 from paintseg_layers.prompts import box_mask
 
 _INF = 1e9
@@ -284,23 +284,6 @@ def nested_claims(masks: list[np.ndarray], valid: list[np.ndarray], nest: float 
 REACH = 3
 
 
-def _holds(outer: np.ndarray | None, inner: np.ndarray | None) -> bool:
-    """Whether box region ``outer`` holds ``inner`` (an object resting on another: ``holders_of``'s rule)."""
-    if outer is None or inner is None:
-        return False
-    area = int(inner.sum())
-    return area <= NEST * int(outer.sum()) and int((outer & inner).sum()) >= INSIDE * area
-
-
-def _touching(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The connected pieces of ``pixels`` that touch ``mask`` (lie on it or next to it)."""
-    pieces, n = ndi.label(pixels)
-    if not n:
-        return pixels
-    hit = np.unique(pieces[morph.dilate(mask, 1) & pixels])
-    return np.isin(pieces, hit[hit > 0])
-
-
 def unclaimed_to_owner(masks: list[np.ndarray], support: list[np.ndarray], boxes: list, *,
                        reach: int = REACH) -> list[np.ndarray]:
     """Take back what the joint cut gave an object inside another object's box far from its own first-pass mask.
@@ -334,9 +317,9 @@ def unclaimed_to_owner(masks: list[np.ndarray], support: list[np.ndarray], boxes
         for j, region in enumerate(regions):
             if j == k or region is None or not far.any():
                 continue
-            if _holds(region, regions[k]) or _holds(regions[k], region):
+            if regions[k] is not None and (rests_within(regions[k], region) or rests_within(region, regions[k])):
                 continue
-            taken = _touching(far & region, support[j])
+            taken = morph.connected_to(far & region, morph.dilate(support[j], 1), connectivity=4)
             if not taken.any():
                 continue
             out[k] &= ~taken
@@ -344,8 +327,6 @@ def unclaimed_to_owner(masks: list[np.ndarray], support: list[np.ndarray], boxes
             free = ~np.any(out, axis=0)
             out[j] |= taken & support[j] & free
     return out
-
-
 
 
 #: share of a contested piece's rim along which one claimant's contour alone bounds it, for it to be that claimant's
@@ -377,10 +358,9 @@ def bounded_overlaps(claims: list[np.ndarray], resolved: list[np.ndarray], valid
     0.9135): the loose masks' blobs into their neighbours are bounded by their own contours too.
     """
     out = [m.copy() for m in resolved]
-    area = [max(1, int(v.sum())) for v in valid]
     count = np.sum([m.astype(np.uint8) for m in claims], axis=0)
     for a, b in itertools.combinations(range(len(claims)), 2):
-        if _rests(valid, area, a, b) or _rests(valid, area, b, a):
+        if rests_within(valid[a], valid[b]) or rests_within(valid[b], valid[a]):
             continue
         pieces, n = ndi.label(claims[a] & claims[b] & (count == 2), structure=np.ones((3, 3)))
         for c in range(1, n + 1):
@@ -390,12 +370,6 @@ def bounded_overlaps(claims: list[np.ndarray], resolved: list[np.ndarray], valid
                 out[win] |= piece
                 out[a + b - win] &= ~piece
     return out
-
-
-def _rests(valid: list[np.ndarray], area: list[int], j: int, k: int) -> bool:
-    """Whether object ``j`` rests on ``k``: its valid region at least ``INSIDE`` inside ``k``'s, at most ``NEST`` times
-    its area (:func:`tightbox.holders_of`)."""
-    return area[j] <= NEST * area[k] and (valid[j] & valid[k]).sum() >= INSIDE * area[j]
 
 
 def _bounding_claim(claims: list[np.ndarray], a: int, b: int, piece: np.ndarray, share: float) -> int | None:

@@ -28,6 +28,13 @@ SPECK = 0.02
 SIBLINGS = 0.3
 
 
+def rests_within(inner: np.ndarray, outer: np.ndarray, nest: float = NEST) -> bool:
+    """Whether the object of region ``inner`` rests on that of ``outer``: ``inner`` lies at least ``INSIDE`` inside
+    ``outer``, whose area is at least ``1 / nest`` times its own (:func:`holders_of`'s test for one pair)."""
+    area = max(1, int(inner.sum()))
+    return area <= nest * max(1, int(outer.sum())) and int((outer & inner).sum()) >= INSIDE * area
+
+
 def holders_of(vs, nest):
     """For each label index: the outermost objects (1-based labels) whose valid region holds most of its own.
 
@@ -36,9 +43,7 @@ def holders_of(vs, nest):
     cup). A box less inside is more often an object *behind* the larger one, whose missing part the larger
     one hides (GrabCut cut-out scenes: seeding those lost 0.12-0.3 IoU where the colours were alike).
     """
-    area = [max(1, int(v.sum())) for v in vs]
-    held = [{j for j in range(len(vs)) if j != k and area[k] <= nest * area[j]
-             and (vs[j] & vs[k]).sum() >= INSIDE * area[k]} for k in range(len(vs))]
+    held = [{j for j in range(len(vs)) if j != k and rests_within(vs[k], vs[j], nest)} for k in range(len(vs))]
     return [{j + 1 for j in h if not held[j]} for h in held]
 
 
@@ -159,4 +164,4 @@ def tight_seeds(labels, unary, grad, boxes, holders, tight):
     return seeds, gaps
 
 
-__all__ = ["NEST", "holders_of", "scaled_boxes", "tight_seeds"]
+__all__ = ["NEST", "holders_of", "rests_within", "scaled_boxes", "tight_seeds"]
