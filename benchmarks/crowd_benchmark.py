@@ -12,7 +12,13 @@ Scene sets (``paintseg_layers.eval.scenes.make_crowd_scene``, seeds ``--first-se
   holds theirs);
 * ``similar``: 8-15 touching shapes in shades of one hue, darker at the rim (shading and edges, not colour,
   carry the boundaries);
-* ``grabcut``: 4-8 GrabCut cut-outs pasted, touching, into a GrabCut photo (long side ``--photo-size``).
+* ``grabcut``: 4-8 GrabCut cut-outs pasted, touching, into a GrabCut photo (long side ``--photo-size``);
+* ``davis``: real video frames with 2-4 objects each (``../shared/data/davis_multi``, people with bikes, horses,
+  dogs: objects that touch and overlap), their own masks and boxes; ``--scenes`` frames from the ``--first-seed``-th
+  (not in the default sets: 121 frames of 854 x 480, about 4 s each).
+
+``--revote`` / ``--takeback`` turn on the two opt-in settings of issue 18 (``AMCPConfig.revote``,
+``PeelConfig.takeback``) for both methods (the take-back is the decomposition's only).
 
 Each object is prompted with the box of its visible part. Two methods on the same prompts, same run:
 ``decompose`` (every box at once; the layer's visible mask) and ``segment`` (each box alone). The table
@@ -27,6 +33,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -37,13 +44,42 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers import decompose, segment  # noqa: E402
+from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.eval import list_dataset  # noqa: E402
-from paintseg_layers.eval.datasets import load_sample  # noqa: E402
+from paintseg_layers.eval.datasets import list_frames, load_frame, load_sample  # noqa: E402
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene  # noqa: E402
 from paintseg_layers.masks import iou  # noqa: E402
+from paintseg_layers.peel import PeelConfig  # noqa: E402
+from paintseg_layers.prompts import BoxPrompt  # noqa: E402
 
 GRABCUT = ROOT.parent / "shared" / "data" / "grabcut"
-SETS = ("touching", "nested", "similar", "grabcut")
+DAVIS = ROOT.parent / "shared" / "data" / "davis_multi"
+SETS = ("touching", "nested", "similar", "grabcut", "davis")
+DEFAULT_SETS = SETS[:4]
+
+
+@dataclass
+class RealObject:
+    visible_mask: np.ndarray
+
+
+@dataclass
+class RealFrame:
+    """A frame of a multi-object data set in the shape of a generated scene: image, box prompts, visible truth."""
+
+    seed: str
+    image: np.ndarray
+    boxes: tuple
+    objects: list
+    meta: dict = field(default_factory=dict)
+
+    def prompts(self, kind: str = "box"):
+        return [BoxPrompt(b) for b in self.boxes]
+
+
+def real_frame(frame) -> RealFrame:
+    image, masks = load_frame(frame)
+    return RealFrame(frame.name, image, frame.boxes, [RealObject(m) for m in masks])
 
 
 def make_set_scene(name: str, seed: int, args, photos):
@@ -55,17 +91,20 @@ def make_set_scene(name: str, seed: int, args, photos):
         return make_crowd_scene(seed, size=size, n_objects=tuple(args.objects), layout="nested")
     if name == "similar":
         return make_crowd_scene(seed, size=size, n_objects=tuple(args.objects), similar=True)
-    photo = photos[seed % len(photos)]
+    if name == "davis":
+        return real_frame(photos["davis"][seed])
+    photo = photos["grabcut"][seed % len(photos["grabcut"])]
     return make_crowd_scene(seed, n_objects=(4, 8), backdrop=photo, cutouts=GRABCUT, cutout_fraction=1.0, spread=1.1)
 
 
-def run_scene(scene, seed: int) -> dict:
+def run_scene(scene, seed: int, config: PeelConfig | None = None) -> dict:
+    config = config or PeelConfig()
     prompts = scene.prompts("box")
     t0 = time.perf_counter()
-    dec = decompose(scene.image, prompts, seed=seed)
+    dec = decompose(scene.image, prompts, seed=seed, config=config)
     t_dec = time.perf_counter() - t0
     t0 = time.perf_counter()
-    alone = [segment(scene.image, p, seed=seed).mask for p in prompts]
+    alone = [segment(scene.image, p, seed=seed, config=config.amcp).mask for p in prompts]
     t_alone = time.perf_counter() - t0
     vis = {layer.prompt_index: layer.visible_mask for layer in dec.layers}
     joint = [iou(vis[i], o.visible_mask) if i in vis else 0.0 for i, o in enumerate(scene.objects)]
@@ -96,26 +135,30 @@ def main(argv=None) -> int:
     p.add_argument("--scenes", type=int, default=12, help="scenes per set")
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--seed", type=int, default=0, help="seed of decompose and segment")
-    p.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    p.add_argument("--sets", nargs="+", choices=SETS, default=list(DEFAULT_SETS))
     p.add_argument("--size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
     p.add_argument("--objects", type=int, nargs=2, default=(8, 15), metavar=("MIN", "MAX"))
     p.add_argument("--photo-size", type=int, default=320, help="long side of the GrabCut photos")
     p.add_argument("--smoke", action="store_true", help="1 scene per set, 160 x 120, 8 objects (CI)")
+    p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
+    p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
     p.add_argument("--json", type=Path, default=None, help="also write the summary and per-scene rows here")
     args = p.parse_args(argv)
     if args.smoke:
         args.scenes, args.size, args.objects, args.photo_size = 1, (160, 120), (8, 8), 200
-    photos = []
+    photos = {"grabcut": [], "davis": list_frames(DAVIS) if "davis" in args.sets else []}
     if "grabcut" in args.sets:
         for s in list_dataset(GRABCUT):
             img = load_sample(s)[0]
             k = args.photo_size / max(img.shape[:2])
-            photos.append(cv2.resize(img, (round(img.shape[1] * k), round(img.shape[0] * k)),
-                                     interpolation=cv2.INTER_AREA))
+            photos["grabcut"].append(cv2.resize(img, (round(img.shape[1] * k), round(img.shape[0] * k)),
+                                                interpolation=cv2.INTER_AREA))
+    config = PeelConfig(amcp=AMCPConfig(revote=args.revote), takeback=args.takeback)
     rows = {}
     for name in args.sets:
-        rows[name] = [run_scene(make_set_scene(name, args.first_seed + k, args, photos), args.seed)
-                      for k in tqdm(range(args.scenes), desc=name, unit="scene", file=sys.stderr)]
+        count = min(args.scenes, len(photos["davis"]) - args.first_seed) if name == "davis" else args.scenes
+        rows[name] = [run_scene(make_set_scene(name, args.first_seed + k, args, photos), args.seed, config)
+                      for k in tqdm(range(count), desc=name, unit="scene", file=sys.stderr)]
     summary = {name: summarise(r) for name, r in rows.items()}
     print(f"crowd benchmark: {args.scenes} scenes per set, seeds {args.first_seed}.., box prompts "
           f"(visible part), default backends; mean visible IoU, same run")

@@ -332,7 +332,7 @@ def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | 
     return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "true_wrong": len(true_wrong),
             "negligible_pairs": len(negligible_pairs(scene)),
             "classes": Counter(labels.values()), "placed": placed, "decided": decided, "cue_pairs": cue_pairs,
-            "cue_right": cue_right, "features": features, "blamed": blamed}
+            "cue_right": cue_right, "features": features, "blamed": blamed, "labels": labels}
 
 
 def features_csv(rows: list[dict]) -> str:
@@ -361,14 +361,20 @@ def main(argv=None) -> int:
                    help="one line per wrong pair of class mask: which predicted mask turns it, and how it is wrong")
     p.add_argument("--features", type=Path, default=None,
                    help="CSV file: every cue's signed value on each truly overlapping pair whose predicted masks touch")
+    p.add_argument("--list", action="store_true", help="one line per wrong pair: scene seed, front-back, class")
+    p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
+    p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
+    cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI", revote=args.revote),
+                     takeback=args.takeback)
     backends = (get_painter(args.painter), get_projector(None))
     kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
+    kind = ("nested" if args.nested else "cutouts" if args.cutouts_only else "scenes") + (
+        "-revote" if args.revote else "") + ("-takeback" if args.takeback else "")
     cache = None if args.cache is None else cache_folder(args.cache, backends[0].name, args.cutouts_only, args.seed,
-                                                         "nested" if args.nested else None)
-    total, features, blamed = Counter(), [], []
+                                                         kind)
+    total, features, blamed, listed = Counter(), [], [], []
     with threadpool_limits(limits=1):
         for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
             if args.nested:
@@ -384,6 +390,7 @@ def main(argv=None) -> int:
             total.update({"cue: " + name: n for name, n in row["cue_right"].items()})
             features += row["features"]
             blamed += [(scene.seed, pair, r) for pair, r in row["blamed"].items()]
+            listed += [(scene.seed, pair, label) for pair, label in row["labels"].items()]
             total.update("blame: " + r["blame"] for r in row["blamed"].values())
     if args.features is not None:
         write_text(args.features, features_csv(features))
@@ -406,6 +413,8 @@ def main(argv=None) -> int:
     print(f"{'each cue alone, on the ' + str(total['cue_pairs']) + ' touching pairs:':<44}")
     for name in CUES:
         print(f"{'  ' + name:<44} {total['cue: ' + name] / max(1, total['cue_pairs']):6.3f}")
+    if args.list and listed:
+        print("wrong pairs: " + ", ".join(f"{seed} {a}-{b} {label}" for seed, (a, b), label in listed))
     if args.blame and blamed:
         print("mask pairs (front-back evidence: predicted, true front, true back, true; px lost (to the other) /"
               " extra (background, the other's))")
