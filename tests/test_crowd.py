@@ -169,5 +169,5 @@ def test_crowd_benchmark_smoke(tmp_path):
     assert "| touching | 1 / 8 |" in proc.stdout and "nested - touching" in proc.stdout
     summary = json.loads(out.read_text())["summary"]
     for s in summary.values():
-        assert 0 <= s["alone"] <= 1 and 0 <= s["decompose"] <= 1
+        assert 0 <= s["alone"] <= 1 and 0 <= s["decompose"] <= 1 and 0 <= s["grabcut"] <= 1
         assert s["decompose"] >= s["alone"] - 0.05, summary
