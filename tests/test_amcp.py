@@ -165,3 +165,30 @@ def test_i_step_keeps_paint_size_where_no_boundary_re_cut_follows():
     assert AMCPConfig().inpaint_size < AMCPConfig().paint_size  # the default uses it
     with pytest.raises(InputError, match="`inpaint_size`"):
         AMCPConfig(inpaint_size=-1)
+
+
+def test_the_refinement_cuts_softer_on_a_view_coarser_than_the_photo(monkeypatch):
+    """A view shrunk s times keeps 1/s^2 of an object's pixels but 1/s of its contour's neighbour pairs, so the
+    refinement's smoothness weight is scaled by s there (down to ``RECUT_GAMMA``); at the photo's own resolution it is
+    GrabCut's."""
+    from paintseg_layers.amcp import refine, segmenter
+
+    seen = []
+
+    def logged(*args, gamma=refine.AMCP_GAMMA, **kwargs):
+        seen.append(gamma)
+        return refine.refine_mask(*args, gamma=gamma, **kwargs)
+
+    monkeypatch.setattr(segmenter, "refine_mask", logged)
+    big, gt_big, _ = make_object_scene(h=400, w=600, box=(150, 80, 450, 320))
+    res = Segmenter(big, config=replace(FAST, paint_result=False)).segment(BoxPrompt((130, 60, 470, 340)), seed=0)
+    scale = min(res.working_shape[0] / 400, res.working_shape[1] / 600)  # the whole photo is the view
+    assert scale < 1 and seen == [pytest.approx(max(refine.AMCP_GAMMA * scale, refine.RECUT_GAMMA))]
+    assert refine.RECUT_GAMMA < seen[0] < refine.AMCP_GAMMA  # 320 / 600 of the photo: a weight between the two
+    assert iou(res.mask, gt_big) > 0.9
+    seen.clear()
+    small, gt_small, box = make_object_scene()
+    res = Segmenter(small, config=replace(FAST, paint_result=False)).segment(BoxPrompt(box), seed=0)
+    assert res.working_shape == small.shape[:2] and seen == [refine.AMCP_GAMMA]
+    assert refine.gamma_for(scale=0.1) == refine.RECUT_GAMMA and refine.gamma_for(scale=2) == refine.AMCP_GAMMA
+

@@ -41,14 +41,15 @@ def box_span(mask: np.ndarray, box) -> float:
 
 def unfragment(image: np.ndarray, soft: np.ndarray, amcp_mask: np.ndarray, mask: np.ndarray, box, *,
                min_span: float, valid=None, fg_seeds=None, bg_seeds=None, seed: int = 0,
-               cut_again=None) -> np.ndarray:
+               cut_again=None, gamma: float = 50.0) -> np.ndarray:
     """``mask``, or where it spans under ``min_span`` of the prompt ``box`` (:func:`box_span`), the cut with the
     colour models learnt once from ``amcp_mask`` and the votes ``soft`` weighted :data:`FRAGMENT_WEIGHT`, when that
     spans more of the box (all arrays at the working view's size, ``box`` in its px).
 
     ``cut_again``: the ``cut_again`` of the refinement that gave ``mask`` (``refine_mask(..., again=True)`` from
     ``amcp_mask`` with the same arguments): the same cut on that refinement's graph and first colour models
-    (the 4-box speed photo's two fragments: 0.07 -> 0.03 s CPU each); None cuts from scratch."""
+    (the 4-box speed photo's two fragments: 0.07 -> 0.03 s CPU each); None cuts from scratch. ``gamma``: that
+    refinement's smoothness weight, for the cut from scratch."""
     span = box_span(mask, box)
     if min_span <= 0 or span >= min_span or not amcp_mask.any():
         return mask
@@ -56,7 +57,7 @@ def unfragment(image: np.ndarray, soft: np.ndarray, amcp_mask: np.ndarray, mask:
         alt = cut_again(FRAGMENT_WEIGHT)
     else:
         alt = refine_mask(image, soft, amcp_mask, valid=valid, fg_seeds=fg_seeds, bg_seeds=bg_seeds,
-                          weight=FRAGMENT_WEIGHT, iterations=1, seed=seed)
+                          weight=FRAGMENT_WEIGHT, iterations=1, seed=seed, gamma=gamma)
     return alt if box_span(alt, box) > span else mask
 
 

@@ -46,6 +46,22 @@ def iterations_for(*, click: bool, recut: bool) -> int:
     return CLICK_ITERATIONS if click else RECUT_ITERATIONS if recut else AMCP_ITERATIONS
 
 
+#: GrabCut's smoothness weight (per neighbour pair) in the refinement after AMCP on a view at the photo's own
+#: resolution
+AMCP_GAMMA = 50.0
+#: ... the least on a view coarser than the photo (``recut``): shrinking a view s times divides an object's pixels
+#: (the colour terms) by s^2 but its contour's neighbour pairs (the smoothness) only by s, so the same weight is
+#: 1/s times stiffer there and rounds off thin parts the boundary re-cut can no longer bring back. The weight is
+#: scaled by s, down to this floor (a whole photo's view has s 0.4-0.5 on the data sets' photos)
+RECUT_GAMMA = 25.0
+
+
+def gamma_for(*, scale: float = 1.0) -> float:
+    """The refinement's smoothness weight after AMCP on a view that shows the photo ``scale`` times its size
+    (:data:`AMCP_GAMMA` times ``scale``, within [:data:`RECUT_GAMMA`, :data:`AMCP_GAMMA`])."""
+    return AMCP_GAMMA * min(1.0, max(float(scale), RECUT_GAMMA / AMCP_GAMMA))
+
+
 #: pixels the boundary re-cut learns its colour models from
 MODEL_PIXELS = 12_000
 

@@ -40,7 +40,7 @@ from paintseg_layers.amcp.objectscale import (
     whole_view_geometry,
 )
 from paintseg_layers.amcp.paintout import paint_out
-from paintseg_layers.amcp.refine import iterations_for, refine_boundary, refine_mask
+from paintseg_layers.amcp.refine import gamma_for, iterations_for, refine_boundary, refine_mask
 from paintseg_layers.amcp.result import SegmentationResult, StepRecord, ViewCut
 from paintseg_layers.amcp.scribbles import keep_strokes, scribble_start
 from paintseg_layers.errors import InputError, check_known_keys, is_int
@@ -359,14 +359,15 @@ class Segmenter:
                 init = start if weak else amcp_mask
                 its = iterations_for(click=isinstance(prompt, PointPrompt), recut=recut)
                 fallback = not weak and isinstance(p, BoxPrompt)  # a box's object spans it: a fragment is cut again
+                gamma = gamma_for(scale=min(np.divide(view.shape, view.crop_shape)) if recut else 1.0)
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
-                                    seed=seed, iterations=its, again=fallback)
+                                    seed=seed, iterations=its, again=fallback, gamma=gamma)
                 if fallback:
                     final, cut_again = final
                     final = unfragment(view.image, soft, amcp_mask, final, p.box, min_span=cfg.fragment_span,
                                        valid=valid, fg_seeds=fg_seed, bg_seeds=bg_seed, seed=seed,
-                                       cut_again=cut_again)
+                                       cut_again=cut_again, gamma=gamma)
             if cfg.revote and not weak and isinstance(p, BoxPrompt) and not view.coarser:
                 with stage("segment.revote"):
                     final = self._revote(view, final, valid, fg_seed, bg_seed, len(cfg.steps), seed, its)
