@@ -14,6 +14,7 @@ from paintseg_layers.peel.amodal import (
     box_claimed,
     contour_continuation,
     ellipse_continuation,
+    lost_hidden,
     nearest_fill,
     seen_solidity,
     shape_amodal,
@@ -271,3 +272,48 @@ def test_no_ellipse_through_two_parallel_sides_of_a_bar_whose_ends_are_hidden():
     ellipse, misfit = ellipse_continuation((truth > 0) & ~wall, morph.dilate(wall, 1))
     assert ellipse is not None and misfit < 0.04
     assert iou(ellipse, truth > 0) > 0.95
+
+
+def test_a_lost_objects_hidden_part_is_its_own_mask_under_the_objects_in_front():
+    """A visible mask filling under ``lost`` of its box is no evidence of the object's extent: its own first-pass
+    mask under the objects in front is its hidden part, within its box, never beyond its own mask."""
+    box = (10, 10, 50, 50)
+    own = np.zeros((80, 80), bool)
+    own[12:48, 12:48] = True  # the object's own segmentation of its box
+    own[48:70, 20:30] = True  # (outside its box: not the object's, a box is drawn round what shows)
+    front = np.zeros_like(own)
+    front[0:80, 20:80] = True  # the objects the order puts in front of it
+    visible = np.zeros_like(own)
+    visible[12:30, 12:18] = True  # 108 px: what the joint cut left it, < 0.1 of its 1600 px box
+    hidden = lost_hidden(visible, own, front & ~visible, box, lost=0.1)
+    assert hidden.sum() > 5 * visible.sum()
+    assert (hidden == (own & front & ~visible & (np.indices(own.shape)[0] < 50))).all()
+    assert not (hidden & ~own).any() and not (hidden & ~front).any()
+    assert hidden[:, :50].any() and not hidden[50:].any()  # nothing beyond its box
+    # an object whose visible mask fills its box as a visible part does, or without its own mask or a box: nothing
+    fuller = own & ~front
+    assert fuller.sum() >= 0.1 * 1600 and not lost_hidden(fuller, own, front & ~fuller, box, lost=0.1).any()
+    assert not lost_hidden(visible, None, front, box, lost=0.1).any()
+    thin = np.zeros_like(own)
+    thin[np.arange(12, 48), np.arange(12, 48)] = True  # a thin object's visible part, 36 px of its box's 1600
+    assert thin.sum() < 0.1 * 1600  # fills under a tenth of its box, but its own mask is no ten times larger
+    assert not lost_hidden(thin, morph.dilate(thin, 2), front & ~thin, box, lost=0.1).any()
+    assert lost_hidden(thin, thin | own, front & ~thin, box, lost=0.1).any()  # its own mask took 20x more
+    assert not lost_hidden(visible, own, front, None, lost=0.1).any()
+
+
+def test_a_face_split_between_two_objects_in_front_is_completed_from_its_own_mask():
+    """Peel scene 1041 with PatchMatch: the joint cut gives a face behind a man and a stone cross to those two (24
+    of its 821 visible px kept); its amodal layer comes from its own first-pass mask under them."""
+    from paintseg_layers.amcp import AMCPConfig
+    from paintseg_layers.eval.scenes import make_scene
+    from paintseg_layers.peel import decompose
+
+    scene = make_scene(1041, size=(160, 120), n_objects=(2, 4))
+    dec = decompose(scene.image, scene.prompts("box"), painter="patchmatch",
+                    config=PeelConfig(amcp=AMCPConfig(working_size=160, samples=5)), seed=0)
+    face, truth = dec.layer(3), scene.objects[3]
+    assert dec.order[-1] == "obj3"  # behind both
+    assert face.visible_mask.sum() < 0.1 * truth.visible_mask.sum()  # lost by the joint cut
+    assert iou(face.amodal_mask, truth.amodal_mask) > 0.8
+    assert face.amodal_mask.sum() < 1.3 * truth.amodal_mask.sum()

@@ -504,3 +504,31 @@ def shape_amodal(rgb: np.ndarray | None, visible: np.ndarray, front: np.ndarray,
         return visible, visible.copy()
     extra = within_reach(extra, visible, reach=reach)
     return visible, visible | morph.connected_to(extra | visible, visible)
+
+
+#: a lost object's visible mask keeps under this share of its own first-pass mask (:func:`lost_hidden`)
+LOST_KEPT = 0.1
+
+
+def lost_hidden(visible: np.ndarray, own: np.ndarray | None, front: np.ndarray, box, *, lost: float,
+                kept: float = LOST_KEPT) -> np.ndarray:
+    """The hidden part of a *lost* object: its own first-pass mask under the objects in front of it.
+
+    A box is drawn round an object's visible part, so a visible mask that fills under ``lost`` of its box (the
+    order stage's ``LOST``) and keeps under ``kept`` of the object's own segmentation of its box (``own``, made
+    before the joint cut) is not what shows of the object: the joint cut gave the rest to neighbours of its
+    colours. (A thin object's visible part, a bicycle's, fills little of its box too, but its own mask is not ten
+    times larger unless it took what lies on the object, so such a mask, wrong as an amodal shape, is left alone.)
+    Where the order puts those neighbours in front, the object's own mask says how far it goes on under them;
+    bounded by that mask and the box, it cannot flood the occluders. Peel scene 1041 (patchmatch): a face split
+    between the man and the cross in front of it kept 24 of its 821 visible px (and of its own 1750); its own mask
+    matches its true amodal mask at IoU 0.87. Empty where the object is not lost, has no box or no own mask.
+    """
+    none = np.zeros_like(visible)
+    if own is None or box is None or not front.any():
+        return none
+    region = box_mask(box, visible.shape)
+    own = own & region
+    if visible.sum() >= lost * max(1, int(region.sum())) or visible.sum() >= kept * own.sum():
+        return none
+    return own & front & ~visible

@@ -89,7 +89,7 @@ from paintseg_layers.image import resize_image, working_scale
 from paintseg_layers.layers import Decomposition, Layer, visible_masks
 from paintseg_layers.painters import get_painter
 from paintseg_layers.painters.base import in_background
-from paintseg_layers.peel.amodal import colour_index, nearest_fill, shape_amodal, within_reach
+from paintseg_layers.peel.amodal import colour_index, lost_hidden, nearest_fill, shape_amodal, within_reach
 from paintseg_layers.peel.appearance import own_appearance
 from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.first_pass import (
@@ -102,7 +102,7 @@ from paintseg_layers.peel.first_pass import (
     worker_shared,
 )
 from paintseg_layers.peel.lift import layer_rgba, lift_masks, lift_plate, uint8_strips
-from paintseg_layers.peel.order import order_graph
+from paintseg_layers.peel.order import LOST, order_graph
 from paintseg_layers.peel.plate import paint_plate
 from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import MaskPrompt
@@ -236,7 +236,9 @@ def _peel(rgb, prompts, painter, projector, cfg, seed, progress, workers, pool) 
 def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progress, workers, procs) -> dict:
     h, w = rgb.shape[:2]
     # 1. segment every prompt on the input
-    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers, executor=procs)
+    own = {}  # each object's own mask before the joint cut (a lost object's hidden part: peel.amodal.lost_hidden)
+    masks, scores, kept = first_pass(rgb, prompts, seg, cfg, seed, progress, workers=workers, executor=procs,
+                                     own=own)
 
     # 2. pairwise order
     ids = {i: f"obj{i}" for i in kept}
@@ -287,6 +289,7 @@ def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progr
                 box = getattr(prompts[i], "box", None)
                 vis, grown = shape_amodal(rgb, vis, front, ~owned, box=box, reach=cfg.hidden_reach,
                                           seed=seed + 5000 + i, index=None if box is None else colours())
+                grown |= lost_hidden(vis, own.get(i), front, box, lost=LOST)
                 visible[i] = vis
             elif vis.any() and front.any() and cfg.amodal != "none":
                 if cfg.amodal == "nearest":  # the object's share of the nearest rule needs no other owner

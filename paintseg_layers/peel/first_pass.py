@@ -394,10 +394,12 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     return [r for r, _ in out], [s for _, s in out], 0
 
 
-def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: str | None = None, executor=None):
+def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: str | None = None, executor=None,
+               own: dict | None = None):
     """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels.
 
-    ``executor``: a :func:`fork_pool` of ``seg`` for the segmentations (None: :func:`segment_all` decides)."""
+    ``executor``: a :func:`fork_pool` of ``seg`` for the segmentations (None: :func:`segment_all` decides).
+    ``own``: a dict that receives each kept prompt's own mask before the joint cut (prompt index -> mask)."""
     h, w = rgb.shape[:2]
     n = len(prompts)
     # 1. segment every prompt on the input
@@ -462,6 +464,8 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
         # pixels go to the nearest colour, then the cut cleans the boundaries: there the first-pass masks
         # (support), not the nearest colour, say which pixels an object claims
         support = [masks[i] for i in kept]
+        if own is not None:
+            own.update(zip(kept, support))
         claims = nested_claims(support, valid)
         resolved = resolve_contested(rgb, claims, seed=seed)
         if cfg.amcp.revote:  # tight masks: a piece two share is the one's whose contour bounds it
