@@ -191,4 +191,3 @@ def test_the_refinement_cuts_softer_on_a_view_coarser_than_the_photo(monkeypatch
     res = Segmenter(small, config=replace(FAST, paint_result=False)).segment(BoxPrompt(box), seed=0)
     assert res.working_shape == small.shape[:2] and seen == [refine.AMCP_GAMMA]
     assert refine.gamma_for(scale=0.1) == refine.RECUT_GAMMA and refine.gamma_for(scale=2) == refine.AMCP_GAMMA
-

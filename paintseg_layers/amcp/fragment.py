@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paintseg_layers.amcp.refine import refine_mask
+from paintseg_layers.amcp.refine import AMCP_GAMMA, refine_mask
 from paintseg_layers.masks import bbox
 
 #: weight of the AMCP votes in the fragment's second cut (the first cut's ``AMCPConfig.refine_weight`` is 0.4):
@@ -41,7 +41,7 @@ def box_span(mask: np.ndarray, box) -> float:
 
 def unfragment(image: np.ndarray, soft: np.ndarray, amcp_mask: np.ndarray, mask: np.ndarray, box, *,
                min_span: float, valid=None, fg_seeds=None, bg_seeds=None, seed: int = 0,
-               cut_again=None, gamma: float = 50.0) -> np.ndarray:
+               cut_again=None, gamma: float = AMCP_GAMMA) -> np.ndarray:
     """``mask``, or where it spans under ``min_span`` of the prompt ``box`` (:func:`box_span`), the cut with the
     colour models learnt once from ``amcp_mask`` and the votes ``soft`` weighted :data:`FRAGMENT_WEIGHT`, when that
     spans more of the box (all arrays at the working view's size, ``box`` in its px).

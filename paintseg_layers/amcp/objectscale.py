@@ -53,9 +53,15 @@ class WorkView:
         return self.box[3] - self.box[1], self.box[2] - self.box[0]
 
     @property
+    def scale(self) -> float:
+        """Working px per crop px, along the axis the view shrinks most."""
+        ch, cw = self.crop_shape
+        return min(self.shape[0] / max(1, ch), self.shape[1] / max(1, cw))
+
+    @property
     def coarser(self) -> bool:
         """True when the working image has fewer pixels across than the crop it shows (boundaries lose detail)."""
-        return self.shape[0] < self.crop_shape[0] or self.shape[1] < self.crop_shape[1]
+        return self.scale < 1
 
     def to_full(self, work: np.ndarray, full_shape: tuple[int, int], *, soft: bool = False) -> np.ndarray:
         """Paste a working-size mask (or a soft map) back into a full-size array (zero outside the crop)."""

@@ -303,7 +303,7 @@ def _graph_cut(bgr, fgd, bgd, fg_seeds, bg_seeds, *, gamma: float, prior=None, w
 
 
 def refine_mask(image, soft, mask, *, valid=None, fg_seeds=None, bg_seeds=None, weight: float = 0.4,
-                gamma: float = 50.0, iterations: int = 3, seed: int = 0, again: bool = False):
+                gamma: float = AMCP_GAMMA, iterations: int = 3, seed: int = 0, again: bool = False):
     """Graph-cut refinement of a mask.
 
     Parameters

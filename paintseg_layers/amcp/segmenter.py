@@ -359,7 +359,7 @@ class Segmenter:
                 init = start if weak else amcp_mask
                 its = iterations_for(click=isinstance(prompt, PointPrompt), recut=recut)
                 fallback = not weak and isinstance(p, BoxPrompt)  # a box's object spans it: a fragment is cut again
-                gamma = gamma_for(scale=min(np.divide(view.shape, view.crop_shape)) if recut else 1.0)
+                gamma = gamma_for(scale=view.scale if recut else 1.0)
                 final = refine_mask(view.image, init.astype(np.float32) if weak else soft, init, valid=valid,
                                     fg_seeds=fg_seed, bg_seeds=bg_seed, weight=0.0 if weak else cfg.refine_weight,
                                     seed=seed, iterations=its, again=fallback, gamma=gamma)
