@@ -155,6 +155,15 @@ def _at(mask, shape):
     return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
 
 
+def _lab_view(img, cfg):
+    """The discovery view of ``img`` and its Lab features (float64), as the candidate generators see them."""
+    from paintseg_layers.discovery.coarse import discovery_view
+    from paintseg_layers.projectors import get_projector
+
+    work = discovery_view(img, cfg)
+    return work, get_projector("lab").project(work[None])[0].astype(np.float64)
+
+
 def test_each_candidate_generator_finds_objects():
     from paintseg_layers.discovery.candidates import (
         CandidatePool,
@@ -162,15 +171,12 @@ def test_each_candidate_generator_finds_objects():
         spectral_candidates,
         ward_candidates,
     )
-    from paintseg_layers.discovery.coarse import discovery_view
     from paintseg_layers.discovery.objectness import FeatureWords
     from paintseg_layers.discovery.superpixels import superpixel_graph
-    from paintseg_layers.projectors import get_projector
 
     img, truth = two_objects()
     cfg = DiscoverConfig()
-    work = discovery_view(img, cfg)
-    feats = get_projector("lab").project(work[None])[0].astype(np.float64)
+    work, feats = _lab_view(img, cfg)
     graph = superpixel_graph(work, feats, cfg)
     ctx = FeatureWords(feats, cfg.words, cfg.ring, 0, cfg.min_gap)
     disc, square = (_at(t, work.shape[:2]) for t in truth)
@@ -196,17 +202,14 @@ def test_boundary_merge_and_felzenszwalb_find_a_two_colour_object_whole():
         boundary_merge_candidates,
         felzenszwalb_candidates,
     )
-    from paintseg_layers.discovery.coarse import discovery_view
     from paintseg_layers.discovery.objectness import FeatureWords
     from paintseg_layers.discovery.superpixels import superpixel_graph
-    from paintseg_layers.projectors import get_projector
 
     img, truth = two_objects()
     square = truth[1]
     img[square & (np.mgrid[:96, :128][1] >= 92)] = (0.35, 0.2, 0.55)  # the square becomes blue | purple
     cfg = DiscoverConfig(felzenszwalb=(300.0,))
-    work = discovery_view(img, cfg)
-    feats = get_projector("lab").project(work[None])[0].astype(np.float64)
+    work, feats = _lab_view(img, cfg)
     graph = superpixel_graph(work, feats, cfg)
     ctx = FeatureWords(feats, cfg.words, cfg.ring, 0, cfg.min_gap)
     whole = _at(square, work.shape[:2])
@@ -485,15 +488,12 @@ def test_maskcut_split_is_stable_under_float_noise():
     """The Ncut split must not hinge on float32-level differences of the features (numpy's AVX-512 paths against
     AVX2 gave the disc's best candidate IoU 0.84 on one machine and 0.91 on another with quantile thresholds)."""
     from paintseg_layers.discovery.candidates import CandidatePool, maskcut_candidates
-    from paintseg_layers.discovery.coarse import discovery_view
     from paintseg_layers.discovery.objectness import FeatureWords
     from paintseg_layers.discovery.superpixels import superpixel_graph
-    from paintseg_layers.projectors import get_projector
 
     img, truth = two_objects()
     cfg = DiscoverConfig()
-    work = discovery_view(img, cfg)
-    feats = get_projector("lab").project(work[None])[0].astype(np.float64)
+    work, feats = _lab_view(img, cfg)
     disc = _at(truth[0], work.shape[:2])
     best = []
     for k in range(6):
