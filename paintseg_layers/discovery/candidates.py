@@ -14,6 +14,7 @@ import numpy as np
 from scipy import linalg
 from scipy import ndimage as ndi
 from scipy.cluster.vq import kmeans2
+from scipy.sparse.csgraph import connected_components
 from skimage import graph as skgraph
 from skimage.segmentation import felzenszwalb
 from sklearn.cluster import AgglomerativeClustering
@@ -21,7 +22,7 @@ from sklearn.cluster import AgglomerativeClustering
 from paintseg_layers.discovery.config import DiscoverConfig
 from paintseg_layers.discovery.evidence import blurred_lab
 from paintseg_layers.discovery.objectness import FeatureWords, background_like, objectness
-from paintseg_layers.discovery.superpixels import SuperpixelGraph, components, fiedler_split
+from paintseg_layers.discovery.superpixels import DETACHED, SuperpixelGraph, components, fiedler_split
 from paintseg_layers.image import gradient_magnitude, to_uint8
 
 log = logging.getLogger(__name__)
@@ -92,16 +93,31 @@ def spectral_candidates(pool: CandidatePool, cfg: DiscoverConfig, seed: int) -> 
     """Spectral clustering of the graph at each k of ``cfg.clusters``: every cluster's connected parts.
 
     k-means (seeded ``seed + k``) on the first ``k - 1`` non-trivial eigenvectors of the symmetric
-    normalised Laplacian, rows normalised.
+    normalised Laplacian, rows normalised. A graph whose affinities fall apart into groups (no edge above
+    ``DETACHED`` between them: saturated colours on a plain background) has a null space of one dimension a
+    group, in which ``eigh`` returns an arbitrary basis, so that a clustering on part of it hinged on float
+    noise; there every group is a candidate and is clustered on its own (as :func:`fiedler_split` splits it).
     """
     g = pool.graph
-    n = g.n
-    d = g.aff.sum(1) + 1e-9
-    r = 1.0 / np.sqrt(d)
+    groups, label = connected_components(g.aff > DETACHED, directed=False)
+    parts = [np.arange(g.n)] if groups == 1 else [np.flatnonzero(label == i) for i in range(groups)]
+    for nodes in parts:
+        if groups > 1:
+            for piece in components(nodes, g.adj):
+                pool.add(piece)
+        _cluster_spectrally(pool, nodes, cfg, seed)
+
+
+def _cluster_spectrally(pool: CandidatePool, nodes: np.ndarray, cfg: DiscoverConfig, seed: int) -> None:
+    """:func:`spectral_candidates` on the connected subgraph of ``nodes``."""
+    g = pool.graph
+    n = len(nodes)
+    aff = g.aff[np.ix_(nodes, nodes)]
+    r = 1.0 / np.sqrt(aff.sum(1) + 1e-9)
     m_eig = int(min(n - 1, max(cfg.clusters) + 1))
     if m_eig < 2:
         return
-    _, vecs = np.linalg.eigh(np.eye(n) - r[:, None] * g.aff * r[None, :])
+    _, vecs = np.linalg.eigh(np.eye(n) - r[:, None] * aff * r[None, :])
     emb = vecs[:, 1:m_eig]
     emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
     for k in cfg.clusters:
@@ -109,8 +125,8 @@ def spectral_candidates(pool: CandidatePool, cfg: DiscoverConfig, seed: int) -> 
             continue
         _, lab = kmeans2(emb[:, : max(1, k - 1)], k, seed=int(seed) + k, minit="++")
         for c in range(k):
-            for nodes in components(np.flatnonzero(lab == c), g.adj):
-                pool.add(nodes)
+            for piece in components(nodes[lab == c], g.adj):
+                pool.add(piece)
 
 
 def ward_candidates(pool: CandidatePool, cfg: DiscoverConfig) -> None:
