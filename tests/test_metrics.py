@@ -62,3 +62,22 @@ def test_scores_has_every_metric_and_respects_ignore():
 def test_shape_mismatch_raises():
     with pytest.raises(ValueError, match="same shape"):
         iou(np.zeros((2, 2)), np.zeros((3, 3)))
+
+
+def test_scene_interval_brackets_the_ratio_and_matches_the_binomial_width():
+    from paintseg_layers.eval.metrics import scene_interval
+
+    rng = np.random.default_rng(3)
+    hits = rng.binomial(1, 0.9, 400)  # one pair a scene: the ratio is a binomial proportion
+    counts = np.ones(400)
+    lo, hi = scene_interval(hits, counts)
+    p = hits.mean()
+    assert lo < p < hi
+    wald = 2 * 1.96 * np.sqrt(p * (1 - p) / 400)
+    assert abs((hi - lo) - wald) < 0.2 * wald, (hi - lo, wald)
+    assert scene_interval(hits, counts) == (lo, hi)  # seeded
+    # scenes resampled whole: the same (independent) pairs lumped ten to a scene give no narrower an interval
+    lumped = scene_interval(hits.reshape(40, 10).sum(1), counts.reshape(40, 10).sum(1))
+    assert lumped[1] - lumped[0] > 0.9 * (hi - lo)
+    assert scene_interval([2, 3], [2, 3]) == (1.0, 1.0)
+    assert all(np.isnan(scene_interval([1, 0], [1, 0])))  # one scene with a count: no interval

@@ -57,6 +57,9 @@ def test_merge_prints_the_table_over_all_parts(tmp_path):
     assert _value(out, "mean visible IoU") == "0.750"  # (0.9 + 0.5 + 0.6 + 1.0) / 4: objects, not scenes
     assert _value(out, "mean amodal IoU, occluded: peel") == "0.600"
     assert _value(out, "pairwise depth-order accuracy") == "0.500"  # 3 of 6 pairs
+    counts, spread = _value(out, "  right / pairs; 95 % interval").split("; ")
+    lo, hi = map(float, spread.split(" - "))
+    assert counts == "3 / 6" and lo < 0.5 < hi  # scenes right 2 / 2, 0 / 2, 1 / 2
     assert _value(out, "background plate in removed region").startswith("22.00")
 
 
@@ -152,6 +155,7 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     a.update(pairs=5, touching=3, touching_correct=2, seen=4, seen_correct=3)
     out = _merged(tmp_path, [a])
     assert _value(out, "pairwise depth-order accuracy") == "0.600"
+    assert _value(out, "  right / pairs; 95 % interval") == "3 / 5; -"  # one scene: no interval made up
     assert _value(out, "  on the 3 pairs whose visible parts touch") == "0.667"
     assert _value(out, "  on the 2 pairs whose visible parts do not touch") == "0.500"
     assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back one") == "0.750"
