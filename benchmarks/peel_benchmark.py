@@ -3,6 +3,7 @@
     python benchmarks/peel_benchmark.py            # 60 scenes, seeds 1000.., default backends
     python benchmarks/peel_benchmark.py --scenes 10 --painter patchmatch --json out.json
     python benchmarks/peel_benchmark.py --merge part1.json part2.json   # one table over runs made in parts
+    python benchmarks/peel_benchmark.py --scenes 50 --seed 0 1 2 3 4   # the table per decomposition seed + spread
 
 Prompts are boxes around the visible parts (``--prompt point`` for one click each). For every scene the
 decomposition is compared with the truth, object ``i`` of the scene <-> layer ``obj<i>``:
@@ -30,6 +31,9 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
 * seconds per scene.
 
 Every metric comes from the same run, so ``--painter patchmatch`` prints the whole table for that painter.
+Several ``--seed`` values run the scene set once per decomposition seed: each seed's table, then one row per seed
+(visible, amodal against the control, depth with its counts, hidden parts, plate) and their mean -- a bar is met
+at one seed or at every seed, and the table says which (``--merge`` prints it too when its rows hold several seeds).
 """
 
 from __future__ import annotations
@@ -178,8 +182,9 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     kw = {} if args.threads is None else {"threads": args.threads or None}
     dec = decompose(scene.image, prompts, painter=painter, projector=args.projector, config=cfg, seed=args.seed, **kw)
     seconds = time.perf_counter() - t0
-    row = {"seed": scene.seed, "n": len(scene.objects), "seconds": seconds, "vis_iou": [], "amodal": [], "guess": [],
-           "control": [], "pairs": 0, "correct": 0, "touching": 0, "touching_correct": 0, "seen": 0, "seen_correct": 0,
+    row = {"seed": scene.seed, "decomposition_seed": args.seed, "n": len(scene.objects), "seconds": seconds,
+           "vis_iou": [], "amodal": [], "guess": [], "control": [], "pairs": 0, "correct": 0, "touching": 0,
+           "touching_correct": 0, "seen": 0, "seen_correct": 0,
            "hidden_psnr": [], "hidden_ssim": [], "hidden_cover": [], "ceiling": [], "missed": [], "spurious": [],
            "cutout": [], "true_visible": [], "true_order": [], "box_span": []}
     boxes = [getattr(p, "box", None) for p in prompts]
@@ -295,11 +300,36 @@ def report(rows, total, amodal: str) -> None:
     print(f"{'total seconds':<52} {total:8.1f}")
 
 
+def seed_table(rows) -> None:
+    """One line per decomposition seed of ``rows`` (their ``decomposition_seed``) and the mean over the seeds."""
+    seeds = sorted({r["decomposition_seed"] for r in rows if "decomposition_seed" in r})
+    if len(seeds) < 2:
+        return
+    print(f"\n{'seed':>4} {'visible':>8} {'amodal':>7} {'control':>8} {'depth':>6} {'right / pairs':>14} "
+          f"{'hidden dB':>10} {'plate dB':>9}")
+    cols = []
+    for seed in seeds:
+        part = [r for r in rows if r.get("decomposition_seed") == seed]
+
+        def cat(key, part=part):
+            return np.array([v for r in part for v in r.get(key, [])], float)
+
+        right, pairs = sum(r["correct"] for r in part), sum(r["pairs"] for r in part)
+        cols.append((cat("vis_iou").mean(), cat("amodal").mean(), cat("control").mean(), right / max(1, pairs),
+                     np.nanmean(cat("hidden_psnr")), np.nanmean([r["psnr_plate"] for r in part])))
+        c = cols[-1]
+        print(f"{seed:>4} {c[0]:8.3f} {c[1]:7.3f} {c[2]:8.3f} {c[3]:6.3f} {f'{right} / {pairs}':>14} {c[4]:10.2f} "
+              f"{c[5]:9.2f}")
+    m = np.mean(cols, axis=0)
+    print(f"{'mean':>4} {m[0]:8.3f} {m[1]:7.3f} {m[2]:8.3f} {m[3]:6.3f} {'':>14} {m[4]:10.2f} {m[5]:9.2f}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenes", type=int, default=60)
     p.add_argument("--first-seed", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0, help="seed of the decomposition")
+    p.add_argument("--seed", type=int, nargs="+", default=[0],
+                   help="seed of the decomposition; several: the scene set once per seed, and the spread")
     p.add_argument("--size", type=int, nargs=2, default=(160, 120), metavar=("W", "H"))
     p.add_argument("--objects", type=int, nargs=2, default=(2, 4), metavar=("MIN", "MAX"))
     p.add_argument("--prompt", choices=("box", "point"), default="box")
@@ -332,6 +362,7 @@ def main(argv=None) -> int:
         rows = [r for f in args.merge for r in json.loads(f.read_text())]
         print(f"peel benchmark: {len(rows)} scenes merged from {', '.join(str(f) for f in args.merge)}")
         report(rows, sum(r["seconds"] for r in rows), args.amodal)
+        seed_table(rows)
         return 0
     cut = args.cutouts
     if cut is None and not (ROOT.parent / "shared" / "data" / "grabcut" / "images").is_dir():
@@ -339,26 +370,31 @@ def main(argv=None) -> int:
         print("note: ../shared/data/grabcut missing; shapes only", file=sys.stderr)
     painter = get_painter(args.painter)
     rows, pictures = [], ([] if args.pictures else None)
-    t0 = time.perf_counter()
     from tqdm.auto import tqdm
 
-    for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
-        scene = make_scene(args.first_seed + k, size=tuple(args.size), n_objects=tuple(args.objects), cutouts=cut)
-        rows.append(run_scene(scene, args, painter, pictures))
-        if pictures:  # keep only the worst, so a long run holds few strips
-            pictures = sorted(pictures, key=lambda t: t[0])[:args.worst]
-    total = time.perf_counter() - t0
+    for seed in args.seed:
+        run = argparse.Namespace(**{**vars(args), "seed": seed})
+        part = []
+        t0 = time.perf_counter()
+        for k in tqdm(range(args.scenes), desc=f"scenes (seed {seed})", unit="scene", file=sys.stderr):
+            scene = make_scene(args.first_seed + k, size=tuple(args.size), n_objects=tuple(args.objects), cutouts=cut)
+            part.append(run_scene(scene, run, painter, pictures))
+            if pictures:  # keep only the worst, so a long run holds few strips
+                pictures = sorted(pictures, key=lambda t: t[0])[:args.worst]
+        total = time.perf_counter() - t0
+        print(f"peel benchmark: {len(part)} scenes ({args.size[0]}x{args.size[1]}, "
+              f"{args.objects[0]}-{args.objects[1]} objects, "
+              f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
+              f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
+              f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, "
+              f"refine={not args.no_refine}, revote={args.revote}, takeback={args.takeback}, "
+              f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}, "
+              f"decomposition seed={seed}")
+        report(part, total, args.amodal)
+        rows += part
+    seed_table(rows)
     for rank, (score, name, strip) in enumerate(pictures or []):
         write_image(make_parent(args.pictures / f"{rank:02d}_{name}_iou{score:.3f}.png", "--pictures"), strip)
-
-    print(f"peel benchmark: {len(rows)} scenes ({args.size[0]}x{args.size[1]}, "
-          f"{args.objects[0]}-{args.objects[1]} objects, "
-          f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
-          f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
-          f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, refine={not args.no_refine}, "
-          f"revote={args.revote}, takeback={args.takeback}, "
-          f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}")
-    report(rows, total, args.amodal)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

@@ -202,3 +202,19 @@ def test_the_amodal_replay_reproduces_the_benchmarks_amodal_iou(tmp_path, capsys
     assert f"amodal {np.mean(amodal):.4f} control {np.mean(control):.4f}" in line
     first = next(ln for ln in built.splitlines() if ln.startswith("replay"))
     assert line.split("; cpu")[0] == first.split("; cpu")[0]
+
+
+def test_merge_prints_one_row_per_decomposition_seed(tmp_path):
+    # the same two scenes decomposed at seeds 0 and 1: depth 3 / 4 and 1 / 4, then their mean
+    runs = []
+    for seed, correct, vis in ((0, (2, 1), (0.9, 0.7)), (1, (0, 1), (0.5, 0.5))):
+        for k in range(2):
+            runs.append({**_row(k, [vis[k]], [0.8], [0.7], correct[k], 20.0), "decomposition_seed": seed})
+    out = _merged(tmp_path, runs)
+    lines = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.split()[:1] in (["0"], ["1"], ["mean"])}
+    assert lines["0"][1] == "0.800" and lines["0"][4] == "0.750" and lines["0"][5:8] == ["3", "/", "4"]
+    assert lines["1"][1] == "0.500" and lines["1"][4] == "0.250" and lines["1"][5:8] == ["1", "/", "4"]
+    assert lines["mean"][1] == "0.650" and lines["mean"][4] == "0.500"
+    # one seed (or rows of older runs without the key): no such table
+    assert re.search(r"^seed +visible", out, re.M)
+    assert not re.search(r"^seed +visible", _merged(tmp_path, runs[:2]), re.M)
