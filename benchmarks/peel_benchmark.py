@@ -9,10 +9,10 @@ Prompts are boxes around the visible parts (``--prompt point`` for one click eac
 decomposition is compared with the truth, object ``i`` of the scene <-> layer ``obj<i>``:
 
 * visible IoU (all objects);
-* amodal IoU of the *occluded* objects, next to the trivial guess (the predicted visible mask), and a
-  no-painter geometric control (each hidden pixel takes the owner of the nearest unhidden pixel,
-  from the same predicted visible masks and order, :func:`paintseg_layers.peel.nearest_fill`); where
-  the loss is: the ceiling of any hidden-part rule on these visible masks (predicted visible part plus
+* amodal IoU of the *occluded* objects (with 95 % scene-bootstrap intervals of it and of its lead over the
+  control), next to the trivial guess (the predicted visible mask), and a no-painter geometric control (each
+  hidden pixel takes the owner of the nearest unhidden pixel, from the same predicted visible masks and order,
+  :func:`paintseg_layers.peel.nearest_fill`); where the loss is: the ceiling of any hidden-part rule on these visible masks (predicted visible part plus
   the true hidden part), the hidden pixels missed and the spurious ones grown outside the truth (shares
   of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart; the default
   shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost)
@@ -235,6 +235,11 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     return row
 
 
+def _interval(lo: float, hi: float) -> str:
+    """``lo - hi`` to three places, ``-`` where there is none (one scene)."""
+    return "-" if np.isnan(lo) else f"{lo:.3f} - {hi:.3f}"
+
+
 def report(rows, total, amodal: str) -> None:
     """Print the table over the per-scene ``rows`` of :func:`run_scene` (``amodal``: the mode, for the label)."""
 
@@ -253,6 +258,11 @@ def report(rows, total, amodal: str) -> None:
     print(f"{'mean amodal IoU, occluded: nearest-pixel control':<52} {co.mean():8.3f}")
     beats = f"{int((am > gu + 1e-9).sum()):>3} / {int((am > co + 1e-9).sum())}"
     print(f"{'  peel beats guess / beats control (objects)':<52} {beats}")
+    # the amodal bar and the lead over the control, each with its 95 % interval (scenes resampled whole)
+    count = [len(r["amodal"]) for r in rows]
+    amodal_ci = scene_interval([sum(r["amodal"]) for r in rows], count)
+    lead_ci = scene_interval([sum(r["amodal"]) - sum(r["control"]) for r in rows], count)
+    print(f"{'  95 % intervals: peel / peel - control':<52} {_interval(*amodal_ci)} / {_interval(*lead_ci)}")
     ceiling, missed, spurious = cat("ceiling"), cat("missed"), cat("spurious")
     if len(ceiling) == len(am) and len(am):  # rows of runs before these columns lack them
         cut = cat("cutout").astype(bool)
@@ -276,8 +286,7 @@ def report(rows, total, amodal: str) -> None:
         print(f"{'  peel on cut-outs (real objects) / drawn shapes':<52} {split}")
     print(f"{'pairwise depth-order accuracy':<52} {correct / max(1, pairs):8.3f}")
     # how far a bar may lie from the value before a difference means anything: scenes resampled whole
-    lo, hi = scene_interval([r["correct"] for r in rows], [r["pairs"] for r in rows])
-    spread = "-" if np.isnan(lo) else f"{lo:.3f} - {hi:.3f}"
+    spread = _interval(*scene_interval([r["correct"] for r in rows], [r["pairs"] for r in rows]))
     print(f"{'  right / pairs; 95 % interval (scene bootstrap)':<52} {correct} / {pairs}; {spread}")
     touching = sum(r["touching"] for r in rows)
     print(f"{'  on the ' + str(touching) + ' pairs whose visible parts touch':<52} "

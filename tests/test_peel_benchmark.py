@@ -60,6 +60,9 @@ def test_merge_prints_the_table_over_all_parts(tmp_path):
     counts, spread = _value(out, "  right / pairs; 95 % interval").split("; ")
     lo, hi = map(float, spread.split(" - "))
     assert counts == "3 / 6" and lo < 0.5 < hi  # scenes right 2 / 2, 0 / 2, 1 / 2
+    peel, lead = (tuple(map(float, v.split(" - "))) for v in _value(out, "  95 % intervals: peel").split(" / "))
+    # amodal 0.8 | 0.4, 0.6 against control 0.7 | 0.5, 0.5: mean 0.6, lead 0.1 / 3
+    assert peel[0] < 0.6 < peel[1] and lead[0] < 0.1 / 3 < lead[1]
     assert _value(out, "background plate in removed region").startswith("22.00")
 
 
@@ -156,6 +159,7 @@ def test_merge_shows_the_pairs_no_boundary_can_order_apart(tmp_path):
     out = _merged(tmp_path, [a])
     assert _value(out, "pairwise depth-order accuracy") == "0.600"
     assert _value(out, "  right / pairs; 95 % interval") == "3 / 5; -"  # one scene: no interval made up
+    assert _value(out, "  95 % intervals: peel") == "- / -"
     assert _value(out, "  on the 3 pairs whose visible parts touch") == "0.667"
     assert _value(out, "  on the 2 pairs whose visible parts do not touch") == "0.500"
     assert _value(out, "  on the 4 pairs hiding >= 0.5 % of the back one") == "0.750"
