@@ -9,18 +9,18 @@ Prompts are boxes around the visible parts (``--prompt point`` for one click eac
 decomposition is compared with the truth, object ``i`` of the scene <-> layer ``obj<i>``:
 
 * visible IoU (all objects);
-* amodal IoU of the *occluded* objects (with 95 % scene-bootstrap intervals of it and of its lead over the
-  control), next to the trivial guess (the predicted visible mask), and a no-painter geometric control (each
-  hidden pixel takes the owner of the nearest unhidden pixel, from the same predicted visible masks and order,
-  :func:`paintseg_layers.peel.nearest_fill`); where the loss is: the ceiling of any hidden-part rule on these visible masks (predicted visible part plus
-  the true hidden part), the hidden pixels missed and the spurious ones grown outside the truth (shares
-  of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes apart; the default
-  shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask errors cost)
-  and on the predicted visible masks with the scene's true occluders in front (what the depth order costs);
-  the occluded objects whose predicted visible mask spans under half its prompt box
-  (:func:`paintseg_layers.amcp.fragment.box_span`: fragments the joint cut or the segmentation left) and what
-  they cost against the true-visible row;
-  ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel amodal | truth | spurious);
+* amodal IoU of the *occluded* objects (with 95 % scene-bootstrap intervals of it and of its lead over the control),
+  next to the trivial guess (the predicted visible mask), and a no-painter geometric control (each hidden pixel takes
+  the owner of the nearest unhidden pixel, from the same predicted visible masks and order,
+  :func:`paintseg_layers.peel.nearest_fill`); where the loss is: the ceiling of any hidden-part rule on these visible
+  masks (predicted visible part plus the true hidden part), the hidden pixels missed and the spurious ones grown
+  outside the truth (shares of the true amodal area), and the IoU on cut-outs (real objects) and on drawn shapes
+  apart; the default shape rule run on the scene's *true* visible masks in the same order (what the first pass's mask
+  errors cost) and on the predicted visible masks with the scene's true occluders in front (what the depth order
+  costs); the occluded objects whose predicted visible mask spans under half its prompt box
+  (:func:`paintseg_layers.amcp.fragment.box_span`: fragments the joint cut or the segmentation left) and what they
+  cost against the true-visible row; ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel
+  amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs, with the counts and a 95 % interval from a
   bootstrap over scenes (:func:`paintseg_layers.eval.metrics.scene_interval`: 139 pairs know it to about +-0.045);
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
