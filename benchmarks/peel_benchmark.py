@@ -235,6 +235,11 @@ def run_scene(scene, args, painter, pictures: list | None = None):
     return row
 
 
+def _values(rows, key) -> np.ndarray:
+    """The per-object values ``key`` of every row, in one float array (rows of older runs may lack the key)."""
+    return np.array([v for r in rows for v in r.get(key, [])], float)
+
+
 def _interval(lo: float, hi: float) -> str:
     """``lo - hi`` to three places, ``-`` where there is none (one scene)."""
     return "-" if np.isnan(lo) else f"{lo:.3f} - {hi:.3f}"
@@ -244,7 +249,7 @@ def report(rows, total, amodal: str) -> None:
     """Print the table over the per-scene ``rows`` of :func:`run_scene` (``amodal``: the mode, for the label)."""
 
     def cat(key):
-        return np.array([v for r in rows for v in r.get(key, [])], float)
+        return _values(rows, key)
 
     pairs = sum(r["pairs"] for r in rows)
     correct = sum(r["correct"] for r in rows)
@@ -319,13 +324,10 @@ def seed_table(rows) -> None:
     cols = []
     for seed in seeds:
         part = [r for r in rows if r.get("decomposition_seed") == seed]
-
-        def cat(key, part=part):
-            return np.array([v for r in part for v in r.get(key, [])], float)
-
         right, pairs = sum(r["correct"] for r in part), sum(r["pairs"] for r in part)
-        cols.append((cat("vis_iou").mean(), cat("amodal").mean(), cat("control").mean(), right / max(1, pairs),
-                     np.nanmean(cat("hidden_psnr")), np.nanmean([r["psnr_plate"] for r in part])))
+        cols.append((_values(part, "vis_iou").mean(), _values(part, "amodal").mean(), _values(part, "control").mean(),
+                     right / max(1, pairs), np.nanmean(_values(part, "hidden_psnr")),
+                     np.nanmean([r["psnr_plate"] for r in part])))
         c = cols[-1]
         print(f"{seed:>4} {c[0]:8.3f} {c[1]:7.3f} {c[2]:8.3f} {c[3]:6.3f} {f'{right} / {pairs}':>14} {c[4]:10.2f} "
               f"{c[5]:9.2f}")

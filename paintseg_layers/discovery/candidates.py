@@ -14,7 +14,6 @@ import numpy as np
 from scipy import linalg
 from scipy import ndimage as ndi
 from scipy.cluster.vq import kmeans2
-from scipy.sparse.csgraph import connected_components
 from skimage import graph as skgraph
 from skimage.segmentation import felzenszwalb
 from sklearn.cluster import AgglomerativeClustering
@@ -22,7 +21,7 @@ from sklearn.cluster import AgglomerativeClustering
 from paintseg_layers.discovery.config import DiscoverConfig
 from paintseg_layers.discovery.evidence import blurred_lab
 from paintseg_layers.discovery.objectness import FeatureWords, background_like, objectness
-from paintseg_layers.discovery.superpixels import DETACHED, SuperpixelGraph, components, fiedler_split
+from paintseg_layers.discovery.superpixels import SuperpixelGraph, components, detached_groups, fiedler_split
 from paintseg_layers.image import gradient_magnitude, to_uint8
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def spectral_candidates(pool: CandidatePool, cfg: DiscoverConfig, seed: int) -> 
     noise; there every group is a candidate and is clustered on its own (as :func:`fiedler_split` splits it).
     """
     g = pool.graph
-    groups, label = connected_components(g.aff > DETACHED, directed=False)
+    groups, label = detached_groups(g.aff)
     parts = [np.arange(g.n)] if groups == 1 else [np.flatnonzero(label == i) for i in range(groups)]
     for nodes in parts:
         if groups > 1:

@@ -77,6 +77,12 @@ def superpixel_graph(work: np.ndarray, feats: np.ndarray, cfg: DiscoverConfig) -
 DETACHED = 1e-9
 
 
+def detached_groups(aff: np.ndarray) -> tuple[int, np.ndarray]:
+    """``(count, label per node)`` of the groups a dense affinity graph falls apart into (no edge above ``DETACHED``
+    between them): where there are several, the normalised Laplacian's null space has a dimension a group."""
+    return connected_components(aff > DETACHED, directed=False)
+
+
 def fiedler_split(aff: np.ndarray) -> np.ndarray | None:
     """Boolean side of the Ncut-optimal threshold of the second generalised eigenvector.
 
@@ -92,7 +98,7 @@ def fiedler_split(aff: np.ndarray) -> np.ndarray | None:
     if n < 3:
         return None
     d = aff.sum(1) + 1e-9
-    groups, label = connected_components(aff > DETACHED, directed=False)
+    groups, label = detached_groups(aff)
     if groups > 1:
         return label == int(np.argmax(np.bincount(label, weights=d, minlength=groups)))
     r = 1.0 / np.sqrt(d)
