@@ -4,6 +4,7 @@
     python benchmarks/peel_benchmark.py --scenes 10 --painter patchmatch --json out.json
     python benchmarks/peel_benchmark.py --merge part1.json part2.json   # one table over runs made in parts
     python benchmarks/peel_benchmark.py --scenes 50 --seed 0 1 2 3 4   # the table per decomposition seed + spread
+    python benchmarks/peel_benchmark.py --scenes 50 --projector dinov2 --projector-model DIR --device cuda
 
 Prompts are boxes around the visible parts (``--prompt point`` for one click each). For every scene the
 decomposition is compared with the truth, object ``i`` of the scene <-> layer ``obj<i>``:
@@ -54,12 +55,14 @@ sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.amcp.fragment import box_span  # noqa: E402
+from paintseg_layers.amcp.presets import build_backends  # noqa: E402
+from paintseg_layers.cli.common import backend_options  # noqa: E402
+from paintseg_layers.errors import BackendError, InputError  # noqa: E402
 from paintseg_layers.eval.metrics import scene_interval  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.image import as_rgb  # noqa: E402
 from paintseg_layers.imageio import make_parent, write_image  # noqa: E402
 from paintseg_layers.masks import dilate, iou  # noqa: E402
-from paintseg_layers.painters import get_painter  # noqa: E402
 from paintseg_layers.peel import PeelConfig, decompose, nearest_fill  # noqa: E402
 from paintseg_layers.peel.amodal import shape_amodal  # noqa: E402
 from paintseg_layers.peel.config import AMODAL_MODES  # noqa: E402
@@ -171,16 +174,23 @@ def picture(scene, obj, layer) -> np.ndarray:
     return np.concatenate([photo] + [draw_overlay(scene.image, m, colour=c) for m, c in panels], axis=1)
 
 
-def run_scene(scene, args, painter, pictures: list | None = None):
+def _backend(b) -> str:
+    """A backend's name, with its checkpoint where it has one (``dinov2 (models/dinov2-base)``)."""
+    model = getattr(b, "model", None)
+    return f"{b.name} ({model})" if isinstance(model, str) else b.name
+
+
+def run_scene(scene, args, painter, pictures: list | None = None, projector=None):
     """Decompose ``scene`` and score it; with a ``pictures`` list, append ``(amodal IoU, name, strip)`` per
-    occluded object."""
+    occluded object. ``projector``: an instance, else ``args.projector`` (a name or None)."""
     prompts = scene.prompts(args.prompt)
     amcp = AMCPConfig(working_size=args.working_size, samples=args.samples, steps=args.steps, refine=not args.no_refine,
                       revote=args.revote)
     cfg = PeelConfig(amcp=amcp, amodal=args.amodal, takeback=args.takeback)
     t0 = time.perf_counter()
     kw = {} if args.threads is None else {"threads": args.threads or None}
-    dec = decompose(scene.image, prompts, painter=painter, projector=args.projector, config=cfg, seed=args.seed, **kw)
+    dec = decompose(scene.image, prompts, painter=painter, projector=projector or args.projector, config=cfg,
+                    seed=args.seed, **kw)
     seconds = time.perf_counter() - t0
     row = {"seed": scene.seed, "decomposition_seed": args.seed, "n": len(scene.objects), "seconds": seconds,
            "vis_iou": [], "amodal": [], "guess": [], "control": [], "pairs": 0, "correct": 0, "touching": 0,
@@ -346,6 +356,11 @@ def main(argv=None) -> int:
     p.add_argument("--prompt", choices=("box", "point"), default="box")
     p.add_argument("--painter", default=None)
     p.add_argument("--projector", default=None)
+    p.add_argument("--painter-model", default=None, metavar="ID_OR_DIR",
+                   help="checkpoint of a neural painter: a local folder or a hub id (as `paintseg decompose`)")
+    p.add_argument("--projector-model", default=None, metavar="ID_OR_DIR",
+                   help="checkpoint of a neural projector (dino, dinov2): a local folder or a hub id")
+    p.add_argument("--device", default=None, help="torch device of the neural backends (cpu, cuda, ...)")
     p.add_argument("--amodal", choices=AMODAL_MODES, default=PeelConfig().amodal)
     p.add_argument("--working-size", type=int, default=160)
     p.add_argument("--samples", type=int, default=5, help="AMCP samples (default: the library default, 5)")
@@ -379,7 +394,10 @@ def main(argv=None) -> int:
     if cut is None and not (ROOT.parent / "shared" / "data" / "grabcut" / "images").is_dir():
         cut = "none"
         print("note: ../shared/data/grabcut missing; shapes only", file=sys.stderr)
-    painter = get_painter(args.painter)
+    try:
+        painter, projector = build_backends(**backend_options(args))
+    except (BackendError, InputError) as e:
+        p.error(str(e))
     rows, pictures = [], ([] if args.pictures else None)
     from tqdm.auto import tqdm
 
@@ -389,14 +407,14 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         for k in tqdm(range(args.scenes), desc=f"scenes (seed {seed})", unit="scene", file=sys.stderr):
             scene = make_scene(args.first_seed + k, size=tuple(args.size), n_objects=tuple(args.objects), cutouts=cut)
-            part.append(run_scene(scene, run, painter, pictures))
+            part.append(run_scene(scene, run, painter, pictures, projector))
             if pictures:  # keep only the worst, so a long run holds few strips
                 pictures = sorted(pictures, key=lambda t: t[0])[:args.worst]
         total = time.perf_counter() - t0
         print(f"peel benchmark: {len(part)} scenes ({args.size[0]}x{args.size[1]}, "
               f"{args.objects[0]}-{args.objects[1]} objects, "
               f"seeds {args.first_seed}..{args.first_seed + args.scenes - 1}), prompts={args.prompt}, "
-              f"painter={painter.name}, projector={args.projector or 'lab'}, amodal={args.amodal}, "
+              f"painter={_backend(painter)}, projector={_backend(projector)}, amodal={args.amodal}, "
               f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, "
               f"refine={not args.no_refine}, revote={args.revote}, takeback={args.takeback}, "
               f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -114,6 +115,28 @@ def test_pictures_of_the_worst_objects(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--worst", "0"], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 2 and "--worst must be at least 1, got 0" in proc.stderr
+
+
+def test_a_neural_projector_from_a_local_folder(tmp_path):
+    """``--projector dinov2 --projector-model DIR`` measures that checkpoint (a tiny random one here): the header
+    names it and the masks are its own; a model flag on a weight-free backend is one usage line, exit 2."""
+    from test_neural_backends import build_tiny_vits
+
+    _, dinov2 = build_tiny_vits(tmp_path)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    runs = {}
+    for name, extra in (("lab", []), ("dinov2", ["--projector", "dinov2", "--projector-model", str(dinov2)])):
+        out = tmp_path / f"{name}.json"
+        proc = subprocess.run([sys.executable, str(SCRIPT), "--scenes", "1", "--json", str(out), *extra],
+                              capture_output=True, text=True, timeout=600, check=False, env=env)
+        assert proc.returncode == 0, proc.stderr
+        runs[name] = (proc.stdout, json.loads(out.read_text()))
+    assert f"projector=dinov2 ({dinov2})" in runs["dinov2"][0] and "projector=lab," in runs["lab"][0]
+    assert runs["dinov2"][1][0]["vis_iou"] != runs["lab"][1][0]["vis_iou"]
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--scenes", "1", "--projector-model", str(dinov2)],
+                          capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "`--projector-model` applies to neural projectors only, not 'lab'" in proc.stderr.splitlines()[-1]
 
 
 def _load_benchmark():
