@@ -147,6 +147,8 @@ def main(argv=None) -> int:
     p.add_argument("--smoke", action="store_true", help="1 scene per set, 160 x 120, 8 objects (CI)")
     p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
     p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
+    p.add_argument("--joint-size", type=int, default=PeelConfig().joint_size,
+                   help="long side of the joint cut's view (PeelConfig.joint_size; 320 = before 2026-12-02)")
     p.add_argument("--json", type=Path, default=None, help="also write the summary and per-scene rows here")
     args = p.parse_args(argv)
     if args.smoke:
@@ -158,7 +160,7 @@ def main(argv=None) -> int:
             k = args.photo_size / max(img.shape[:2])
             photos["grabcut"].append(cv2.resize(img, (round(img.shape[1] * k), round(img.shape[0] * k)),
                                                 interpolation=cv2.INTER_AREA))
-    config = PeelConfig(amcp=AMCPConfig(revote=args.revote), takeback=args.takeback)
+    config = PeelConfig(amcp=AMCPConfig(revote=args.revote), takeback=args.takeback, joint_size=args.joint_size)
     rows = {}
     for name in args.sets:
         count = min(args.scenes, len(photos["davis"]) - args.first_seed) if name == "davis" else args.scenes
@@ -166,7 +168,7 @@ def main(argv=None) -> int:
                       for k in tqdm(range(count), desc=name, unit="scene", file=sys.stderr)]
     summary = {name: summarise(r) for name, r in rows.items()}
     print(f"crowd benchmark: {args.scenes} scenes per set, seeds {args.first_seed}.., box prompts "
-          f"(visible part), default backends; mean visible IoU, same run")
+          f"(visible part), default backends, joint_size={args.joint_size}; mean visible IoU, same run")
     print("| set | scenes / objects | decompose | each object alone | GrabCut on the box | objects losing > 0.05 "
           "| s decompose / alone |")
     print("|---|---|---|---|---|---|---|")

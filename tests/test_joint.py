@@ -283,3 +283,37 @@ def test_expansion_skipping_idle_labels_gives_the_labels_of_expanding_every_labe
     fast = alpha_expansion(unary, weights, start, cycles=6, movable=movable)
     assert np.array_equal(every, fast)
 
+
+
+def test_the_joint_cut_of_a_large_photo_keeps_a_thin_part_at_the_default_view():
+    """``PeelConfig.joint_size``: a 3-px stick of a 720-px photo is a pixel wide in a 320-px view, where the cut
+    rounds it off; the default view (640, never below AMCP's working size) keeps it. 0 is the full size."""
+    from paintseg_layers.peel import PeelConfig
+    from paintseg_layers.peel.first_pass import joint_view_size
+
+    rng = np.random.default_rng(0)
+    h, w = 540, 720
+    img = np.full((h, w, 3), 0.8, np.float32) + rng.normal(0, 0.03, (h, w, 3)).astype(np.float32)
+    a = np.zeros((h, w), bool)
+    a[90:360, 90:450] = True
+    b = np.zeros((h, w), bool)
+    b[225:495, 315:630] = True  # in front of a
+    stick = np.zeros((h, w), bool)
+    stick[360:520, 150:153] = True  # a's thin part, over the background
+    img[a | stick] = (0.1, 0.2, 0.8)
+    img[b] = (0.9, 0.2, 0.1)
+    img = np.clip(img, 0, 1)
+    a_vis = (a | stick) & ~b
+
+    def kept(cfg):
+        out = joint_labelling(img, [a_vis, b], working_size=joint_view_size(cfg), seed=0)
+        return (out[0] & stick).sum() / stick.sum(), _iou(out[0], a_vis)
+
+    assert joint_view_size(PeelConfig()) == 640
+    assert joint_view_size(PeelConfig(joint_size=0)) is None
+    assert joint_view_size(PeelConfig(joint_size=320, amcp=AMCPConfig(working_size=800))) == 800
+    coarse, fine = kept(PeelConfig(joint_size=320)), kept(PeelConfig())
+    assert coarse[0] < 0.8 and fine[0] == 1.0
+    assert fine[1] > coarse[1] and fine[1] > 0.999
+    with pytest.raises(InputError, match="`joint_size` must be 0 .* got 16"):
+        PeelConfig(joint_size=16)
