@@ -284,12 +284,10 @@ def test_expansion_skipping_idle_labels_gives_the_labels_of_expanding_every_labe
     assert np.array_equal(every, fast)
 
 
-
 def test_the_joint_cut_of_a_large_photo_keeps_a_thin_part_at_the_default_view():
     """``PeelConfig.joint_size``: a 3-px stick of a 720-px photo is a pixel wide in a 320-px view, where the cut
     rounds it off; the default view (640, never below AMCP's working size) keeps it. 0 is the full size."""
     from paintseg_layers.peel import PeelConfig
-    from paintseg_layers.peel.first_pass import joint_view_size
 
     rng = np.random.default_rng(0)
     h, w = 540, 720
@@ -306,12 +304,12 @@ def test_the_joint_cut_of_a_large_photo_keeps_a_thin_part_at_the_default_view():
     a_vis = (a | stick) & ~b
 
     def kept(cfg):
-        out = joint_labelling(img, [a_vis, b], working_size=joint_view_size(cfg), seed=0)
+        out = joint_labelling(img, [a_vis, b], working_size=cfg.joint_view, seed=0)
         return (out[0] & stick).sum() / stick.sum(), _iou(out[0], a_vis)
 
-    assert joint_view_size(PeelConfig()) == 640
-    assert joint_view_size(PeelConfig(joint_size=0)) is None
-    assert joint_view_size(PeelConfig(joint_size=320, amcp=AMCPConfig(working_size=800))) == 800
+    assert PeelConfig().joint_view == 640
+    assert PeelConfig(joint_size=0).joint_view is None
+    assert PeelConfig(joint_size=320, amcp=AMCPConfig(working_size=800)).joint_view == 800
     coarse, fine = kept(PeelConfig(joint_size=320)), kept(PeelConfig())
     assert coarse[0] < 0.8 and fine[0] == 1.0
     assert fine[1] > coarse[1] and fine[1] > 0.999

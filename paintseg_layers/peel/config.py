@@ -44,11 +44,11 @@ class PeelConfig:
         (:func:`paintseg_layers.peel.joint.joint_labelling`); False gives contested pixels to the
         nearest colour model (:func:`resolve_contested`) and keeps the rest of each mask.
     joint_size : int
-        Long side of the joint cut's view (never enlarged; at least AMCP's ``working_size``; 0: the analysed
-        image's own size). The cut gives every boundary pixel one owner, so a coarse view rounds off thin parts
-        and steps the boundaries of a large photo: 121 DAVIS frames (854 x 480) measured 0.527 -> 0.538 visible
-        IoU at 640 against AMCP's 320, GrabCut cut-outs in 640-px photos 0.880 -> 0.909 (docs/measurements.md,
-        crowded scenes). Photos up to 320 px never change.
+        Long side of the joint cut's view (``joint_view``: never enlarged, at least AMCP's ``working_size``; 0:
+        the analysed image's own size). The cut gives every boundary pixel one owner, so a coarse view rounds off
+        thin parts and steps the boundaries of a large photo: 121 DAVIS frames (854 x 480) measured 0.527 -> 0.538
+        visible IoU at 640 against AMCP's 320, GrabCut cut-outs in 640-px photos 0.880 -> 0.909
+        (docs/measurements.md, crowded scenes). Photos up to 320 px never change.
     takeback : bool
         After the joint cut, take back what it gave an object inside another object's prompt box far from the
         object's own segmentation (:func:`paintseg_layers.peel.joint.unclaimed_to_owner`). Off by default: it
@@ -108,6 +108,11 @@ class PeelConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise InputError(f"`{name}` must be a number in [0, 1], got {v!r}")
+
+    @property
+    def joint_view(self) -> int | None:
+        """Long side of the joint cut's view: ``joint_size``, never below AMCP's working size (None: full size)."""
+        return None if self.joint_size == 0 else max(self.joint_size, self.amcp.working_size)
 
     @classmethod
     def from_dict(cls, data: dict) -> PeelConfig:

@@ -25,7 +25,6 @@ from paintseg_layers.amcp.result import ViewCut
 from paintseg_layers.errors import InputError, is_int
 from paintseg_layers.image import as_rgb, gradient_magnitude, working_scale
 from paintseg_layers.painters.base import run_serially
-from paintseg_layers.peel.config import PeelConfig
 from paintseg_layers.peel.joint import REACH, bounded_overlaps, joint_labelling, nested_claims, unclaimed_to_owner
 from paintseg_layers.peel.lobes import release_lobes
 from paintseg_layers.peel.snap import snap_nested
@@ -395,11 +394,6 @@ def segment_all(seg, prompts, seed: int, *, progress: bool = False, workers: int
     return [r for r, _ in out], [s for _, s in out], 0
 
 
-def joint_view_size(cfg: PeelConfig) -> int | None:
-    """Long side of the joint cut's view: ``cfg.joint_size``, never below AMCP's working size (None: full size)."""
-    return None if cfg.joint_size == 0 else max(cfg.joint_size, cfg.amcp.working_size)
-
-
 def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: str | None = None, executor=None,
                own: dict | None = None):
     """Stage 1: segment every prompt, flag empty ones, merge duplicates, resolve contested pixels.
@@ -480,7 +474,7 @@ def first_pass(rgb, prompts, seg, cfg, seed, progress, workers: int = 1, pool: s
             boxes = [getattr(prompts[i], "box", None) for i in kept]
             # (the colour models' fits in the first pass's worker processes, where there are some)
             rests = []  # (j, k): the cut found kept[j] swallowed by kept[k], resting on it
-            resolved = joint_labelling(rgb, resolved, valid, working_size=joint_view_size(cfg), boxes=boxes,
+            resolved = joint_labelling(rgb, resolved, valid, working_size=cfg.joint_view, boxes=boxes,
                                        support=support, seed=seed, rests=rests,
                                        fit_map=None if executor is None else process_map(executor))
             for j, k in rests:  # the order stage's evidence (engine -> order_graph(rests=))
