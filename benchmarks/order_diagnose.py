@@ -4,6 +4,7 @@
     python benchmarks/order_diagnose.py --first-seed 2000 --scenes 60 --out out/order
     python benchmarks/order_diagnose.py --cutouts-only --first-seed 3000  # real GrabCut objects over photos
     python benchmarks/order_diagnose.py --nested --first-seed 100 --scenes 30  # objects resting on a holder
+    python benchmarks/order_diagnose.py --true-only --first-seed 5000 --scenes 800  # the cues' ceiling, ~1 min
 
 The order stage (:func:`paintseg_layers.peel.order_graph`) sees only the first pass's masks, so each scene is
 segmented once (:func:`paintseg_layers.peel.first_pass.first_pass`, the benchmark's defaults) and the order is
@@ -54,7 +55,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paintseg_layers.amcp import AMCPConfig, Segmenter  # noqa: E402
+from paintseg_layers.errors import InputError  # noqa: E402
 from paintseg_layers.eval.cache import load_masks, save_masks  # noqa: E402
+from paintseg_layers.eval.metrics import scene_interval  # noqa: E402
 from paintseg_layers.eval.scenes import make_scene  # noqa: E402
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene  # noqa: E402
 from paintseg_layers.eval.spec import code_fingerprint  # noqa: E402
@@ -290,6 +293,40 @@ def predicted_masks(scene, seg_backends, cfg: PeelConfig, seed: int, cache: Path
     return predicted
 
 
+def true_order_scene(scene, cfg: PeelConfig) -> dict:
+    """The order read from the scene's *true* visible masks only (no first pass): the cues' own ceiling.
+
+    ``pairs``, ``wrong`` and, per wrong pair, its class (``negligible``, ``unobservable`` or ``cue``: no ``mask``
+    class without predicted masks) and what placed it (:func:`decided_by`).
+    """
+    boxes = [p.box for p in scene.prompts("box")]
+    true = {i: o.visible_mask for i, o in enumerate(scene.objects)}
+    depth, graph = scene_order(true, scene.shape, cfg, boxes, image=as_rgb(scene.image))
+    wrong = wrong_pairs(scene, depth)
+    labels = {pair: classify(scene, pair, set(wrong)) for pair in wrong}
+    return {"pairs": len(scene.occlusion_pairs()), "wrong": len(wrong), "classes": Counter(labels.values()),
+            "placed": Counter(decided_by(graph, (a, b)) for a, b, _ in scene.occlusion_pairs()),
+            "decided": Counter(decided_by(graph, pair) for pair in wrong), "labels": labels}
+
+
+def true_only_report(rows: list[dict], title: str) -> None:
+    """Print :func:`true_order_scene`'s rows: accuracy with its 95 % scene interval, classes, placements."""
+    pairs = sum(r["pairs"] for r in rows)
+    wrong = sum(r["wrong"] for r in rows)
+    lo, hi = scene_interval([r["pairs"] - r["wrong"] for r in rows], [r["pairs"] for r in rows])
+    print(title)
+    print(f"{'overlapping pairs':<44} {pairs:>6}")
+    print(f"{'depth-order accuracy, true visible masks':<44} {1 - wrong / max(1, pairs):6.3f}")
+    print(f"{'  95 % scene interval':<44} {lo:.3f} - {hi:.3f}")
+    classes = sum((r["classes"] for r in rows), Counter())
+    for name in CLASSES:
+        if name != "mask":
+            print(f"{'  wrong pairs: ' + name:<44} {classes[name]:>6}")
+    placed, decided = sum((r["placed"] for r in rows), Counter()), sum((r["decided"] for r in rows), Counter())
+    for name in DECIDED:
+        print(f"{'  pairs placed by ' + name + ' / wrong':<44} {placed[name]:>6} {decided[name]:>4}")
+
+
 def diagnose_scene(scene, seg_backends, cfg: PeelConfig, seed: int, out: Path | None,
                    cache: Path | None = None) -> dict:
     """Pairs, wrong pairs from the predicted and from the true masks, and the class of each wrong pair.
@@ -344,6 +381,14 @@ def features_csv(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def make_diagnosed_scene(args, seed: int):
+    """The scene of ``seed`` for the parsed ``args`` (``--nested``, ``--cutouts-only`` or the peel benchmark's)."""
+    if args.nested:
+        return make_crowd_scene(seed, layout="nested", n_objects=(6, 8))
+    kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
+    return make_scene(seed, size=(160, 120), n_objects=(2, 4), **kw)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenes", type=int, default=50)
@@ -364,23 +409,39 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="one line per wrong pair: scene seed, front-back, class")
     p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
     p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
+    p.add_argument("--true-only", action="store_true",
+                   help="no first pass: the order from the true visible masks only, in seconds for hundreds of "
+                        "scenes (the cues' ceiling, with its 95 %% scene interval)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI", revote=args.revote),
                      takeback=args.takeback)
     backends = (get_painter(args.painter), get_projector(None))
-    kw = {"cutout_fraction": 1.0, "background": "photo"} if args.cutouts_only else {}
     kind = ("nested" if args.nested else "cutouts" if args.cutouts_only else "scenes") + (
         "-revote" if args.revote else "") + ("-takeback" if args.takeback else "")
     cache = None if args.cache is None else cache_folder(args.cache, backends[0].name, args.cutouts_only, args.seed,
                                                          kind)
     total, features, blamed, listed = Counter(), [], [], []
+    if args.true_only:
+        rows, unplaced = [], []
+        for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
+            try:
+                scene = make_diagnosed_scene(args, args.first_seed + k)
+            except InputError:  # a seed whose objects the generator cannot place (1 in a few hundred)
+                unplaced.append(args.first_seed + k)
+                continue
+            rows.append(true_order_scene(scene, cfg))
+            listed += [(scene.seed, pair, label) for pair, label in rows[-1]["labels"].items()]
+        true_only_report(rows, f"order from the true visible masks: {len(rows)} scenes from seed {args.first_seed}"
+                               f"{', cut-outs only' if args.cutouts_only else ''}"
+                               f"{', nested crowd scenes' if args.nested else ''}"
+                               + (f" (seeds {', '.join(map(str, unplaced))} not placeable)" if unplaced else ""))
+        if args.list and listed:
+            print("wrong pairs: " + ", ".join(f"{seed} {a}-{b} {label}" for seed, (a, b), label in listed))
+        return 0
     with threadpool_limits(limits=1):
         for k in tqdm(range(args.scenes), desc="scenes", unit="scene", file=sys.stderr):
-            if args.nested:
-                scene = make_crowd_scene(args.first_seed + k, layout="nested", n_objects=(6, 8))
-            else:
-                scene = make_scene(args.first_seed + k, size=(160, 120), n_objects=(2, 4), **kw)
+            scene = make_diagnosed_scene(args, args.first_seed + k)
             row = diagnose_scene(scene, backends, cfg, args.seed, args.out, cache)
             total.update({key: row[key] for key in ("pairs", "wrong", "true_wrong", "negligible_pairs")})
             total.update(row["classes"])
