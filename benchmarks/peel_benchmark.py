@@ -23,7 +23,9 @@ decomposition is compared with the truth, object ``i`` of the scene <-> layer ``
   cost against the true-visible row; ``--pictures DIR`` saves the worst occluded objects (photo | visible | peel
   amodal | truth | spurious);
 * pairwise depth-order accuracy over the truly overlapping pairs, with the counts and a 95 % interval from a
-  bootstrap over scenes (:func:`paintseg_layers.eval.metrics.scene_interval`: 139 pairs know it to about +-0.045);
+  bootstrap over scenes (:func:`paintseg_layers.eval.metrics.scene_interval`: 139 pairs know it to about +-0.045),
+  and the same order stage read off the scene's *true* visible masks (the cues' ceiling on these scenes: what the
+  first pass's masks cost the order; ``order_diagnose.py`` classifies the wrong pairs);
 * appearance of the hidden parts: PSNR and SSIM (``skimage.metrics.structural_similarity``, its map
   averaged over the region) of each occluded layer's RGBA against the object's true appearance, over
   the truly hidden pixels the layer covers (its coverage of them is printed next to it);
@@ -52,6 +54,9 @@ from skimage.metrics import structural_similarity
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from order_diagnose import scene_order  # noqa: E402
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.amcp.fragment import box_span  # noqa: E402
@@ -237,6 +242,10 @@ def run_scene(scene, args, painter, pictures: list | None = None, projector=None
         if px >= NEGLIGIBLE * np.count_nonzero(scene.objects[b].amodal_mask):
             row["seen"] += 1
             row["seen_correct"] += ok
+    # the same order stage on the scene's true visible masks: how much of the order the masks, not the cues, lose
+    true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg,
+                                boxes if all(b is not None for b in boxes) else None, image=as_rgb(scene.image))
+    row["true_mask_correct"] = sum(int(true_depth[a] < true_depth[b]) for a, b, _ in scene.occlusion_pairs())
     removed = np.zeros(scene.shape, bool)
     for o in scene.objects:
         removed |= o.amodal_mask
@@ -315,6 +324,10 @@ def report(rows, total, amodal: str) -> None:
         seen = sum(r["seen"] for r in rows)
         print(f"{'  on the ' + str(seen) + ' pairs hiding >= 0.5 % of the back one':<52} "
               f"{sum(r['seen_correct'] for r in rows) / max(1, seen):8.3f}")
+    if all("true_mask_correct" in r for r in rows):  # rows of runs before this column lack it
+        # the order cues' ceiling on these scenes: read off the true visible masks (no first pass)
+        print(f"{'  the same order stage on the true visible masks':<52} "
+              f"{sum(r['true_mask_correct'] for r in rows) / max(1, pairs):8.3f}")
     print(f"{'hidden parts of occluded layers: PSNR dB / SSIM':<52} {np.nanmean(cat('hidden_psnr')):8.2f} / "
           f"{np.nanmean(cat('hidden_ssim')):.3f}")
     print(f"{'  share of the truly hidden pixels the layers cover':<52} {cat('hidden_cover').mean():8.3f}")

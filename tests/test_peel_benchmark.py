@@ -245,3 +245,28 @@ def test_merge_prints_one_row_per_decomposition_seed(tmp_path):
     # one seed (or rows of older runs without the key): no such table
     assert re.search(r"^seed +visible", out, re.M)
     assert not re.search(r"^seed +visible", _merged(tmp_path, runs[:2]), re.M)
+
+
+def test_the_depth_order_is_printed_beside_the_same_order_stage_on_the_true_masks(tmp_path):
+    """Each row counts the pairs that the order stage gets right from the scene's *true* visible masks (the cues'
+    ceiling on that scene, what ``order_diagnose.py --true-only`` reads), and the table prints it under the depth
+    order."""
+    out = tmp_path / "rows.json"
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--scenes", "2", "--json", str(out)], capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    spec = importlib.util.spec_from_file_location("order_diagnose", SCRIPT.parent / "order_diagnose.py")
+    od = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(od)
+    cfg = od.PeelConfig(amcp=od.AMCPConfig(working_size=160))
+    for row in rows:
+        scene = od.make_scene(row["seed"], size=(160, 120), n_objects=(2, 4))
+        truth = od.true_order_scene(scene, cfg)
+        assert row["pairs"] == truth["pairs"] > 0
+        assert row["true_mask_correct"] == truth["pairs"] - truth["wrong"]
+    right = sum(r["true_mask_correct"] for r in rows) / sum(r["pairs"] for r in rows)
+    assert _value(proc.stdout, "  the same order stage on the true visible masks") == f"{right:.3f}"
+    # merged rows print it too; rows of older runs without the count leave the line out
+    assert _value(_merged(tmp_path, rows), "  the same order stage on the true visible masks") == f"{right:.3f}"
+    assert "true visible masks" not in _merged(tmp_path, [_row(0, [0.9], [0.8], [0.7], 2, 20.0)])
