@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from order_diagnose import scene_order  # noqa: E402
+from order_diagnose import scene_order, wrong_pairs  # noqa: E402
 
 from paintseg_layers.amcp import AMCPConfig  # noqa: E402
 from paintseg_layers.amcp.fragment import box_span  # noqa: E402
@@ -245,7 +245,7 @@ def run_scene(scene, args, painter, pictures: list | None = None, projector=None
     # the same order stage on the scene's true visible masks: how much of the order the masks, not the cues, lose
     true_depth, _ = scene_order({i: o.visible_mask for i, o in enumerate(scene.objects)}, scene.shape, cfg,
                                 boxes if all(b is not None for b in boxes) else None, image=as_rgb(scene.image))
-    row["true_mask_correct"] = sum(int(true_depth[a] < true_depth[b]) for a, b, _ in scene.occlusion_pairs())
+    row["true_mask_correct"] = row["pairs"] - len(wrong_pairs(scene, true_depth))
     removed = np.zeros(scene.shape, bool)
     for o in scene.objects:
         removed |= o.amodal_mask
