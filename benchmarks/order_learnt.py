@@ -254,6 +254,9 @@ def main(argv=None) -> int:
     p.add_argument("--weights", default="0,0.5,1", help="comma-separated weights of the net's log-odds")
     p.add_argument("--workers", type=int, default=2, help="processes for the first passes")
     p.add_argument("--standard", action="store_true", help="also the order harness's seven sets")
+    p.add_argument("--seed", type=int, default=0, help="seed of the training (initial weights, batches, flips)")
+    p.add_argument("--net", type=Path, default=None,
+                   help="score this saved net (a state dict) instead of training one")
     args = p.parse_args(argv)
     src = default_cutouts()
     if src is None:
@@ -261,11 +264,16 @@ def main(argv=None) -> int:
     torch.set_num_threads(max(1, args.workers))
     halves = split_cutouts(src, args.out / "cutouts")
     scaled = lambda spec: (*spec[:3], max(1, round(spec[3] * args.scale)), spec[4])
-    rows = [r for spec in TRAIN for r in first_passes(scaled(spec), halves[spec[4]], args.out, args.workers)]
-    x, y = training_pairs(rows)
-    print(f"training: {len(rows)} scenes, {len(x)} pairs", file=sys.stderr)
-    net = fit(x, y, epochs=args.epochs)
-    torch.save(net.state_dict(), args.out / "ownership_net.pt")
+    if args.net is None:
+        rows = [r for spec in TRAIN for r in first_passes(scaled(spec), halves[spec[4]], args.out, args.workers)]
+        x, y = training_pairs(rows)
+        print(f"training: {len(rows)} scenes, {len(x)} pairs", file=sys.stderr)
+        net = fit(x, y, epochs=args.epochs, seed=args.seed)
+        torch.save(net.state_dict(), args.out / f"ownership_net{'' if args.seed == 0 else f'_{args.seed}'}.pt")
+    else:
+        net = OwnershipNet()
+        net.load_state_dict(torch.load(args.net, weights_only=True))
+        net.eval()
     weights = [float(w) for w in args.weights.split(",")]
     print(f"wrong pairs at weight {' / '.join(map(str, weights))} (telea first pass, seed 0)")
     print(f"{'set':<22} {'pairs':>6}  wrong")

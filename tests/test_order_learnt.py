@@ -107,3 +107,7 @@ def test_tiny_run_trains_saves_and_prints_the_held_out_table(tmp_path, capsys):
         assert 0 <= int(plain) <= int(pairs) and 0 <= int(learnt) <= int(pairs)
     net = ol.OwnershipNet()
     net.load_state_dict(torch.load(tmp_path / "ownership_net.pt", weights_only=True))
+    # the saved net scored again (no training) prints the same table: the order read is deterministic
+    assert ol.main(["--out", str(tmp_path), "--scale", "0.01", "--weights", "0,1", "--workers", "1",
+                    "--net", str(tmp_path / "ownership_net.pt")]) == 0
+    assert capsys.readouterr().out.splitlines() == table
