@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -14,6 +15,21 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 GRABCUT = SHARED / "data" / "grabcut"
+
+
+def load_benchmark(name: str):
+    """The module of ``benchmarks/<name>.py`` (the benchmark scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def rect(x0, y0, x1, y1, shape=(120, 160)):
+    """A bool mask of ``shape`` (default the scenes' 160 x 120) true on ``[y0:y1, x0:x1]``."""
+    m = np.zeros(shape, bool)
+    m[y0:y1, x0:x1] = True
+    return m
 
 
 def grid_energy(labels, unary, weights, pair=None):

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
+from conftest import load_benchmark
 
 from paintseg_layers.peel import decompose
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "coffee_diagnose.py"
-_spec = importlib.util.spec_from_file_location("coffee_diagnose", SCRIPT)
-cd = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cd)
+cd = load_benchmark("coffee_diagnose")
 
 
 def test_trace_follows_the_spoon_to_its_final_layer():

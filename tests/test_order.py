@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+from conftest import rect
 
 import paintseg_layers.peel.order as order_mod
 from paintseg_layers.eval.scenes.crowd import make_crowd_scene
@@ -12,12 +13,6 @@ from paintseg_layers.peel.order import colour_repaired, pair_turns, resting_prio
 from paintseg_layers.prompts import box_mask
 
 H, W = 120, 160
-
-
-def rect(x0, y0, x1, y1):
-    m = np.zeros((H, W), bool)
-    m[y0:y1, x0:x1] = True
-    return m
 
 
 def three_objects():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.eval.cache import save_masks
@@ -19,10 +18,7 @@ from paintseg_layers.peel import PeelConfig
 from paintseg_layers.projectors import get_projector
 from paintseg_layers.prompts import box_mask
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "order_diagnose.py"
-_spec = importlib.util.spec_from_file_location("order_diagnose", SCRIPT)
-od = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(od)
+od = load_benchmark("order_diagnose")
 
 
 def _scene(*objects) -> Scene:

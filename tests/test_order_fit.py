@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import load_benchmark, rect
 
 from paintseg_layers.eval.scenes.model import Scene, SceneObject
 from paintseg_layers.prompts import box_mask
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "order_fit.py"
-_spec = importlib.util.spec_from_file_location("order_fit", SCRIPT)
-of = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(of)
+of = load_benchmark("order_fit")
 
 H, W = 120, 160
-
-
-def rect(x0, y0, x1, y1):
-    m = np.zeros((H, W), bool)
-    m[y0:y1, x0:x1] = True
-    return m
 
 
 def _scene(*objects) -> Scene:

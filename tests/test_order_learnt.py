@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from conftest import load_benchmark, rect
 
 import paintseg_layers.peel.order as order_stage
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "order_learnt.py"
-_spec = importlib.util.spec_from_file_location("order_learnt", SCRIPT)
-ol = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ol)
-
-H, W = 120, 160
-
-
-def rect(x0, y0, x1, y1):
-    m = np.zeros((H, W), bool)
-    m[y0:y1, x0:x1] = True
-    return m
+ol = load_benchmark("order_learnt")
 
 
 def _pair():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
+from conftest import load_benchmark
 
 from paintseg_layers.amcp import AMCPConfig, Segmenter
 from paintseg_layers.eval.scenes import make_scene
@@ -18,10 +17,7 @@ from paintseg_layers.peel import PeelConfig
 from paintseg_layers.peel.first_pass import first_pass
 from paintseg_layers.projectors import get_projector
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "visible_diagnose.py"
-_spec = importlib.util.spec_from_file_location("visible_diagnose", SCRIPT)
-vd = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vd)
+vd = load_benchmark("visible_diagnose")
 
 
 def test_the_cached_replay_scores_decomposes_first_pass(tmp_path, capsys):
