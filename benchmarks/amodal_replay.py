@@ -53,8 +53,8 @@ from paintseg_layers.viz import draw_overlay  # noqa: E402
 #: the stages after the first pass (what a replay re-runs or skips): left out of the cache key, so a cached first
 #: pass serves trials of the order and hidden-part rules (``replay`` follows ``peel.engine._peel_with``'s loop
 #: itself: keep the two in step)
-AFTER_FIRST_PASS = ("graph.py", "peel/order.py", "peel/amodal.py", "peel/ellipse.py", "peel/appearance.py",
-                    "peel/plate.py", "peel/lift.py", "peel/engine.py")
+AFTER_FIRST_PASS = ("graph.py", "peel/order.py", "peel/ownership.py", "peel/ownership_net.npz", "peel/amodal.py",
+                    "peel/ellipse.py", "peel/appearance.py", "peel/plate.py", "peel/lift.py", "peel/engine.py")
 
 
 def build(scene, args, painter, path: Path) -> dict:
@@ -92,7 +92,8 @@ def replay(scene, fp: dict, cfg: PeelConfig, seed: int = 0) -> dict:
     graph = order_graph({ids[i]: masks[i] for i in kept}, (h, w), working_size=cfg.amcp.working_size,
                         contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
                         boxes={ids[i]: getattr(prompts[i], "box", None) for i in kept},
-                        rests={ids[i]: ids[scores[i]["rests_on"]] for i in kept if "rests_on" in scores[i]})
+                        rests={ids[i]: ids[scores[i]["rests_on"]] for i in kept if "rests_on" in scores[i]},
+                        learnt=cfg.learnt_cue)
     order = [index_of[lid] for lid in depth_order(graph)]
     ancestors = {i: sorted(index_of[a] for a in nx.ancestors(graph, ids[i])) for i in kept}
     visible = dict(zip(order, visible_masks([masks[i] for i in order])))
@@ -140,7 +141,8 @@ def main(argv=None) -> int:
     p.add_argument("--objects-json", type=Path, default=None, help="write the per-object replay rows here")
     args = p.parse_args(argv)
     ns = argparse.Namespace(prompt="box", working_size=160, samples=5, steps="IOI", no_refine=False, revote=False,
-                            takeback=False, amodal="shape", seed=0, threads=None, projector=None)
+                            takeback=False, learnt_cue=PeelConfig().learnt_cue, amodal="shape", seed=0, threads=None,
+                            projector=None)
     painter = get_painter(args.painter)
     cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
     folder = args.cache / f"{painter.name}-s{args.first_seed}-{code_fingerprint(exclude=AFTER_FIRST_PASS)}"

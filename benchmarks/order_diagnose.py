@@ -27,10 +27,11 @@ dropped, with its wrong pairs per scene set -- is logged in ``docs/order_experim
 
 ``--cache DIR`` keeps each scene's first-pass masks and their ``rests_on``
 (``DIR/<painter>-<scenes|cutouts>-s<seed>-r-<code>/<scene seed>.npz``, ``<code>`` hashing the package's source
-except the order stage, ``peel/order.py`` and ``graph.py``), so that work on the order cues re-reads the masks
-instead of segmenting again (50 scenes: about 4 minutes -> 30 s); any other change of the package's code starts a
-new folder. The order is read as ``decompose`` reads it, ``rests_on`` included (before, the tool left it out:
-``--first-seed 2000 --scenes 60`` read 0.926 where the peel benchmark gives 0.939, scene 2023's broccoli).
+except the order stage, ``peel/order.py``, ``peel/ownership.py`` with its weights and ``graph.py``), so that work
+on the order cues re-reads the masks instead of segmenting again (50 scenes: about 4 minutes -> 30 s); any other
+change of the package's code starts a new folder. The order is read as ``decompose`` reads it, ``rests_on``
+included (before, the tool left it out: ``--first-seed 2000 --scenes 60`` read 0.926 where the peel benchmark gives
+0.939, scene 2023's broccoli).
 
 ``--out`` writes one picture per wrong pair: image | true visible masks | predicted masks | true amodal masks
 (red = the object truly in front, blue = the one behind), with the pair's evidence and edge underneath.
@@ -78,7 +79,7 @@ CLASSES = ("negligible", "unobservable", "mask", "cue")
 #: picture shows that occlusion (1-5 px of a 1000-px object at 160 x 120, a rasterised rim)
 NEGLIGIBLE = 0.005
 #: The order stage: its source does not change the first pass's masks (left out of the cache key).
-ORDER_STAGE = ("peel/order.py", "graph.py")
+ORDER_STAGE = ("peel/order.py", "peel/ownership.py", "peel/ownership_net.npz", "graph.py")
 CUES = ("junction", "convexity", "junction+convexity", "amodal completion", "solidity", "box cover")
 #: what placed a pair in the order stage's depth order (:func:`decided_by`)
 DECIDED = ("edge", "path", "sort")
@@ -117,18 +118,19 @@ def cue_scores(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int, others: n
 
 
 def scene_order(masks: dict, shape: tuple[int, int], cfg: PeelConfig, boxes: list | None = None,
-                scores: list | None = None, image: np.ndarray | None = None):
+                scores: list | None = None, image: np.ndarray | None = None, net=None):
     """Depth rank per object index and the graph, as ``decompose`` orders ``masks`` (index -> (H, W) bool).
 
     ``boxes`` (per object index: its prompt box) feeds the resting prior, as ``decompose`` does; so do the first
     pass's ``scores`` (per object index; their ``rests_on``: objects the joint labelling found swallowed) and the
-    ``image`` (RGB: the low-margin pairs' colour repair).
+    ``image`` (RGB: the low-margin pairs' colour repair). ``net``: the learnt cue's net (None: the shipped one),
+    weighed by ``cfg.learnt_cue``.
     """
     rests = {f"obj{i}": f"obj{s['rests_on']}" for i, s in enumerate(scores or []) if i in masks and "rests_on" in s}
     graph = order_graph({f"obj{i}": m for i, m in masks.items()}, shape, working_size=cfg.amcp.working_size,
                         contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
                         boxes=None if boxes is None else {f"obj{i}": boxes[i] for i in masks}, rests=rests,
-                        image=image)
+                        image=image, learnt=cfg.learnt_cue, net=net)
     for i in masks:
         graph.nodes[f"obj{i}"]["prompt_index"] = i
     return {int(n[3:]): r for r, n in enumerate(depth_order(graph))}, graph

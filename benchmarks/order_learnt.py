@@ -1,15 +1,15 @@
-"""A learnt mask-shape ownership cue for the depth order, trained on generated scenes (issue 18 experiment).
+"""Train the learnt ownership cue of the depth order, and measure it on held-out scenes (issue 18).
 
     python benchmarks/order_learnt.py --out /tmp/order_learnt              # ~25 min on 2 cores
     python benchmarks/order_learnt.py --out /tmp/order_learnt --standard   # + the order harness's seven sets
+    python benchmarks/order_learnt.py --out /tmp/order_learnt --net shipped --standard  # the shipped net, no training
 
-``decompose`` does not use it. A small convolutional net reads each touching pair's masks at the AMCP working
-resolution (the box round both masks, fitted into 48 x 48: channels ``a``, ``b`` and every other object) and gives
-the log-odds that ``a`` is in front of ``b``; it is antisymmetric by construction (``f(a, b) - f(b, a)``) and is
-averaged over the eight flips and quarter turns. It reads only masks, never the image, so it cannot learn the
-generator's rendering (a cut-out's halo of its source photo). Its log-odds times ``--weights`` are added to each
-pair's boundary evidence (:func:`paintseg_layers.peel.order_evidence`, swapped in while the order is read), and the
-graph is resolved as ``decompose`` does.
+The net is :class:`paintseg_layers.peel.ownership.OwnershipNet` (a small convolutional net that reads a touching
+pair's masks, never the image, and gives the log-odds that ``a`` is in front of ``b``); ``decompose`` adds its
+log-odds, weighted by ``PeelConfig.learnt_cue``, to each pair's boundary evidence. This script made the package's
+``peel/ownership_net.npz`` (seed 0, ``--workers 2``: written as ``DIR/ownership_net.npz``) and prints, per set, the
+wrongly ordered pairs at each of ``--weights`` (0: the hand-made cues alone), the order read as ``decompose`` reads
+it.
 
 Training and held-out evaluation never share a cut-out: the GrabCut objects are split by name (sorted; even
 positions train, odd positions are held out), and the scenes' seeds are disjoint from every set the order harness
@@ -19,7 +19,7 @@ and cut-outs over photos 32000-32299 (half A), nested crowds 40000-40119 (half A
 harness (all 50 cut-outs, so half of their cut-outs were seen in training): ``--scenes 50``, ``--first-seed 2000
 --scenes 60``, 4000 (50), 5000 (60), 6000 (60), nested 100 (30), cut-outs 3000 (40).
 
-Measured: docs/order_experiments.md (the nineteenth stop's entry).
+Measured: docs/order_experiments.md (the nineteenth and twentieth stops' entries).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import argparse
 import contextlib
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -38,7 +38,6 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import order_diagnose as od
 
-import paintseg_layers.peel.order as order_stage
 from paintseg_layers import masks as morph
 from paintseg_layers.amcp import AMCPConfig
 from paintseg_layers.errors import InputError
@@ -48,9 +47,9 @@ from paintseg_layers.eval.scenes.sources import default_cutouts
 from paintseg_layers.image import as_rgb
 from paintseg_layers.painters import get_painter
 from paintseg_layers.peel import PeelConfig
+from paintseg_layers.peel.ownership import SIZE, OwnershipNet, load_net, pair_input, save_weights, shipped_net
 from paintseg_layers.projectors import get_projector
 
-SIZE = 48  # the net's input side
 WORKING = (160, 120)  # (W, H) the order stage reads at
 CFG = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
 #: (name, kind, first seed, scenes, cut-out half); kind: scenes | cutouts | nested
@@ -116,22 +115,9 @@ def first_passes(spec, cutouts, out: Path, workers: int) -> list:
     return rows
 
 
-def pair_input(mask_a: np.ndarray, mask_b: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """(3, SIZE, SIZE) float32: the box round ``a | b`` (+4 px) of the three masks, fitted in, aspect kept."""
-    ys, xs = np.nonzero(mask_a | mask_b)
-    y0, x0 = max(0, ys.min() - 4), max(0, xs.min() - 4)
-    stack = np.stack([mask_a, mask_b, others], -1)[y0 : ys.max() + 5, x0 : xs.max() + 5].astype(np.float32)
-    h, w = stack.shape[:2]
-    s = SIZE / max(h, w)
-    nh, nw = max(1, round(h * s)), max(1, round(w * s))
-    fitted = cv2.resize(stack, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw, 3)
-    out = np.zeros((SIZE, SIZE, 3), np.float32)
-    out[(SIZE - nh) // 2 : (SIZE - nh) // 2 + nh, (SIZE - nw) // 2 : (SIZE - nw) // 2 + nw] = fitted
-    return out.transpose(2, 0, 1)
-
-
-class OwnershipNet(nn.Module):
-    """Log-odds that channel 0's object is in front of channel 1's; antisymmetric in the two."""
+class TorchNet(nn.Module):
+    """The trainable twin of :class:`paintseg_layers.peel.ownership.OwnershipNet` (its ``BLOCKS``; the same
+    ``state_dict`` names): log-odds that channel 0's object is in front of channel 1's, antisymmetric."""
 
     def __init__(self):
         super().__init__()
@@ -145,6 +131,15 @@ class OwnershipNet(nn.Module):
 
     def forward(self, x):
         return (self.body(x) - self.body(x[:, [1, 0, 2]])).squeeze(1)
+
+    def weights(self) -> dict:
+        """The trained weights as numpy arrays (what :class:`OwnershipNet` and ``save_weights`` take)."""
+        return {k: v.detach().cpu().numpy() for k, v in self.state_dict().items() if "num_batches" not in k}
+
+
+def _dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
+    x = torch.rot90(x, k % 4, (2, 3))
+    return torch.flip(x, (3,)) if k >= 4 else x
 
 
 def _others(masks: dict, a, b) -> np.ndarray:
@@ -176,16 +171,12 @@ def training_pairs(rows) -> tuple[np.ndarray, np.ndarray]:
     return np.array(xs, np.float32).reshape(-1, 3, SIZE, SIZE), np.array(ys, np.float32)
 
 
-def _dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
-    x = torch.rot90(x, k % 4, (2, 3))
-    return torch.flip(x, (3,)) if k >= 4 else x
-
-
 def fit(x: np.ndarray, y: np.ndarray, *, epochs: int = 12, seed: int = 0) -> OwnershipNet:
-    """Train an :class:`OwnershipNet` (AdamW, one-cycle, a random flip / quarter turn per batch)."""
+    """Train the net (:class:`TorchNet`; AdamW, one-cycle, a random flip / quarter turn per batch) and return its
+    numpy inference (:class:`OwnershipNet`)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = OwnershipNet()
+    net = TorchNet()
     opt = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=1e-3)
     batches = -(-len(x) // 64)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=max(1, epochs * batches))
@@ -203,46 +194,19 @@ def fit(x: np.ndarray, y: np.ndarray, *, epochs: int = 12, seed: int = 0) -> Own
             sched.step()
             total += loss.item() * len(idx)
         print(f"  epoch {epoch + 1}/{epochs}: loss {total / max(1, len(x)):.4f}", file=sys.stderr, flush=True)
-    return net.eval()
-
-
-@torch.no_grad()
-def log_odds(net: OwnershipNet, x: np.ndarray) -> np.ndarray:
-    """The net's log-odds for inputs ``x`` (N, 3, SIZE, SIZE), averaged over the eight flips and quarter turns."""
-    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
-    return torch.stack([net(_dihedral(xt, k)) for k in range(8)]).mean(0).numpy()
-
-
-@contextlib.contextmanager
-def learnt_evidence(net: OwnershipNet, weight: float):
-    """Swap the order stage's boundary evidence for itself plus ``weight`` times the net's log-odds."""
-    plain = order_stage.order_evidence
-
-    def evidence(mask_a, mask_b, *, radius, others=None, boxes=None):
-        e_ab, e_ba, contested = plain(mask_a, mask_b, radius=radius, others=others, boxes=boxes)
-        if weight and mask_a.any() and mask_b.any():
-            rest = others if others is not None else np.zeros_like(mask_a)
-            score = e_ab - e_ba + weight * float(log_odds(net, pair_input(mask_a, mask_b, rest)[None])[0])
-            e_ab, e_ba = max(0.0, score), max(0.0, -score)
-        return e_ab, e_ba, contested
-
-    order_stage.order_evidence = evidence
-    try:
-        yield
-    finally:
-        order_stage.order_evidence = plain
+    return OwnershipNet(net.eval().weights())
 
 
 def wrong_pairs(rows, net: OwnershipNet, weight: float) -> tuple[int, int]:
     """(overlapping pairs, wrongly ordered ones) over ``rows``, the order read as ``decompose`` reads it."""
     pairs = wrong = 0
-    with learnt_evidence(net, weight):
-        for scene, masks, rests in rows:
-            scores = [{"rests_on": rests[i]} if i in rests else {} for i in range(len(scene.objects))]
-            depth, _ = od.scene_order(masks, scene.shape, CFG, [p.box for p in scene.prompts("box")], scores,
-                                      as_rgb(scene.image))
-            pairs += len(scene.occlusion_pairs())
-            wrong += len(od.wrong_pairs(scene, depth))
+    cfg = replace(CFG, learnt_cue=weight)
+    for scene, masks, rests in rows:
+        scores = [{"rests_on": rests[i]} if i in rests else {} for i in range(len(scene.objects))]
+        depth, _ = od.scene_order(masks, scene.shape, cfg, [p.box for p in scene.prompts("box")], scores,
+                                  as_rgb(scene.image), net=net)
+        pairs += len(scene.occlusion_pairs())
+        wrong += len(od.wrong_pairs(scene, depth))
     return pairs, wrong
 
 
@@ -255,8 +219,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2, help="processes for the first passes")
     p.add_argument("--standard", action="store_true", help="also the order harness's seven sets")
     p.add_argument("--seed", type=int, default=0, help="seed of the training (initial weights, batches, flips)")
-    p.add_argument("--net", type=Path, default=None,
-                   help="score this saved net (a state dict) instead of training one")
+    p.add_argument("--net", default=None, metavar="NPZ",
+                   help="score this saved net (``ownership_net.npz``; ``shipped``: the package's) instead of training")
     args = p.parse_args(argv)
     src = default_cutouts()
     if src is None:
@@ -269,11 +233,9 @@ def main(argv=None) -> int:
         x, y = training_pairs(rows)
         print(f"training: {len(rows)} scenes, {len(x)} pairs", file=sys.stderr)
         net = fit(x, y, epochs=args.epochs, seed=args.seed)
-        torch.save(net.state_dict(), args.out / f"ownership_net{'' if args.seed == 0 else f'_{args.seed}'}.pt")
+        save_weights(net.weights, args.out / f"ownership_net{'' if args.seed == 0 else f'_{args.seed}'}.npz")
     else:
-        net = OwnershipNet()
-        net.load_state_dict(torch.load(args.net, weights_only=True))
-        net.eval()
+        net = shipped_net() if str(args.net) == "shipped" else load_net(args.net)
     weights = [float(w) for w in args.weights.split(",")]
     print(f"wrong pairs at weight {' / '.join(map(str, weights))} (telea first pass, seed 0)")
     print(f"{'set':<22} {'pairs':>6}  wrong")

@@ -191,7 +191,7 @@ def run_scene(scene, args, painter, pictures: list | None = None, projector=None
     prompts = scene.prompts(args.prompt)
     amcp = AMCPConfig(working_size=args.working_size, samples=args.samples, steps=args.steps, refine=not args.no_refine,
                       revote=args.revote)
-    cfg = PeelConfig(amcp=amcp, amodal=args.amodal, takeback=args.takeback)
+    cfg = PeelConfig(amcp=amcp, amodal=args.amodal, takeback=args.takeback, learnt_cue=args.learnt_cue)
     t0 = time.perf_counter()
     kw = {} if args.threads is None else {"threads": args.threads or None}
     dec = decompose(scene.image, prompts, painter=painter, projector=projector or args.projector, config=cfg,
@@ -381,6 +381,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-refine", action="store_true", help="skip AMCP's graph-cut refinement (faster)")
     p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
     p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
+    p.add_argument("--learnt-cue", type=float, default=PeelConfig().learnt_cue, metavar="W",
+                   help="weight of the learnt ownership cue in the depth order (PeelConfig.learnt_cue; 0: hand cues)")
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS/OpenMP threads inside decompose (default: the library's, 1; "
                         "0 = leave the pools alone, the old behaviour, for a baseline)")
@@ -430,6 +432,7 @@ def main(argv=None) -> int:
               f"painter={_backend(painter)}, projector={_backend(projector)}, amodal={args.amodal}, "
               f"working_size={args.working_size}, samples={args.samples}, steps={args.steps}, "
               f"refine={not args.no_refine}, revote={args.revote}, takeback={args.takeback}, "
+              f"learnt_cue={args.learnt_cue}, "
               f"threads={'default' if args.threads is None else (args.threads or 'unlimited')}, "
               f"decomposition seed={seed}")
         report(part, total, args.amodal)

@@ -224,6 +224,12 @@ def test_cli_decompose(tmp_path, capsys):
     assert len(lines) == 3 and lines[0].startswith("obj1 depth 0 prompt 1")
     man = json.loads((out / "manifest.json").read_text())
     assert [e["prompt_index"] for e in man["layers"]] == [1, 0]
+    cues = lambda: {e["cue"] for e in json.loads((out / "graph.json").read_text())["edges"]}
+    assert cues() == {"junction+convexity+learnt"}  # the learnt ownership cue is on by default
+    assert main(["decompose", str(tmp_path / "in.png"), "--box", "10", "40", "110", "60", "--box", "52", "20", "68",
+                 "80", "-o", str(out), "--working-size", "128", "--samples", "2", "--no-progress", "--hand-order"]) == 0
+    assert cues() == {"junction+convexity"}
+    assert json.loads((out / "manifest.json").read_text())["config"]["learnt_cue"] == 0.0
     assert main(["decompose", str(tmp_path / "in.png"), "-o", str(out), "--max-objects", "1",
                  "--working-size", "128", "--samples", "2", "--no-progress"]) == 0  # no prompts: discovery
 

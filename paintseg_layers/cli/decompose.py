@@ -39,6 +39,9 @@ def register(sub) -> None:
     p.add_argument("--amodal", choices=AMODAL_MODES, default=None,
                    help="hidden-part recovery: shape (continue the visible contour; default), paint (re-segment "
                         "on the painting), nearest (no-painter control), none")
+    p.add_argument("--hand-order", action="store_true",
+                   help="order the layers by the hand-made boundary cues alone, without the learnt ownership cue "
+                        "(PeelConfig.learnt_cue = 0)")
     p.add_argument("--merge-duplicates", action="store_true",
                    help="merge prompts that name the same object instead of failing")
     p.add_argument("--no-contact-sheet", action="store_true", help="skip contact_sheet.png")
@@ -70,6 +73,8 @@ def run(args) -> int:
         opts["amodal"] = args.amodal
     if args.merge_duplicates:
         opts["duplicates"] = "merge"
+    if args.hand_order:
+        opts["learnt_cue"] = 0.0
     if prompts and not args.discover:
         dec = decompose(image, prompts, painter=painter, projector=projector, config=PeelConfig(**opts), seed=args.seed,
                         progress=not args.no_progress)

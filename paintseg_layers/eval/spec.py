@@ -139,7 +139,8 @@ _PRESENTATION = ("cli", "report.py", "tables.py")
 
 
 def code_fingerprint(exclude: tuple[str, ...] = ()) -> str:
-    """Hash of the package's Python source: a cached result is reused only by the same code.
+    """Hash of the package's Python source and shipped weights (``*.npz``): a cached result is reused only by the
+    same code.
 
     ``exclude`` names further source files (paths relative to the package, e.g. ``"peel/order.py"``)
     that cannot change the cached result.
@@ -148,7 +149,7 @@ def code_fingerprint(exclude: tuple[str, ...] = ()) -> str:
     if key not in _CODE_FP:
         h = hashlib.sha1()
         root = Path(__file__).resolve().parents[1]
-        for p in sorted(root.rglob("*.py")):
+        for p in sorted([*root.rglob("*.py"), *root.rglob("*.npz")]):
             rel = p.relative_to(root)
             if rel.parts[0] in _PRESENTATION or p.name in _PRESENTATION or rel.as_posix() in key:
                 continue

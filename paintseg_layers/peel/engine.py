@@ -249,7 +249,7 @@ def _peel_with(rgb, prompts, seg, painter, projector, cfg, amcp_cfg, seed, progr
                             contact_radius=cfg.contact_radius, min_confidence=cfg.min_confidence,
                             boxes={ids[i]: getattr(prompts[i], "box", None) for i in kept},
                             rests={ids[i]: ids[scores[i]["rests_on"]] for i in kept if "rests_on" in scores[i]},
-                            image=rgb)
+                            image=rgb, learnt=cfg.learnt_cue)
     for i in kept:
         graph.nodes[ids[i]]["prompt_index"] = i
     order = [index_of[lid] for lid in depth_order(graph)]

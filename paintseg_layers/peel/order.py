@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from paintseg_layers import masks as morph
 from paintseg_layers.graph import agreeing_order, occlusion_graph
 from paintseg_layers.image import working_scale
+from paintseg_layers.peel.ownership import OwnershipNet, ownership
 from paintseg_layers.peel.tightbox import NEST, holders_of
 from paintseg_layers.prompts import box_mask
 
@@ -126,12 +127,15 @@ def pair_turns(mask_a: np.ndarray, mask_b: np.ndarray, *, others: np.ndarray | N
 
 def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int,
                    others: np.ndarray | None = None,
-                   boxes: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float, int]:
-    """Evidence ``(e_ab, e_ba, contested)`` that ``a`` is in front of ``b`` and vice versa, in [0, 2].
+                   boxes: tuple[np.ndarray, np.ndarray] | None = None, learnt: float = 0.0,
+                   net: OwnershipNet | None = None) -> tuple[float, float, int]:
+    """Evidence ``(e_ab, e_ba, contested)`` that ``a`` is in front of ``b`` and vice versa (one of them 0).
 
     Sum of two cues (see the module docstring): the T-junction cue (the smoother contour at the
     contact's ends is in front; ``max(0, turn_b - turn_a)`` radians) and the convexity cue
-    (``|hull(E_b near a) & E_a|`` against the reverse, normalised to [0, 1] and weighted 0.5).
+    (``|hull(E_b near a) & E_a|`` against the reverse, normalised to [0, 1] and weighted 0.5); plus ``learnt``
+    times the learnt ownership cue's log-odds (:func:`paintseg_layers.peel.ownership.ownership`, ``net``: the
+    shipped net; 0 leaves it out).
     ``others`` (the union of every other object's mask) down-weights the junctions where a third
     object meets the pair (:func:`junction_turn`). ``boxes`` (the two prompt boxes as bool masks) keeps
     each mask's part outside its own box (widened by ``BOX_SLACK`` px) out of the convexity cue and its
@@ -153,6 +157,8 @@ def order_evidence(mask_a: np.ndarray, mask_b: np.ndarray, *, radius: int,
     ta, tb = pair_turns(mask_a, mask_b, others=others, boxes=boxes)
     turn = 0.0 if np.isnan(ta) or np.isnan(tb) else tb - ta
     score = turn + hull
+    if learnt and mask_a.any() and mask_b.any():
+        score += learnt * ownership(mask_a, mask_b, others, net=net)
     return max(0.0, score), max(0.0, -score), int(both.sum())
 
 
@@ -243,7 +249,8 @@ def swallowed_prior(masks: dict, boxes: dict) -> dict:
 
 def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, contact_radius: float,
                 min_confidence: float, boxes: dict | None = None, rests: dict | None = None,
-                image: np.ndarray | None = None) -> nx.DiGraph:
+                image: np.ndarray | None = None, learnt: float = 0.0,
+                net: OwnershipNet | None = None) -> nx.DiGraph:
     """The occlusion graph of ``masks`` (layer id -> (H, W) bool, in prompt order), made acyclic at once.
 
     Every pair whose masks touch is ordered by :func:`order_evidence`, read at the AMCP working
@@ -260,7 +267,8 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
     [0, 1], optional, with ``boxes``): a pair whose boundary cues' margin is below ``REPAIR_MARGIN`` takes the mean
     of their evidence on its masks and on its colour-repaired masks (:func:`colour_repaired`). Contradictions are
     resolved globally by :func:`paintseg_layers.graph.agreeing_order`, weighing each edge by its
-    evidence margin (edge attribute ``margin``; ``confidence`` caps it at 0.5).
+    evidence margin (edge attribute ``margin``; ``confidence`` caps it at 0.5). ``learnt`` weighs the learnt
+    ownership cue in every pair's boundary evidence (``net``: the shipped one; :func:`order_evidence`).
     """
     h, w = shape
     scale = working_scale((h, w), working_size)
@@ -296,12 +304,13 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
                     if c not in (a, b):
                         others |= small[c]
                 pair_boxes = (regions[a], regions[b]) if a in regions and b in regions else None
-                e_ab, e_ba, contested = order_evidence(ma, mb, radius=radius, others=others, boxes=pair_boxes)
+                kw = {"radius": radius, "others": others, "boxes": pair_boxes, "learnt": learnt, "net": net}
+                e_ab, e_ba, contested = order_evidence(ma, mb, **kw)
                 repaired = None
                 if lab is not None and pair_boxes is not None and abs(e_ab - e_ba) < REPAIR_MARGIN:
                     repaired = colour_repaired(ma, mb, lab, pair_boxes)
                 if repaired is not None:
-                    r_ab, r_ba, _ = order_evidence(*repaired, radius=radius, others=others, boxes=pair_boxes)
+                    r_ab, r_ba, _ = order_evidence(*repaired, **kw)
                     e_ab, e_ba = 0.5 * (e_ab + r_ab), 0.5 * (e_ba + r_ba)
             e_ab += prior.get((a, b), 0.0) + swallowed.get((a, b), 0.0)
             e_ba += prior.get((b, a), 0.0) + swallowed.get((b, a), 0.0)
@@ -312,7 +321,8 @@ def order_graph(masks: dict, shape: tuple[int, int], *, working_size: int, conta
                 continue
             u, v = (a, b) if e_ab > e_ba else (b, a)
             priors = (("resting", prior), ("swallowed", swallowed))
-            cue = "junction+convexity" + "".join(f"+{name}" for name, p in priors if (a, b) in p or (b, a) in p)
+            cue = "junction+convexity" + ("+learnt" if learnt else "")
+            cue += "".join(f"+{name}" for name, p in priors if (a, b) in p or (b, a) in p)
             edges.append((u, v, {"overlap": int(max(e_ab, e_ba) + contested), "confidence": round(conf, 4),
                                  "margin": round(margin, 4), "cue": cue,
                                  "evidence": [e_ab, e_ba] if u == a else [e_ba, e_ab]}))
