@@ -411,13 +411,15 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="one line per wrong pair: scene seed, front-back, class")
     p.add_argument("--revote", action="store_true", help="AMCP's re-vote after the refinement (AMCPConfig.revote)")
     p.add_argument("--takeback", action="store_true", help="the joint cut's take-back (PeelConfig.takeback)")
+    p.add_argument("--learnt-cue", type=float, default=PeelConfig().learnt_cue, metavar="W",
+                   help="weight of the learnt ownership cue (PeelConfig.learnt_cue; 0: the hand-made cues alone)")
     p.add_argument("--true-only", action="store_true",
                    help="no first pass: the order from the true visible masks only, in seconds for hundreds of "
                         "scenes (the cues' ceiling, with its 95 %% scene interval)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     cfg = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI", revote=args.revote),
-                     takeback=args.takeback)
+                     takeback=args.takeback, learnt_cue=args.learnt_cue)
     backends = (get_painter(args.painter), get_projector(None))
     kind = ("nested" if args.nested else "cutouts" if args.cutouts_only else "scenes") + (
         "-revote" if args.revote else "") + ("-takeback" if args.takeback else "")

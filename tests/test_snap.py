@@ -65,3 +65,17 @@ def test_objects_resting_on_nothing_are_left_alone():
     masks = [square | shadow, disc & ~square & ~shadow]
     out = snap_nested(image, masks, [np.ones((200, 200), bool)] * 2)  # neither box inside the other
     assert all((o == m).all() for o, m in zip(out, masks))
+
+
+def test_a_touching_pair_with_nothing_to_trade_inside_the_valid_regions_is_left_alone():
+    """A generated scene (33224, over half of the cut-outs) crashed the first pass here: the band of pixels either
+    object could give inside the other's valid region was empty. Here the resting object's mask meets its holder
+    only outside the holder's region, and the holder's pixels there lie outside the object's."""
+    holder_valid, object_valid = np.zeros((120, 160), bool), np.zeros((120, 160), bool)
+    holder_valid[20:100, 20:140] = True
+    object_valid[40:60, 40:60] = True  # nested in the holder's region
+    holder, resting = holder_valid.copy(), np.zeros((120, 160), bool)
+    resting[10:20, 40:60] = True  # strays out of both regions, touching the holder's top edge
+    image = np.full((120, 160, 3), 0.5, np.float32)
+    out = snap_nested(image, [holder, resting], [holder_valid, object_valid])
+    assert (out[0] == holder).all() and (out[1] == resting).all()

@@ -105,6 +105,8 @@ def snap_nested(image: np.ndarray, masks: list[np.ndarray], valid: list[np.ndarr
             # the object gives up only what is as dark as the holder's shadow, where colours say nothing
             dark = lab[..., 0] < SHADOW * np.median(lab[..., 0][b])
             band = (morph.dilate(border, inner) & a & dark & valid[k]) | (morph.dilate(a, outer) & b & valid[j])
+            if not band.any():  # nothing either could give inside the other's valid region (scene 33224)
+                continue
             win = morph.grown_box(band, outer + 2)
             ow = owner[win]
             markers = np.where(band[win], 0, np.where(ow > 0, ow, n + 1)).astype(np.int32)
