@@ -2,8 +2,8 @@
 
 ``entry`` (:func:`decompose`, the one entry point, with or without discovery), ``engine`` (the peeling
 rounds), ``config`` (:class:`PeelConfig`), ``first_pass`` (segment, de-duplicate, share contested pixels),
-``joint`` (the multi-label graph cut), ``order`` (depth cues and the occlusion graph), ``amodal`` (hidden
-parts).
+``joint`` (the multi-label graph cut), ``order`` (depth cues and the occlusion graph), ``ownership`` (the learnt
+depth cue), ``amodal`` (hidden parts).
 """
 
 from paintseg_layers.peel.amodal import nearest_fill, within_reach
