@@ -1,6 +1,6 @@
 """Train the learnt ownership cue of the depth order, and measure it on held-out scenes (issue 18).
 
-    python benchmarks/order_learnt.py --out /tmp/order_learnt              # ~25 min on 2 cores
+    python benchmarks/order_learnt.py --out /tmp/order_learnt              # ~40 min on 2 cores
     python benchmarks/order_learnt.py --out /tmp/order_learnt --standard   # + the order harness's seven sets
     python benchmarks/order_learnt.py --out /tmp/order_learnt --net shipped --standard  # the shipped net, no training
 
@@ -14,10 +14,11 @@ it.
 Training and held-out evaluation never share a cut-out: the GrabCut objects are split by name (sorted; even
 positions train, odd positions are held out), and the scenes' seeds are disjoint from every set the order harness
 reports. Training (first-pass masks and the true visible masks of the truly overlapping pairs): scenes 30000-31199
-and cut-outs over photos 32000-32299 (half A), nested crowds 40000-40119 (half A). Held out (half B): scenes
-5000-5199, cut-outs over photos 3000-3199, nested crowds 41000-41039. ``--standard`` adds the seven sets of the order
-harness (all 50 cut-outs, so half of their cut-outs were seen in training): ``--scenes 50``, ``--first-seed 2000
---scenes 60``, 4000 (50), 5000 (60), 6000 (60), nested 100 (30), cut-outs 3000 (40).
+and 33000-34199, cut-outs over photos 32000-32299 and 34500-34799 (half A), nested crowds 40000-40119 and
+42000-42119 (half A): 3,239 scenes, 17,403 pairs. Held out (half B): scenes 5000-5199, cut-outs over photos
+3000-3199, nested crowds 41000-41039. ``--standard`` adds the seven sets of the order harness (all 50 cut-outs, so
+half of their cut-outs were seen in training): ``--scenes 50``, ``--first-seed 2000 --scenes 60``, 4000 (50), 5000
+(60), 6000 (60), nested 100 (30), cut-outs 3000 (40).
 
 Measured: docs/order_experiments.md (the nineteenth and twentieth stops' entries).
 """
@@ -54,7 +55,8 @@ WORKING = (160, 120)  # (W, H) the order stage reads at
 CFG = PeelConfig(amcp=AMCPConfig(working_size=160, samples=5, steps="IOI"))
 #: (name, kind, first seed, scenes, cut-out half); kind: scenes | cutouts | nested
 TRAIN = (("train scenes", "scenes", 30000, 1200, "A"), ("train cut-outs", "cutouts", 32000, 300, "A"),
-         ("train nested", "nested", 40000, 120, "A"))
+         ("train nested", "nested", 40000, 120, "A"), ("train scenes 2", "scenes", 33000, 1200, "A"),
+         ("train cut-outs 2", "cutouts", 34500, 300, "A"), ("train nested 2", "nested", 42000, 120, "A"))
 HELD_OUT = (("held-out scenes", "scenes", 5000, 200, "B"), ("held-out cut-outs", "cutouts", 3000, 200, "B"),
             ("held-out nested", "nested", 41000, 40, "B"))
 STANDARD = (("set 1", "scenes", 1000, 50, None), ("set 2", "scenes", 2000, 60, None),

@@ -43,7 +43,7 @@ class PeelConfig:
         Weight of the learnt ownership cue (:mod:`paintseg_layers.peel.ownership`: a small net, shipped trained, that
         reads a touching pair's mask shapes) in the order evidence, added to the hand-made T-junction and convexity
         cues; 0 orders by the hand-made cues alone. 1 (chosen on held-out sets only): over 1,288 held-out pairs
-        (generated scenes, unseen GrabCut cut-outs over photos, nested crowds) 198 -> 149 wrongly ordered pairs
+        (generated scenes, unseen GrabCut cut-outs over photos, nested crowds) 198 -> 148 wrongly ordered pairs
         (docs/order_experiments.md).
     joint : bool
         Partition the image among the objects with one multi-label graph cut

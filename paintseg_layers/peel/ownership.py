@@ -11,10 +11,10 @@ folded into the convolutions, a pair in about 25 ms on one core): the order stag
 trainer's (``benchmarks/order_learnt.py``).
 
 The shipped weights (``ownership_net.npz``, float32, 0.44 MB) were trained by the project itself, on nothing
-downloaded: the first-pass masks and the true visible masks of generated scenes whose seeds no reported benchmark
-uses, and of composites of half of the GrabCut cut-outs (``benchmarks/order_learnt.py`` trains them again and
-measures them on held-out scenes and on the other half of the cut-outs; docs/order_experiments.md, the nineteenth
-and twentieth stops). The weights file is plain arrays (``numpy.load`` without pickle).
+downloaded: the first-pass masks and the true visible masks of 3,239 generated scenes whose seeds no reported
+benchmark uses, built from shapes and from half of the GrabCut cut-outs (``benchmarks/order_learnt.py`` trains them
+again and measures them on held-out scenes and on the other half of the cut-outs; docs/order_experiments.md, the
+nineteenth and twentieth stops). The weights file is plain arrays (``numpy.load`` without pickle).
 """
 
 from __future__ import annotations
