@@ -1,4 +1,5 @@
-"""Depth order from boundary ownership: T-junction and convexity cues, and the occlusion graph they give."""
+"""Depth order from boundary ownership: T-junction and convexity cues, plus the learnt one of
+:mod:`paintseg_layers.peel.ownership`, and the occlusion graph they give."""
 
 from __future__ import annotations
 
