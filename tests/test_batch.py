@@ -217,6 +217,7 @@ def test_decompose_outputs_hold_no_timing_and_match_across_workers(tmp_path):
     (["--prompts", "missing.jsonl"], "`--prompts` must be a JSON Lines file"),
     (["--workers", "0"], "expected an integer >= 1"),
     (["--amodal", "nearest"], "apply to --task decompose"),
+    (["--hand-order"], "apply to --task decompose"),
 ])
 def test_cli_bad_input_one_line(dataset, tmp_path, capsys, argv, words):
     images, prompts, _ = dataset
@@ -227,6 +228,24 @@ def test_cli_bad_input_one_line(dataset, tmp_path, capsys, argv, words):
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out" / RESULTS).exists()
+
+
+def test_cli_hand_order_reaches_the_decompose_config(dataset, tmp_path, monkeypatch):
+    from paintseg_layers.cli import batch as batch_cli
+
+    seen = []
+
+    def fake_run_batch(*args, config, **kwargs):
+        seen.append(config)
+        return run(*args, config=config, **kwargs)
+
+    images, prompts, _ = dataset
+    monkeypatch.setattr(batch_cli, "run_batch", fake_run_batch)
+    argv = ["batch", str(images), "--task", "decompose", "--prompts", str(prompts), "--samples", "1", "--steps", "I",
+            "--no-progress", "-o"]
+    assert main([*argv, str(tmp_path / "learnt")]) == 1  # the data set's corrupt file fails, the rest run
+    assert main([*argv, str(tmp_path / "hand"), "--hand-order"]) == 1
+    assert [c.learnt_cue for c in seen] == [1.0, 0.0]
 
 
 # -- Ray engine (a local Ray instance, 2 CPUs) ----------------------------------------------------------------

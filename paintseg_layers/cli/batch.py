@@ -46,6 +46,8 @@ def register(sub) -> None:
     p.add_argument(
         "--amodal", choices=AMODAL_MODES, default=None, help="decompose: hidden-part recovery"
     )
+    p.add_argument("--hand-order", action="store_true",
+                   help="decompose: order the layers by the hand-made boundary cues alone (no learnt ownership cue)")
     p.add_argument("--contact-sheet", action="store_true", help="decompose: also draw each folder's contact_sheet.png")
     g = p.add_argument_group("engine")
     g.add_argument("--engine", choices=ENGINES, default="local", help="local processes (default) or a Ray cluster")
@@ -65,9 +67,11 @@ def run(args) -> int:
     amcp: AMCPConfig = make_config(args)
     config = amcp
     if args.task == "decompose":
-        config = PeelConfig(amcp=amcp, **({"amodal": args.amodal} if args.amodal else {}))
-    elif args.amodal or args.contact_sheet:
-        raise InputError(f"`--amodal` and `--contact-sheet` apply to --task decompose, got --task {args.task}")
+        config = PeelConfig(amcp=amcp, **({"amodal": args.amodal} if args.amodal else {}),
+                            **({"learnt_cue": 0.0} if args.hand_order else {}))
+    elif args.amodal or args.contact_sheet or args.hand_order:
+        raise InputError(f"`--amodal`, `--hand-order` and `--contact-sheet` apply to --task decompose, got --task "
+                         f"{args.task}")
     report = run_batch(args.input, args.output, task=args.task, prompts=args.prompts, discover=args.discover,
                        engine=args.engine, workers=args.workers, address=args.address, num_gpus=args.num_gpus,
                        **backends,
