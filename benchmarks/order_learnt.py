@@ -7,9 +7,9 @@
 The net is :class:`paintseg_layers.peel.ownership.OwnershipNet` (a small convolutional net that reads a touching
 pair's masks, never the image, and gives the log-odds that ``a`` is in front of ``b``); ``decompose`` adds its
 log-odds, weighted by ``PeelConfig.learnt_cue``, to each pair's boundary evidence. This script made the package's
-``peel/ownership_net.npz`` (seed 0, ``--workers 2``: written as ``DIR/ownership_net.npz``) and prints, per set, the
-wrongly ordered pairs at each of ``--weights`` (0: the hand-made cues alone), the order read as ``decompose`` reads
-it.
+``peel/ownership_net.npz`` (seed 0, ``--workers 2``, all six training sets: written as ``DIR/ownership_net.npz``;
+``--train-sets 3`` makes the nineteenth stop's first net, on half the data) and prints, per set, the wrongly ordered
+pairs at each of ``--weights`` (0: the hand-made cues alone), the order read as ``decompose`` reads it.
 
 Training and held-out evaluation never share a cut-out: the GrabCut objects are split by name (sorted; even
 positions train, odd positions are held out), and the scenes' seeds are disjoint from every set the order harness
@@ -221,6 +221,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2, help="processes for the first passes")
     p.add_argument("--standard", action="store_true", help="also the order harness's seven sets")
     p.add_argument("--seed", type=int, default=0, help="seed of the training (initial weights, batches, flips)")
+    p.add_argument("--train-sets", type=int, default=len(TRAIN), choices=range(1, len(TRAIN) + 1), metavar="N",
+                   help=f"train on the first N of the {len(TRAIN)} training sets (default all)")
     p.add_argument("--net", default=None, metavar="NPZ",
                    help="score this saved net (``ownership_net.npz``; ``shipped``: the package's) instead of training")
     args = p.parse_args(argv)
@@ -231,7 +233,8 @@ def main(argv=None) -> int:
     halves = split_cutouts(src, args.out / "cutouts")
     scaled = lambda spec: (*spec[:3], max(1, round(spec[3] * args.scale)), spec[4])
     if args.net is None:
-        rows = [r for spec in TRAIN for r in first_passes(scaled(spec), halves[spec[4]], args.out, args.workers)]
+        rows = [r for spec in TRAIN[: args.train_sets]
+                for r in first_passes(scaled(spec), halves[spec[4]], args.out, args.workers)]
         x, y = training_pairs(rows)
         print(f"training: {len(rows)} scenes, {len(x)} pairs", file=sys.stderr)
         net = fit(x, y, epochs=args.epochs, seed=args.seed)
